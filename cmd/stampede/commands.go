@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// command is one subcommand: a name, a one-line summary and its entry point.
+type command struct {
+	name    string
+	args    string // usage after the name, e.g. "SCENARIO [flags]"
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+// commands lists the subcommands; it is built per call, not held globally.
+func commands() []command {
+	return []command{
+		{"version", "", "print version, commit and build date", cmdVersion},
+	}
+}
+
+const helpExamples = `Examples:
+  stampede fixture                      # bundled login service + throwaway PostgreSQL
+  stampede fixture --db-pool 10 --db-hold 50ms --max-connections 40
+  stampede version
+`
+
+func printHelp(w io.Writer) {
+	fmt.Fprintf(w, "stampede: load-and-chaos harness for login flows\n\nUsage:\n  stampede COMMAND [ARGS] [flags]\n\nCommands:\n")
+	cmds := commands()
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
+	for _, c := range cmds {
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\n%s\nRun 'stampede COMMAND --help' for a command's flags.\n", helpExamples)
+}
+
+func runMain(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		printHelp(e.stderr)
+		return usageErr("no command given")
+	}
+	name := args[0]
+	switch name {
+	case "-h", "--help", "help":
+		printHelp(e.stdout)
+		return nil
+	case "-v", "--version":
+		return cmdVersion(ctx, e, nil)
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	if strings.HasPrefix(name, "-") {
+		return usageErr("unknown flag %q before a command; see 'stampede --help'", name)
+	}
+	return usageErr("unknown command %q; see 'stampede --help'", name)
+}
