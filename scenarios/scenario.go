@@ -1,0 +1,184 @@
+// Package scenarios holds the scenario format (strict YAML loading with
+// file:line errors, validation, JSON Schema, embedded examples), the pacer
+// that turns stages into send times, the login-flow targeter, and the runner
+// that executes a plan.
+package scenarios
+
+import (
+	"time"
+)
+
+// Scenario is one scenario file, loaded and validated. Zero values that the
+// file left out are filled with defaults by Load.
+type Scenario struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	// Target is the base URL of the login service; empty means the bundled fixture.
+	Target      string `yaml:"target"`
+	AllowRemote bool   `yaml:"allow_remote"`
+	// MaxRate is the safety cap on any stage's rate (default 5,000/s).
+	MaxRate float64 `yaml:"max_rate"`
+	// Seed drives credential choice and the wrong-credential mix; 0 = random (recorded).
+	Seed int64 `yaml:"seed"`
+
+	Login       Login       `yaml:"login"`
+	Credentials Credentials `yaml:"credentials"`
+	Stages      []Stage     `yaml:"stages"`
+	Client      Client      `yaml:"client"`
+	SLO         SLO         `yaml:"slo"`
+	Faults      []Fault     `yaml:"faults"`
+	Gates       Gates       `yaml:"gates"`
+	Output      Output      `yaml:"output"`
+	// Fixture tunes the bundled login service when Target is empty.
+	Fixture Fixture `yaml:"fixture"`
+
+	// Path is where the scenario was loaded from ("embedded:NAME" for examples).
+	Path string `yaml:"-"`
+	// Raw is the file's bytes, copied into the run directory.
+	Raw []byte `yaml:"-"`
+}
+
+// Login describes one login request and what counts as success.
+type Login struct {
+	Method  string            `yaml:"method"`  // default POST
+	Path    string            `yaml:"path"`    // default /login
+	Headers map[string]string `yaml:"headers"` // extra request headers
+	// Encoding of the body: "json" (default) or "form".
+	Encoding string `yaml:"encoding"`
+	// UsernameField and PasswordField name the body fields (default username, password).
+	UsernameField string            `yaml:"username_field"`
+	PasswordField string            `yaml:"password_field"`
+	Extra         map[string]string `yaml:"extra"` // extra body fields
+	Success       Success           `yaml:"success"`
+	Preflight     *Preflight        `yaml:"preflight"`
+	FollowUp      *FollowUp         `yaml:"follow_up"`
+}
+
+// Success decides whether a login succeeded.
+type Success struct {
+	Status    []int  `yaml:"status"`     // default [200]
+	JSONField string `yaml:"json_field"` // a top-level JSON field that must be present
+	Cookie    string `yaml:"cookie"`     // a cookie that must be set
+}
+
+// Preflight fetches a page before each login and extracts a CSRF token.
+type Preflight struct {
+	Method string `yaml:"method"` // default GET
+	Path   string `yaml:"path"`
+	// From is where the token is: "cookie", "header" or "body".
+	From string `yaml:"from"`
+	// Name is the cookie or header name; for "body", Regex's first group is the token.
+	Name  string `yaml:"name"`
+	Regex string `yaml:"regex"`
+	// SendAs is how the token goes back: "header" (default) or "field".
+	SendAs   string `yaml:"send_as"`
+	SendName string `yaml:"send_name"`
+}
+
+// FollowUp checks the session after a sampled share of successful logins.
+type FollowUp struct {
+	Method string  `yaml:"method"` // default GET
+	Path   string  `yaml:"path"`   // e.g. /me
+	Share  float64 `yaml:"share"`  // 0..1, default 0.1
+	Status []int   `yaml:"status"` // default [200]
+}
+
+// Credentials says where usernames and passwords come from.
+type Credentials struct {
+	// File is a CSV of username,password (a header row is allowed); relative
+	// to the scenario file. Empty with the bundled fixture: its seeded users.
+	File string `yaml:"file"`
+	// Order is "rotate" (default) or "random".
+	Order string `yaml:"order"`
+	// WrongPassword and UnknownUser are shares (0..1) of logins sent with a
+	// wrong password or a user that does not exist; their 401s are expected.
+	WrongPassword float64 `yaml:"wrong_password"`
+	UnknownUser   float64 `yaml:"unknown_user"`
+}
+
+// StageKind names a stage's shape.
+type StageKind string
+
+const (
+	StageConstant StageKind = "constant"
+	StageRamp     StageKind = "ramp"
+	StageSteps    StageKind = "steps"
+	StageSpike    StageKind = "spike"
+)
+
+// Stage is one part of the traffic plan. In YAML each stage is a map with
+// exactly one key, its kind:
+//
+//	- constant: {rate: 50, for: 10s}
+//	- ramp:     {from: 50, to: 400, for: 60s}
+//	- steps:    {from: 50, to: 300, step: 50, hold: 10s}
+//	- spike:    {base: 50, peak: 400, at: 10s, spike_for: 5s, for: 30s}
+type Stage struct {
+	Name string    `yaml:"name"` // optional; defaults to "<kind> <n>"
+	Kind StageKind `yaml:"-"`
+	// Rates in requests per second.
+	Rate float64 `yaml:"rate"` // constant
+	From float64 `yaml:"from"` // ramp, steps
+	To   float64 `yaml:"to"`   // ramp, steps
+	Step float64 `yaml:"step"` // steps
+	Base float64 `yaml:"base"` // spike
+	Peak float64 `yaml:"peak"` // spike
+	// Duration is the stage's length ("for"); for steps it is derived from
+	// the number of steps times Hold.
+	Duration time.Duration `yaml:"for"`
+	Hold     time.Duration `yaml:"hold"`      // steps: time at each step
+	At       time.Duration `yaml:"at"`        // spike: start of the peak within the stage
+	SpikeFor time.Duration `yaml:"spike_for"` // spike: length of the peak
+
+	// Line is the stage's line in the scenario file, for messages.
+	Line int `yaml:"-"`
+}
+
+// Client configures the load generator's HTTP client.
+type Client struct {
+	Timeout        time.Duration `yaml:"timeout"`         // per request, default 5s
+	KeepAlive      *bool         `yaml:"keepalive"`       // default true
+	MaxConnections int           `yaml:"max_connections"` // per host, default 512
+	MaxWorkers     uint64        `yaml:"max_workers"`     // default 1024
+}
+
+// SLO is what a window must meet to count as healthy.
+type SLO struct {
+	SuccessRatio float64 `yaml:"success_ratio"` // default 0.99
+	// Percentile (e.g. 99) whose latency must stay under Latency.
+	Percentile float64       `yaml:"percentile"` // default 99
+	Latency    time.Duration `yaml:"latency"`    // default 500ms
+}
+
+// Fault is one scheduled fault. Its parameters are kept raw here and
+// interpreted by the chaos package's registry.
+type Fault struct {
+	Kind     string         `yaml:"kind"` // e.g. db.conn_limit, net.latency
+	Start    time.Duration  `yaml:"start"`
+	Duration time.Duration  `yaml:"for"`
+	Params   map[string]any `yaml:"-"` // every other key
+	Line     int            `yaml:"-"`
+}
+
+// Gates are CI pass/fail rules, evaluated on the report.
+type Gates struct {
+	MinSustainableRPS float64       `yaml:"min_sustainable_rps"`
+	MaxP99            time.Duration `yaml:"max_p99"`
+	MaxP99AtRPS       float64       `yaml:"max_p99_at_rps"`
+	MaxErrorRatio     *float64      `yaml:"max_error_ratio"`
+	MaxRegressionPct  float64       `yaml:"max_regression_pct"`
+	ExpectCause       string        `yaml:"expect_cause"`
+}
+
+// Output options.
+type Output struct {
+	Dir string `yaml:"dir"` // default runs/<time>-<name>
+}
+
+// Fixture tunes the bundled login service (ignored with a Target).
+type Fixture struct {
+	DBPool         int           `yaml:"db_pool"`
+	DBHold         time.Duration `yaml:"db_hold"`
+	MaxConnections int           `yaml:"max_connections"`
+	Users          int           `yaml:"users"`
+}
