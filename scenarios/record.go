@@ -1,0 +1,149 @@
+package scenarios
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// Files of a run directory.
+const (
+	ResultsFile  = "results.bin"    // vegeta's gob encoding, one record per hit
+	TimelineFile = "timeline.jsonl" // stage transitions, generator events, faults, samples
+	ManifestFile = "manifest.json"
+	ScenarioFile = "scenario.yaml"
+)
+
+// Headers stampede adds to each recorded result, beside the response's own
+// (vegeta keeps them in Result.Headers, so `vegeta report` still reads the file).
+const (
+	HeaderStage      = "Stampede-Stage"       // index of the planned stage
+	HeaderIntent     = "Stampede-Intent"      // valid, wrong_password, unknown_user
+	HeaderOutcome    = "Stampede-Outcome"     // ok, expected_reject, failed
+	HeaderSendLag    = "Stampede-Send-Lag"    // ns the send was behind its planned time
+	HeaderConn       = "Stampede-Conn"        // "reused" or "new;connect=NS"
+	HeaderErrorClass = "Stampede-Error-Class" // a transport error's class
+)
+
+// maxKeptBody bounds the response body kept for a failed result.
+const maxKeptBody = 4 << 10
+
+// recorder owns the run directory's files. Results are written unbuffered:
+// gob writes one whole record per Write, so after kill -9 the file is
+// readable up to its last record.
+type recorder struct {
+	dir     string
+	results *os.File
+	enc     vegeta.Encoder
+	start   time.Time
+
+	tmu      sync.Mutex
+	timeline *os.File
+}
+
+func newRecorder(dir string, sc *Scenario) (*recorder, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("run dir: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ScenarioFile), sc.Raw, 0o644); err != nil {
+		return nil, fmt.Errorf("run dir: copy scenario: %w", err)
+	}
+	rf, err := os.OpenFile(filepath.Join(dir, ResultsFile), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("run dir: %w", err)
+	}
+	tf, err := os.OpenFile(filepath.Join(dir, TimelineFile), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		rf.Close()
+		return nil, fmt.Errorf("run dir: %w", err)
+	}
+	return &recorder{dir: dir, results: rf, enc: vegeta.NewEncoder(rf), timeline: tf}, nil
+}
+
+// Event appends one line to timeline.jsonl: the event's type, its time
+// (RFC 3339 and seconds since the run's start) and its fields.
+func (r *recorder) Event(typ string, at time.Time, fields map[string]any) {
+	m := make(map[string]any, len(fields)+3)
+	for k, v := range fields {
+		m[k] = v
+	}
+	m["type"] = typ
+	m["time"] = at.UTC().Format(time.RFC3339Nano)
+	if !r.start.IsZero() {
+		m["t"] = math.Round(at.Sub(r.start).Seconds()*1e6) / 1e6
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		b, _ = json.Marshal(map[string]any{"type": "error", "error": err.Error()})
+	}
+	r.tmu.Lock()
+	defer r.tmu.Unlock()
+	_, _ = r.timeline.Write(append(b, '\n'))
+}
+
+// annotate adds stampede's per-hit evidence to a result, and drops what
+// could be secret: session cookies and the bodies of successful logins.
+func annotate(res *vegeta.Result, stage int, hi *hitInfo, outcome Outcome, lag time.Duration) {
+	h := res.Headers
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Del("Set-Cookie")
+	h.Set(HeaderStage, strconv.Itoa(stage))
+	h.Set(HeaderIntent, string(hi.intent))
+	h.Set(HeaderOutcome, string(outcome))
+	h.Set(HeaderSendLag, strconv.FormatInt(int64(lag), 10))
+	switch {
+	case hi.reused:
+		h.Set(HeaderConn, "reused")
+	case hi.connect > 0:
+		h.Set(HeaderConn, "new;connect="+strconv.FormatInt(int64(hi.connect), 10))
+	}
+	if res.Code == 0 && res.Error != "" {
+		class := hi.errClass
+		if class == "" {
+			class = ErrOther
+		}
+		h.Set(HeaderErrorClass, class)
+	}
+	res.Headers = h
+	if outcome == OutcomeOK {
+		res.Body = nil
+	} else if len(res.Body) > maxKeptBody {
+		res.Body = res.Body[:maxKeptBody]
+	}
+}
+
+func (r *recorder) write(res *vegeta.Result) error { return r.enc.Encode(res) }
+
+// writeJSON writes a file atomically (temp file, then rename).
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func (r *recorder) Close() error {
+	err1 := r.results.Close()
+	r.tmu.Lock()
+	err2 := r.timeline.Close()
+	r.tmu.Unlock()
+	if err1 != nil {
+		return err1
+	}
+	return err2
+}

@@ -1,0 +1,173 @@
+package scenarios
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// StageSummary is one stage's outcome, bucketed by actual send time.
+type StageSummary struct {
+	Index           int            `json:"index"`
+	Name            string         `json:"name"`
+	Kind            StageKind      `json:"kind"`
+	Start           time.Duration  `json:"start_ns"`
+	Duration        time.Duration  `json:"duration_ns"`
+	PlannedHits     float64        `json:"planned_hits"`
+	OfferedRPS      float64        `json:"offered_rps"`
+	Sent            int64          `json:"sent"`
+	AchievedRPS     float64        `json:"achieved_rps"`
+	OK              int64          `json:"ok"`
+	ExpectedRejects int64          `json:"expected_rejects"`
+	Failed          int64          `json:"failed"`
+	SuccessRatio    float64        `json:"success_ratio"`
+	P50             time.Duration  `json:"p50_ns"`
+	P99             time.Duration  `json:"p99_ns"`
+	ErrorClasses    map[string]int `json:"error_classes,omitempty"`
+}
+
+// newHistogram covers 1µs to 2 minutes at 3 significant figures.
+func newHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(1, int64(2*time.Minute/time.Microsecond), 3)
+}
+
+type stageAcc struct {
+	sum  StageSummary
+	hist *hdrhistogram.Histogram
+}
+
+// stats aggregates results as they arrive: per stage, and for the live
+// display over the last second. Memory is bounded whatever the run's length.
+type stats struct {
+	mu     sync.Mutex
+	pacer  *Pacer
+	stages []stageAcc
+
+	// live window
+	winStart          time.Time
+	cur, prev         liveWindow
+	total, totalFails int64
+}
+
+type liveWindow struct {
+	n, fails int64
+	hist     *hdrhistogram.Histogram
+}
+
+// Live is a snapshot for the progress display.
+type Live struct {
+	Elapsed    time.Duration
+	Stage      int
+	OfferedRPS float64
+	// AchievedRPS, P99 and ErrorRatio are over the last whole second.
+	AchievedRPS float64
+	P99         time.Duration
+	ErrorRatio  float64
+	Total       int64
+	Failed      int64
+}
+
+func newStats(p *Pacer) *stats {
+	st := &stats{pacer: p}
+	var at time.Duration
+	for i, s := range p.Stages() {
+		d := s.Duration
+		planned := p.Hits(at+d) - p.Hits(at)
+		st.stages = append(st.stages, stageAcc{
+			sum: StageSummary{Index: i, Name: s.Name, Kind: s.Kind, Start: at, Duration: d,
+				PlannedHits: planned, OfferedRPS: planned / d.Seconds(), ErrorClasses: map[string]int{}},
+			hist: newHistogram(),
+		})
+		at += d
+	}
+	st.cur.hist, st.prev.hist = newHistogram(), newHistogram()
+	return st
+}
+
+func (st *stats) add(start time.Time, res *vegeta.Result, outcome Outcome, errClass string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	el := res.Timestamp.Sub(start)
+	i := st.pacer.StageAt(el)
+	if i >= len(st.stages) {
+		i = len(st.stages) - 1
+	}
+	acc := &st.stages[i]
+	acc.sum.Sent++
+	switch outcome {
+	case OutcomeOK:
+		acc.sum.OK++
+	case OutcomeExpectedReject:
+		acc.sum.ExpectedRejects++
+	default:
+		acc.sum.Failed++
+		if errClass == "" {
+			errClass = "http_" + strconv.Itoa(int(res.Code))
+		}
+		acc.sum.ErrorClasses[errClass]++
+	}
+	us := res.Latency.Microseconds()
+	_ = acc.hist.RecordValue(us)
+
+	// live: roll the one-second window
+	sec := res.Timestamp.Truncate(time.Second)
+	if st.winStart.IsZero() {
+		st.winStart = sec
+	}
+	if sec.After(st.winStart) {
+		st.prev, st.cur = st.cur, st.prev
+		if sec.Sub(st.winStart) > time.Second { // a silent second in between
+			st.prev.reset()
+		}
+		st.cur.reset()
+		st.winStart = sec
+	}
+	st.cur.n++
+	st.total++
+	_ = st.cur.hist.RecordValue(us)
+	if outcome == OutcomeFailed {
+		st.cur.fails++
+		st.totalFails++
+	}
+}
+
+func (w *liveWindow) reset() {
+	w.n, w.fails = 0, 0
+	w.hist.Reset()
+}
+
+func (st *stats) live(elapsed time.Duration) Live {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	l := Live{Elapsed: elapsed, Stage: st.pacer.StageAt(elapsed), OfferedRPS: st.pacer.Rate(elapsed),
+		Total: st.total, Failed: st.totalFails}
+	if st.prev.n > 0 {
+		l.AchievedRPS = float64(st.prev.n)
+		l.P99 = time.Duration(st.prev.hist.ValueAtQuantile(99)) * time.Microsecond
+		l.ErrorRatio = float64(st.prev.fails) / float64(st.prev.n)
+	}
+	return l
+}
+
+// summaries closes the stage accumulators.
+func (st *stats) summaries() []StageSummary {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	out := make([]StageSummary, len(st.stages))
+	for i, acc := range st.stages {
+		s := acc.sum
+		if s.Duration > 0 {
+			s.AchievedRPS = float64(s.Sent) / s.Duration.Seconds()
+		}
+		if s.Sent > 0 {
+			s.SuccessRatio = float64(s.OK+s.ExpectedRejects) / float64(s.Sent)
+			s.P50 = time.Duration(acc.hist.ValueAtQuantile(50)) * time.Microsecond
+			s.P99 = time.Duration(acc.hist.ValueAtQuantile(99)) * time.Microsecond
+		}
+		out[i] = s
+	}
+	return out
+}

@@ -1,0 +1,291 @@
+package scenarios
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// loginServer is a small stand-in login endpoint on 127.0.0.1: 200 with a
+// token for password "good", 401 otherwise; optional delay per request.
+func loginServer(t *testing.T, delay time.Duration, hits *atomic.Int64) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits != nil {
+			hits.Add(1)
+		}
+		if r.Header.Get(intentHeader) != "" {
+			http.Error(w, "intent header leaked", http.StatusTeapot)
+			return
+		}
+		var body struct{ Username, Password string }
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			http.Error(w, "bad body", http.StatusBadRequest)
+			return
+		}
+		if delay > 0 {
+			select {
+			case <-time.After(delay):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		w.Header().Set("Server-Timing", `app;dur=0.1`)
+		if body.Password != "good" || !strings.HasPrefix(body.Username, "user") {
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"error":"invalid_credentials"}`)
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: "secret-session"})
+		io.WriteString(w, `{"token":"secret-token"}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func testScenario(stages ...Stage) *Scenario {
+	sc := &Scenario{Name: "t", Raw: []byte("stages: []\n"), Stages: stages}
+	sc.Login = Login{Method: "POST", Path: "/login", Encoding: "json", UsernameField: "username",
+		PasswordField: "password", Success: Success{Status: []int{200}, JSONField: "token", Cookie: "session"}}
+	sc.Credentials.Order = "rotate"
+	keep := true
+	sc.Client = Client{Timeout: 2 * time.Second, KeepAlive: &keep, MaxConnections: 64, MaxWorkers: 256}
+	return sc
+}
+
+func creds(n int) []Credential {
+	out := make([]Credential, n)
+	for i := range out {
+		out[i] = Credential{Username: "user" + string(rune('a'+i%26)), Password: "good"}
+	}
+	return out
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func readResults(t *testing.T, dir string) []vegeta.Result {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dec := vegeta.NewDecoder(f)
+	var out []vegeta.Result
+	for {
+		var r vegeta.Result
+		if err := dec.Decode(&r); err != nil {
+			break
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// TestEngineRatesPerStage runs stages up to 1,000/s against a local server
+// and checks the number of requests sent in each stage against the plan.
+func TestEngineRatesPerStage(t *testing.T) {
+	srv := loginServer(t, 0, nil)
+	sc := testScenario(
+		Stage{Name: "low", Kind: StageConstant, Rate: 200, Duration: 2 * time.Second},
+		Stage{Name: "ramp", Kind: StageRamp, From: 200, To: 1000, Duration: 2 * time.Second},
+		Stage{Name: "high", Kind: StageConstant, Rate: 1000, Duration: 2 * time.Second},
+	)
+	dir := t.TempDir()
+	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL),
+		Credentials: creds(10), Dir: dir, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range res.Stages {
+		if diff := math.Abs(float64(s.Sent)-s.PlannedHits) / s.PlannedHits; diff > 0.01 {
+			t.Errorf("stage %s: sent %d, planned %.0f (%.2f%% off, want within 1%%)", s.Name, s.Sent, s.PlannedHits, 100*diff)
+		}
+		if s.SuccessRatio < 0.99 {
+			t.Errorf("stage %s: success ratio %.3f", s.Name, s.SuccessRatio)
+		}
+	}
+	rs := readResults(t, dir)
+	if len(rs) == 0 {
+		t.Fatal("no results recorded")
+	}
+	for _, r := range rs[:10] {
+		if r.Headers.Get(HeaderStage) == "" || r.Headers.Get(HeaderOutcome) != string(OutcomeOK) {
+			t.Fatalf("result lacks stampede headers: %v", r.Headers)
+		}
+		if r.Headers.Get("Set-Cookie") != "" || strings.Contains(string(r.Body), "secret-token") {
+			t.Fatalf("a session secret was recorded: %v %q", r.Headers, r.Body)
+		}
+	}
+	for _, f := range []string{TimelineFile, ManifestFile, ScenarioFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("run dir lacks %s: %v", f, err)
+		}
+	}
+}
+
+func TestCredentialMixShares(t *testing.T) {
+	srv := loginServer(t, 0, nil)
+	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 400, Duration: 2 * time.Second})
+	sc.Credentials.WrongPassword, sc.Credentials.UnknownUser = 0.2, 0.1
+	dir := t.TempDir()
+	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL),
+		Credentials: creds(5), Dir: dir, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := res.Stages[0]
+	share := float64(s.ExpectedRejects) / float64(s.Sent)
+	if math.Abs(share-0.3) > 0.05 {
+		t.Errorf("expected-reject share %.3f, want 0.30±0.05", share)
+	}
+	if s.Failed != 0 {
+		t.Errorf("%d failed, want 0 (401s for wrong credentials are expected)", s.Failed)
+	}
+}
+
+func TestTransportErrorsClassified(t *testing.T) {
+	srv := loginServer(t, 0, nil)
+	u := mustURL(t, srv.URL)
+	srv.Close() // nothing listens now: connection refused
+	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 50, Duration: time.Second})
+	dir := t.TempDir()
+	if _, err := Run(context.Background(), RunOptions{Scenario: sc, Target: u, Credentials: creds(1), Dir: dir, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	rs := readResults(t, dir)
+	if len(rs) == 0 {
+		t.Fatal("no results")
+	}
+	for _, r := range rs {
+		if got := r.Headers.Get(HeaderErrorClass); got != ErrRefused {
+			t.Fatalf("error class %q for %q, want %q", got, r.Error, ErrRefused)
+		}
+	}
+}
+
+func TestClientTimeoutIsAmbiguousClass(t *testing.T) {
+	srv := loginServer(t, 2*time.Second, nil)
+	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 20, Duration: 500 * time.Millisecond})
+	sc.Client.Timeout = 200 * time.Millisecond
+	dir := t.TempDir()
+	if _, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL), Credentials: creds(1), Dir: dir, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range readResults(t, dir) {
+		if got := r.Headers.Get(HeaderErrorClass); got != ErrClientTimeout {
+			t.Fatalf("error class %q for %q, want %q", got, r.Error, ErrClientTimeout)
+		}
+	}
+}
+
+func TestInterruptOnceDrainsAndMarks(t *testing.T) {
+	srv := loginServer(t, 300*time.Millisecond, nil)
+	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 50, Duration: 30 * time.Second})
+	sig := make(chan os.Signal, 2)
+	dir := t.TempDir()
+	go func() { time.Sleep(time.Second); sig <- syscall.SIGINT }()
+	begin := time.Now()
+	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL), Credentials: creds(3), Dir: dir, Signals: sig, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted {
+		t.Error("run not marked interrupted")
+	}
+	if el := time.Since(begin); el > 10*time.Second {
+		t.Errorf("run took %s after SIGINT at 1s", el)
+	}
+	// In-flight requests were allowed to finish: none recorded as failed.
+	for _, r := range readResults(t, dir) {
+		if r.Code != 200 {
+			t.Fatalf("in-flight request not drained: code %d error %q", r.Code, r.Error)
+		}
+	}
+	var m map[string]any
+	b, _ := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err := json.Unmarshal(b, &m); err != nil || m["status"] != "interrupted" {
+		t.Errorf("manifest status = %v (%v), want interrupted", m["status"], err)
+	}
+}
+
+func TestInterruptTwiceReturnsAtOnce(t *testing.T) {
+	srv := loginServer(t, 1500*time.Millisecond, nil)
+	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 50, Duration: 30 * time.Second})
+	sig := make(chan os.Signal, 2)
+	go func() {
+		time.Sleep(time.Second)
+		sig <- syscall.SIGINT
+		time.Sleep(50 * time.Millisecond)
+		sig <- syscall.SIGINT
+	}()
+	_, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL), Credentials: creds(3), Dir: t.TempDir(), Signals: sig, Seed: 1})
+	if !errors.Is(err, ErrAbortedImmediately) {
+		t.Fatalf("err = %v, want ErrAbortedImmediately", err)
+	}
+}
+
+// TestResultsReadableAfterKill runs a run in a child process, kills it with
+// SIGKILL mid-run, and reads the results file up to its last whole record.
+func TestResultsReadableAfterKill(t *testing.T) {
+	if os.Getenv("STAMPEDE_KILL_CHILD") != "" {
+		return // the child's work is done in TestMain
+	}
+	srv := loginServer(t, 0, nil)
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "STAMPEDE_KILL_CHILD="+srv.URL, "STAMPEDE_KILL_DIR="+dir)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if st, err := os.Stat(filepath.Join(dir, ResultsFile)); err == nil && st.Size() > 20000 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	rs := readResults(t, dir)
+	if len(rs) < 50 {
+		t.Fatalf("read %d results after kill -9, want many", len(rs))
+	}
+	for _, r := range rs {
+		if r.Code != 200 {
+			t.Fatalf("a decoded record is damaged: %+v", r)
+		}
+	}
+}
+
+func TestMain(m *testing.M) {
+	if u := os.Getenv("STAMPEDE_KILL_CHILD"); u != "" {
+		sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 500, Duration: time.Minute})
+		target, _ := url.Parse(u)
+		_, _ = Run(context.Background(), RunOptions{Scenario: sc, Target: target, Credentials: creds(3),
+			Dir: os.Getenv("STAMPEDE_KILL_DIR"), Seed: 1})
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}

@@ -1,0 +1,312 @@
+package scenarios
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"regexp"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// hitInfo is what the transport learns about one hit that vegeta's Result
+// does not keep: the intent, the connection phases and the typed error.
+type hitInfo struct {
+	intent   Intent
+	reused   bool
+	connect  time.Duration // TCP connect time for a new connection
+	errClass string
+}
+
+// Error classes recorded per result (the Stampede-Error-Class header).
+const (
+	ErrRefused        = "refused"         // ECONNREFUSED: nothing listening
+	ErrReset          = "reset"           // ECONNRESET
+	ErrEOF            = "eof"             // connection closed before a response
+	ErrConnectTimeout = "connect_timeout" // timed out while connecting: the network
+	ErrClientTimeout  = "client_timeout"  // request sent, no answer in time: ambiguous
+	ErrIOTimeout      = "io_timeout"      // a read/write deadline: the network
+	ErrTLS            = "tls"
+	ErrDNS            = "dns"
+	ErrGenFiles       = "generator_files" // EMFILE/ENFILE on the load generator
+	ErrGenPorts       = "generator_ports" // no ephemeral ports left on the load generator
+	ErrGenPool        = "generator_pool"  // timed out waiting for one of the generator's own connections
+	ErrOther          = "other"
+)
+
+// tracingTransport wraps the load client's transport: it strips the intent
+// header, times connection phases with httptrace, runs the optional CSRF
+// preflight, and classifies transport errors with errors.Is/As while the
+// typed error is still at hand.
+type tracingTransport struct {
+	base      http.RoundTripper
+	preflight *preflight
+	info      sync.Map // seq (uint64) → *hitInfo
+	inflight  atomic.Int64
+}
+
+func (t *tracingTransport) take(seq uint64) *hitInfo {
+	v, ok := t.info.LoadAndDelete(seq)
+	if !ok {
+		return &hitInfo{intent: IntentValid}
+	}
+	return v.(*hitInfo)
+}
+
+func (t *tracingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.inflight.Add(1)
+	defer t.inflight.Add(-1)
+
+	hi := &hitInfo{intent: Intent(req.Header.Get(intentHeader))}
+	if hi.intent == "" {
+		hi.intent = IntentValid
+	}
+	if s := req.Header.Get("X-Vegeta-Seq"); s != "" {
+		if seq, err := strconv.ParseUint(s, 10, 64); err == nil {
+			t.info.Store(seq, hi)
+		}
+	}
+
+	var mu sync.Mutex
+	var connStart time.Time
+	connecting, wrote, gotConn := false, false, false
+	trace := &httptrace.ClientTrace{
+		GotConn: func(ci httptrace.GotConnInfo) {
+			mu.Lock()
+			gotConn, hi.reused = true, ci.Reused
+			mu.Unlock()
+		},
+		ConnectStart: func(_, _ string) {
+			mu.Lock()
+			connecting, connStart = true, time.Now()
+			mu.Unlock()
+		},
+		ConnectDone: func(_, _ string, err error) {
+			mu.Lock()
+			connecting = false
+			if err == nil {
+				hi.connect = time.Since(connStart)
+			}
+			mu.Unlock()
+		},
+		WroteRequest: func(httptrace.WroteRequestInfo) {
+			mu.Lock()
+			wrote = true
+			mu.Unlock()
+		},
+	}
+	r := req.Clone(httptrace.WithClientTrace(req.Context(), trace))
+	r.Header.Del(intentHeader)
+
+	if t.preflight != nil {
+		if err := t.preflight.apply(r, t.base); err != nil {
+			mu.Lock()
+			hi.errClass = classifyTransportError(err, canceled(r), connecting, wrote, gotConn)
+			mu.Unlock()
+			return nil, fmt.Errorf("preflight: %w", err)
+		}
+	}
+	resp, err := t.base.RoundTrip(r)
+	if err != nil {
+		mu.Lock()
+		hi.errClass = classifyTransportError(err, canceled(r), connecting, wrote, gotConn)
+		mu.Unlock()
+	}
+	return resp, err
+}
+
+// canceled reports whether the request was cancelled: its context ended, or
+// (for a wrapping RoundTripper like this one) http.Client closed req.Cancel
+// when its Timeout fired, which can happen just before the context's deadline.
+func canceled(r *http.Request) bool {
+	if r.Context().Err() != nil {
+		return true
+	}
+	if r.Cancel != nil { //nolint:staticcheck // http.Client still uses it for wrapping transports
+		select {
+		case <-r.Cancel:
+			return true
+		default:
+		}
+	}
+	return false
+}
+
+// classifyTransportError names a transport failure using the typed error and
+// the phase the request had reached. A timeout after the request was written
+// is a client timeout: ambiguous by itself (a database cap looks like this).
+func classifyTransportError(err error, canceled, connecting, wrote, gotConn bool) string {
+	var dnsErr *net.DNSError
+	var tlsErr tls.RecordHeaderError
+	var netErr net.Error
+	switch {
+	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
+		return ErrGenFiles
+	case errors.Is(err, syscall.EADDRNOTAVAIL), errors.Is(err, syscall.EADDRINUSE):
+		return ErrGenPorts
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return ErrRefused
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return ErrReset
+	case errors.As(err, &dnsErr):
+		return ErrDNS
+	case errors.As(err, &tlsErr):
+		return ErrTLS
+	case canceled || errors.Is(err, context.DeadlineExceeded):
+		switch {
+		case connecting:
+			return ErrConnectTimeout
+		case !gotConn:
+			return ErrGenPool
+		case wrote:
+			return ErrClientTimeout
+		}
+		return ErrClientTimeout
+	case errors.As(err, &netErr) && netErr.Timeout():
+		if connecting {
+			return ErrConnectTimeout
+		}
+		return ErrIOTimeout
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return ErrEOF
+	}
+	return ErrOther
+}
+
+// preflight fetches a page before the login and carries a CSRF token over.
+type preflight struct {
+	cfg   Preflight
+	url   string
+	regex *regexp.Regexp
+}
+
+func newPreflight(base *url.URL, p *Preflight) (*preflight, error) {
+	if p == nil {
+		return nil, nil
+	}
+	u := *base
+	u.Path = p.Path
+	pf := &preflight{cfg: *p, url: u.String()}
+	if p.Regex != "" {
+		re, err := regexp.Compile(p.Regex)
+		if err != nil {
+			return nil, fmt.Errorf("preflight regex: %w", err)
+		}
+		pf.regex = re
+	}
+	return pf, nil
+}
+
+func (p *preflight) apply(login *http.Request, rt http.RoundTripper) error {
+	req, err := http.NewRequestWithContext(login.Context(), p.cfg.Method, p.url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	var token string
+	switch p.cfg.From {
+	case "cookie":
+		for _, c := range resp.Cookies() {
+			if c.Name == p.cfg.Name {
+				token = c.Value
+				login.AddCookie(c)
+			}
+		}
+	case "header":
+		token = resp.Header.Get(p.cfg.Name)
+	default: // body
+		if p.regex != nil {
+			if m := p.regex.FindSubmatch(body); len(m) > 1 {
+				token = string(m[1])
+			}
+		}
+	}
+	if token == "" {
+		return fmt.Errorf("no CSRF token found in the %s of %s %s (status %d)", p.cfg.From, p.cfg.Method, p.cfg.Path, resp.StatusCode)
+	}
+	if p.cfg.SendAs == "field" {
+		return addBodyField(login, p.cfg.SendName, token)
+	}
+	login.Header.Set(p.cfg.SendName, token)
+	return nil
+}
+
+// addBodyField adds a field to a JSON or form login body.
+func addBodyField(req *http.Request, name, value string) error {
+	if req.GetBody == nil {
+		return errors.New("login request has no body to add the CSRF field to")
+	}
+	rc, err := req.GetBody()
+	if err != nil {
+		return err
+	}
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return err
+	}
+	if req.Header.Get("Content-Type") == "application/x-www-form-urlencoded" {
+		v, err := url.ParseQuery(string(b))
+		if err != nil {
+			return err
+		}
+		v.Set(name, value)
+		b = []byte(v.Encode())
+	} else {
+		m := map[string]any{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return err
+		}
+		m[name] = value
+		if b, err = json.Marshal(m); err != nil {
+			return err
+		}
+	}
+	req.Body = io.NopCloser(bytes.NewReader(b))
+	req.ContentLength = int64(len(b))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	return nil
+}
+
+// newLoadClient builds the load generator's HTTP client: no proxy from the
+// environment, capped connections, keep-alive as configured, no redirects.
+func newLoadClient(c Client, rt *tracingTransport) (*http.Client, *http.Transport) {
+	keepAlive := c.KeepAlive == nil || *c.KeepAlive
+	tr := &http.Transport{
+		Proxy: nil, // a stray HTTP_PROXY must never redirect the load
+		DialContext: (&net.Dialer{
+			Timeout:   c.Timeout,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		MaxIdleConns:        c.MaxConnections,
+		MaxIdleConnsPerHost: c.MaxConnections,
+		MaxConnsPerHost:     c.MaxConnections,
+		IdleConnTimeout:     90 * time.Second,
+		DisableKeepAlives:   !keepAlive,
+		DisableCompression:  true,
+	}
+	rt.base = tr
+	return &http.Client{
+		Transport:     rt,
+		Timeout:       c.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}, tr
+}

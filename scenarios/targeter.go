@@ -1,0 +1,204 @@
+package scenarios
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// Intent says what a login was meant to do, so that the 401s of deliberately
+// wrong credentials count as expected outcomes, not errors.
+type Intent string
+
+const (
+	IntentValid         Intent = "valid"
+	IntentWrongPassword Intent = "wrong_password"
+	IntentUnknownUser   Intent = "unknown_user"
+)
+
+// Credential is one username and password.
+type Credential struct{ Username, Password string }
+
+// LoadCredentials reads a CSV of username,password; a first row of
+// "username,password" is taken as a header.
+func LoadCredentials(path string) ([]Credential, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("credentials: %w", err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	var creds []Credential
+	for line := 1; ; line++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("credentials %s: %w", path, err)
+		}
+		if len(rec) < 2 {
+			return nil, fmt.Errorf("credentials %s:%d: want username,password, got %d field(s)", path, line, len(rec))
+		}
+		if line == 1 && strings.EqualFold(rec[0], "username") && strings.EqualFold(rec[1], "password") {
+			continue
+		}
+		creds = append(creds, Credential{rec[0], rec[1]})
+	}
+	if len(creds) == 0 {
+		return nil, fmt.Errorf("credentials %s: no credentials in the file", path)
+	}
+	return creds, nil
+}
+
+// intentHeader carries a hit's intent from the targeter to the transport,
+// which removes it before the request leaves.
+const intentHeader = "X-Stampede-Intent"
+
+// loginTargeter builds login requests from credentials: rotating or random,
+// with a seeded share of wrong passwords and unknown users.
+type loginTargeter struct {
+	login  Login
+	url    string
+	creds  []Credential
+	random bool
+	wrong  float64
+	unkn   float64
+
+	mu   sync.Mutex
+	rng  *rand.Rand
+	next int
+}
+
+func newLoginTargeter(base *url.URL, sc *Scenario, creds []Credential, seed int64) *loginTargeter {
+	u := *base
+	u.Path = strings.TrimRight(u.Path, "/") + sc.Login.Path
+	return &loginTargeter{
+		login: sc.Login, url: u.String(), creds: creds,
+		random: sc.Credentials.Order == "random",
+		wrong:  sc.Credentials.WrongPassword, unkn: sc.Credentials.UnknownUser,
+		rng: rand.New(rand.NewSource(seed)),
+	}
+}
+
+// pick chooses the next credential and intent under the lock.
+func (t *loginTargeter) pick() (Credential, Intent) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var c Credential
+	if t.random {
+		c = t.creds[t.rng.Intn(len(t.creds))]
+	} else {
+		c = t.creds[t.next%len(t.creds)]
+		t.next++
+	}
+	switch p := t.rng.Float64(); {
+	case p < t.unkn:
+		return Credential{fmt.Sprintf("nouser-%08x", t.rng.Uint32()), c.Password}, IntentUnknownUser
+	case p < t.unkn+t.wrong:
+		return Credential{c.Username, fmt.Sprintf("wrong-%08x", t.rng.Uint32())}, IntentWrongPassword
+	}
+	return c, IntentValid
+}
+
+// Target implements vegeta.Targeter.
+func (t *loginTargeter) Target(tgt *vegeta.Target) error {
+	if tgt == nil {
+		return vegeta.ErrNilTarget
+	}
+	c, intent := t.pick()
+	body, ctype, err := encodeLogin(t.login, c)
+	if err != nil {
+		return err
+	}
+	h := make(http.Header, len(t.login.Headers)+2)
+	for k, v := range t.login.Headers {
+		h.Set(k, v)
+	}
+	h.Set("Content-Type", ctype)
+	h.Set(intentHeader, string(intent))
+	*tgt = vegeta.Target{Method: t.login.Method, URL: t.url, Body: body, Header: h}
+	return nil
+}
+
+func encodeLogin(l Login, c Credential) ([]byte, string, error) {
+	fields := make(map[string]string, len(l.Extra)+2)
+	for k, v := range l.Extra {
+		fields[k] = v
+	}
+	fields[l.UsernameField] = c.Username
+	fields[l.PasswordField] = c.Password
+	if l.Encoding == "form" {
+		v := url.Values{}
+		for k, s := range fields {
+			v.Set(k, s)
+		}
+		return []byte(v.Encode()), "application/x-www-form-urlencoded", nil
+	}
+	b, err := json.Marshal(fields)
+	return b, "application/json", err
+}
+
+// judge decides a login's outcome from its recorded result.
+func judge(l Login, intent Intent, r *vegeta.Result) Outcome {
+	if r.Code == 0 {
+		return OutcomeFailed
+	}
+	if intent != IntentValid {
+		if r.Code == http.StatusUnauthorized {
+			return OutcomeExpectedReject
+		}
+		return OutcomeFailed
+	}
+	ok := false
+	for _, s := range l.Success.Status {
+		if int(r.Code) == s {
+			ok = true
+		}
+	}
+	if !ok {
+		return OutcomeFailed
+	}
+	if f := l.Success.JSONField; f != "" {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(r.Body, &m) != nil || m[f] == nil {
+			return OutcomeFailed
+		}
+	}
+	if name := l.Success.Cookie; name != "" && !hasCookie(r.Headers, name) {
+		return OutcomeFailed
+	}
+	return OutcomeOK
+}
+
+func hasCookie(h http.Header, name string) bool {
+	resp := http.Response{Header: h}
+	for _, c := range resp.Cookies() {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Outcome is the verdict on one login.
+type Outcome string
+
+const (
+	OutcomeOK             Outcome = "ok"
+	OutcomeExpectedReject Outcome = "expected_reject" // a 401 for deliberately wrong credentials
+	OutcomeFailed         Outcome = "failed"
+)
+
+var errNoCredentials = errors.New("no credentials: name a credentials file in the scenario (credentials.file)")
