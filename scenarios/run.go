@@ -304,14 +304,14 @@ func (g *genWatch) flush(rec *recorder) {
 // followUps checks a sampled share of sessions (GET /me) off the hot path,
 // with a few workers and a bounded queue; overflow is counted, not queued.
 type followUps struct {
-	cfg    *FollowUp
-	url    string
-	client *http.Client
-	jobs   chan *vegeta.Result
-	wg     sync.WaitGroup
-	rng    *rand.Rand
+	cfg                       *FollowUp
+	url                       string
+	client                    *http.Client
+	jobs                      chan *vegeta.Result
+	wg                        sync.WaitGroup
+	rng                       *rand.Rand
 	sent, ok, failed, dropped atomic.Int64
-	tokenField string
+	tokenField                string
 }
 
 func newFollowUps(ctx context.Context, c *http.Client, base *url.URL, sc *Scenario, seed int64) *followUps {
