@@ -109,10 +109,10 @@ const (
 // Stage is one part of the traffic plan. In YAML each stage is a map with
 // exactly one key, its kind:
 //
-//	- constant: {rate: 50, for: 10s}
-//	- ramp:     {from: 50, to: 400, for: 60s}
-//	- steps:    {from: 50, to: 300, step: 50, hold: 10s}
-//	- spike:    {base: 50, peak: 400, at: 10s, spike_for: 5s, for: 30s}
+//   - constant: {rate: 50, for: 10s}
+//   - ramp:     {from: 50, to: 400, for: 60s}
+//   - steps:    {from: 50, to: 300, step: 50, hold: 10s}
+//   - spike:    {base: 50, peak: 400, at: 10s, spike_for: 5s, for: 30s}
 type Stage struct {
 	Name string    `yaml:"name"` // optional; defaults to "<kind> <n>"
 	Kind StageKind `yaml:"-"`
