@@ -20,6 +20,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"version", "", "print version, commit and build date", cmdVersion},
+		{"fixture", "[flags]", "run the bundled login service and a throwaway PostgreSQL until Ctrl-C", cmdFixture},
 	}
 }
 
