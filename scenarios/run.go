@@ -40,9 +40,18 @@ type RunOptions struct {
 	Status func() string
 	// Manifest holds extra fields for manifest.json (versions, target kind).
 	Manifest map[string]any
-	// OnStart runs once the recorder exists and the clock has started; faults
-	// and probes hook in here. Its error aborts the run before any traffic.
-	OnStart func(ctx context.Context, ev EventSink, start time.Time) error
+	// Hooks start once the recorder exists and the clock has started, before
+	// the first request (evidence sampling, the fault schedule), and stop
+	// after the last result, before run_end, in reverse order. A Start error
+	// aborts the run before any traffic.
+	Hooks []Hook
+}
+
+// Hook is something that runs beside the traffic on the run's clock.
+type Hook interface {
+	Start(ctx context.Context, sink EventSink, start time.Time) error
+	// Stop must finish its work even if ctx is already cancelled.
+	Stop(ctx context.Context) error
 }
 
 // EventSink appends events to the run's timeline.
@@ -127,10 +136,21 @@ func Run(ctx context.Context, o RunOptions) (*RunResult, error) {
 	res.Start = start
 	rec.Event("run_start", start, map[string]any{"scenario": sc.Name, "seed": o.Seed,
 		"planned_duration_s": pacer.Duration().Seconds(), "target": o.Target.Redacted()})
-	if o.OnStart != nil {
-		if err := o.OnStart(runCtx, rec, start); err != nil {
+	started := 0
+	stopHooks := func() error {
+		var errs []error
+		for i := started - 1; i >= 0; i-- {
+			errs = append(errs, o.Hooks[i].Stop(context.WithoutCancel(ctx)))
+		}
+		started = 0
+		return errors.Join(errs...)
+	}
+	defer stopHooks() // on any early return; a no-op once stopped
+	for _, h := range o.Hooks {
+		if err := h.Start(runCtx, rec, start); err != nil {
 			return nil, err
 		}
+		started++
 	}
 
 	var wg sync.WaitGroup
@@ -191,6 +211,9 @@ loop:
 			if stopping && res.Interrupted {
 				rec.Event("interrupt", time.Now(), map[string]any{"signal": sig.String(), "immediate": true})
 				res.Interrupted = true
+				if err := stopHooks(); err != nil {
+					rec.Event("error", time.Now(), map[string]any{"error": err.Error()})
+				}
 				finish(rec, manifestPath, manifest, res, st, fu, "interrupted")
 				go func() { // let vegeta's workers finish without us
 					for range results {
@@ -206,6 +229,10 @@ loop:
 	}
 	gw.flush(rec)
 	fu.close()
+	if err := stopHooks(); err != nil {
+		rec.Event("error", time.Now(), map[string]any{"error": err.Error()})
+		writeErr = errors.Join(writeErr, err)
+	}
 	status := "completed"
 	if res.Interrupted {
 		status = "interrupted"
