@@ -18,8 +18,13 @@ test:
 demo: build
 	./scripts/demo.sh
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 20m ./...
+# Benchmarks print figures (rates, times, ratios against vegeta); they assert nothing.
+# The vegeta command-line tool is built into bin/ for the side-by-side runs.
+bench: bin/vegeta
+	VEGETA_BIN=$(CURDIR)/bin/vegeta $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 20m ./...
+
+bin/vegeta:
+	GOBIN=$(CURDIR)/bin $(GO) install github.com/tsenart/vegeta/v12@v12.13.0
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
