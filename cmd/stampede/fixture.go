@@ -17,7 +17,7 @@ import (
 // first signal, then removes every trace of them.
 func cmdFixture(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet("fixture", "[flags]", e)
-	dsn := fs.String("dsn", "", "an existing PostgreSQL to use (admin DSN: superuser, or CREATEROLE and CREATEDB) instead of a throwaway one; default $STAMPEDE_DSN")
+	dsn := fs.String("dsn", "", "an existing PostgreSQL to use instead of a throwaway one (a superuser DSN; creates role stampede_app and database stampede); default $STAMPEDE_DSN")
 	dbPool := fs.Int("db-pool", fixtures.DefaultDBPool, "the service's database connection pool size")
 	dbHold := fs.Duration("db-hold", 0, "minimum time each login holds its database connection (pg_sleep in its transaction), e.g. 50ms")
 	acquireTimeout := fs.Duration("acquire-timeout", fixtures.DefaultAcquireTimeout, "how long a request waits for a pooled connection before 503 pool_timeout")
