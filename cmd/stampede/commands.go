@@ -20,6 +20,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"version", "", "print version, commit and build date", cmdVersion},
+		{"report", "RUN_DIR [--format text|json|junit|markdown|html]", "re-analyse a run directory: print its report, rewrite its report files", cmdReport},
 		{"fixture", "[flags]", "run the bundled login service and a throwaway PostgreSQL until Ctrl-C", cmdFixture},
 	}
 }

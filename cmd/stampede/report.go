@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/stampede-load/stampede/report"
+)
+
+// cmdReport re-analyses a run directory, prints one rendering and rewrites
+// every rendering in the directory.
+func cmdReport(_ context.Context, e *env, args []string) error {
+	var names []string
+	for _, f := range report.Formats() {
+		names = append(names, f.Name)
+	}
+	flags := newFlagSet("report", "RUN_DIR [--format "+strings.Join(names, "|")+"]", e)
+	format := flags.String("format", "text", "what to print: "+strings.Join(names, ", "))
+	if err := parseFlags(flags, args); err != nil {
+		return err
+	}
+	if flags.NArg() != 1 {
+		return usageErr("report needs exactly one RUN_DIR")
+	}
+	f, ok := report.FormatByName(*format)
+	if !ok {
+		return usageErr("--format must be one of %s, got %q", strings.Join(names, ", "), *format)
+	}
+	dir := flags.Arg(0)
+	if _, err := os.Stat(filepath.Join(dir, report.ResultsFile)); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return usageErr("%s is not a run directory: no %s", dir, report.ResultsFile)
+		}
+		return infraErr(err)
+	}
+	r, err := report.Analyze(dir, report.Options{})
+	if err != nil {
+		return infraErr(err)
+	}
+	if err := f.Write(e.stdout, r); err != nil {
+		return infraErr(fmt.Errorf("report: %w", err))
+	}
+	if err := report.WriteAll(dir, r); err != nil {
+		// The report was printed; a read-only run directory only costs the files.
+		fmt.Fprintf(e.stderr, "stampede: warning: %v\n", err)
+	}
+	return nil
+}

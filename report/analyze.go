@@ -1,0 +1,279 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// analyze is Analyze once the small files are read.
+func analyze(dir string, in *inputs, opts Options) (*Report, error) {
+	r := &Report{Dir: dir, Window: opts.Window, Notes: in.notes}
+	if r.Window <= 0 {
+		r.Window = time.Second
+	}
+	tl := in.tl
+	slo := SLO{}
+	if in.scenario != nil {
+		slo = in.scenario.slo()
+		r.Gates = in.scenario.gates()
+		r.Scenario = in.scenario.Name
+	}
+	if opts.SLO.SuccessRatio > 0 {
+		slo.SuccessRatio = opts.SLO.SuccessRatio
+	}
+	if opts.SLO.Percentile > 0 {
+		slo.Percentile = opts.SLO.Percentile
+	}
+	if opts.SLO.Latency > 0 {
+		slo.Latency = opts.SLO.Latency
+	}
+	r.SLO = slo.withDefaults()
+
+	scale := 1.0
+	if m := in.manifest; m != nil {
+		r.Scenario, r.Seed, r.Status, r.TargetKind = m.Scenario, m.Seed, m.Status, m.TargetKind
+		if m.Scale > 0 {
+			scale = m.Scale
+		}
+		r.Fixture = m.fixture()
+	}
+	if r.Fixture == nil && in.scenario != nil && in.scenario.Fixture.DBPool > 0 {
+		f := in.scenario.Fixture
+		r.Fixture = &FixtureInfo{DBPool: f.DBPool, DBHold: time.Duration(f.DBHold), MaxConnections: f.MaxConnections}
+	}
+	if tl.runStart != nil {
+		r.Scenario, r.Seed = firstNonEmpty(tl.runStart.Scenario, r.Scenario), tl.runStart.Seed
+	}
+	if tl.endStatus != "" {
+		r.Status = tl.endStatus
+	}
+
+	var p *plan
+	if in.scenario != nil {
+		if pl, ok := planFromStages(in.scenario.planStages(), scale); ok {
+			p = pl
+		}
+	}
+	if p == nil {
+		p = planFromEvents(tl.stages)
+		if p != nil && !p.exactOver(0, p.total) {
+			r.Notes = append(r.Notes, "stage shapes unknown (no scenario stages): offered load counted from planned send times")
+		}
+	}
+	if p != nil {
+		r.Planned = p.total
+	}
+
+	start := tl.start
+	if start.IsZero() && in.manifest != nil {
+		start = in.manifest.Start
+	}
+
+	horizon := 5 * time.Second
+	if in.scenario != nil && in.scenario.Client.Timeout > 0 {
+		horizon = time.Duration(in.scenario.Client.Timeout)
+	}
+	horizon += 5*time.Second + r.Window
+	maxWin := int((24 * time.Hour) / r.Window)
+	if p != nil {
+		maxWin = int((p.total+time.Hour)/r.Window) + 1
+	}
+	w := newWindower(r.Window, horizon, maxWin, r.SLO.Percentile)
+
+	f, err := os.Open(filepath.Join(dir, ResultsFile))
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	defer f.Close()
+	var h hit
+	_, note, err := decodeResults(f, func(res *vegeta.Result) {
+		if start.IsZero() { // no timeline, no manifest: the first result's planned time
+			start = res.Timestamp
+			if lag := hget(res.Headers, HeaderSendLag); lag != "" {
+				var ns int64
+				_, _ = fmt.Sscan(lag, &ns)
+				start = start.Add(-time.Duration(ns))
+			}
+			r.Notes = append(r.Notes, "no run start recorded: windows start at the first result")
+		}
+		reduce(res, start, &h)
+		w.add(&h)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if note != "" {
+		r.Notes = append(r.Notes, note)
+	}
+	w.finish()
+	r.Start = start
+	if w.negative > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d results sent before the run's start were counted in the first window", w.negative))
+	}
+	if w.clipped > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d results sent long after the plan were counted in the last window", w.clipped))
+	}
+
+	r.Windows = buildWindows(w, p, r.Window, r.SLO)
+	switch {
+	case tl.end != nil:
+		r.Elapsed = *tl.end
+	case len(r.Windows) > 0:
+		last := r.Windows[len(r.Windows)-1]
+		r.Elapsed = last.Start + last.Length
+	}
+	joinTimeline(r.Windows, tl, r.Window)
+	r.Faults = buildFaults(tl, r.Elapsed)
+	markFaults(r.Windows, r.Faults)
+	r.Stages = buildStages(w, p)
+	r.Totals = buildTotals(w)
+	if r.Status == "" {
+		r.Status = "unknown"
+	}
+	finishAnalysis(r, p, opts)
+	return r, nil
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// buildWindows turns the accumulators into windows, with the plan's
+// offered rate and each window's SLO verdict.
+func buildWindows(w *windower, p *plan, width time.Duration, slo SLO) []Window {
+	n := len(w.wins)
+	if p != nil {
+		n = max(n, int((p.total+width-1)/width))
+	}
+	out := make([]Window, n)
+	for i := range out {
+		var acc winAcc
+		if i < len(w.wins) {
+			acc = w.wins[i]
+		}
+		a := time.Duration(i) * width
+		b := a + width
+		win := Window{Index: i, Start: a, Length: width, Stage: -1, c: acc.counts}
+		if p != nil && a < p.total {
+			if b > p.total {
+				win.Length = p.total - a
+			} else {
+				win.Full = true
+			}
+			if si := p.segAt(a + win.Length/2); si >= 0 {
+				sg := p.segs[si]
+				win.Stage = sg.stage
+				inside := sg.start <= a && a+win.Length <= sg.start+sg.dur
+				win.Steady = win.Full && inside && sg.steady()
+				win.Ramp = sg.exact && sg.r0 != sg.r1
+			}
+			if p.exactOver(a, a+win.Length) {
+				win.OfferedRPS = (p.hits(a+win.Length) - p.hits(a)) / win.Length.Seconds()
+			} else {
+				win.OfferedRPS = float64(acc.due) / win.Length.Seconds()
+			}
+		}
+		c := &acc.counts
+		win.Sent, win.OK, win.ExpectedRejects, win.Failed = c.sent, c.ok, c.rejects, c.failed
+		secs := win.Length.Seconds()
+		win.AchievedRPS = float64(c.sent) / secs
+		win.GoodputRPS = float64(c.ok) / secs
+		win.SuccessRatio = c.successRatio()
+		win.P50, win.P90, win.P99 = acc.q.p50, acc.q.p90, acc.q.p99
+		win.Max = c.maxLat
+		win.LatencyAtSLO, win.SendLagP99 = acc.q.atSLO, acc.q.lagP99
+		win.Errors = c.errors()
+		win.Details = c.details()
+		win.LateRecords = c.late
+		win.Timing = timingMeans(c)
+		win.Connect = ConnectStats{New: c.newConns, P99: acc.q.connP99, HaveTiming: c.connectSum > 0}
+		if c.newConns > 0 {
+			win.Connect.Mean = c.connectSum / time.Duration(c.newConns)
+		}
+		win.Traffic = win.OfferedRPS > 0 || c.sent > 0
+		win.SLOMet = !win.Traffic || meetsSLO(&win, slo)
+		out[i] = win
+	}
+	return out
+}
+
+// meetsSLO: success ratio and latency percentile within the SLO, and the
+// load actually offered (at least half the planned hits sent).
+func meetsSLO(win *Window, slo SLO) bool {
+	if win.Sent == 0 {
+		return false
+	}
+	planned := win.OfferedRPS * win.Length.Seconds()
+	if planned >= 5 && float64(win.Sent) < planned/2 {
+		return false
+	}
+	return win.SuccessRatio >= slo.SuccessRatio && win.LatencyAtSLO <= slo.Latency
+}
+
+func timingMeans(c *counts) *TimingMeans {
+	if c.timingN == 0 {
+		return nil
+	}
+	n := float64(c.timingN)
+	d := func(sum float64) time.Duration { return msDur(sum / n) }
+	t := &TimingMeans{N: c.timingN, Pool: d(c.pool), DB: d(c.db), App: d(c.app), Hash: d(c.hash),
+		PoolMax: msDur(c.poolMax), AppNet: d(c.appNet), Unexplained: d(c.gap)}
+	if tot := c.gap + c.app; tot > 0 {
+		t.NetworkShareOfClient = c.gap / tot
+	}
+	return t
+}
+
+func msDur(v float64) time.Duration { return time.Duration(math.Round(v * 1e6)) }
+
+// buildStages summarises each planned stage.
+func buildStages(w *windower, p *plan) []StageSummary {
+	var spans []StageSpan
+	if p != nil {
+		spans = p.stages
+	}
+	n := max(len(spans), len(w.stages))
+	out := make([]StageSummary, n)
+	for i := range out {
+		s := StageSummary{Index: i, Name: fmt.Sprintf("stage %d", i+1)}
+		if i < len(spans) {
+			sp := spans[i]
+			s.Name, s.Kind, s.Start, s.Duration = sp.Name, sp.Kind, sp.Start, sp.Duration
+			s.RateStart, s.RateEnd = sp.RateStart, sp.RateEnd
+			if sp.Duration > 0 {
+				s.OfferedRPS = (p.hits(sp.Start+sp.Duration) - p.hits(sp.Start)) / sp.Duration.Seconds()
+			}
+		}
+		if i < len(w.stages) {
+			st := &w.stages[i]
+			s.Sent, s.OK, s.Rejects, s.Failed = st.sent, st.ok, st.rejects, st.failed
+			s.SuccessRatio = st.successRatio()
+			s.Errors = st.errors()
+			if st.hist.TotalCount() > 0 {
+				s.P50 = time.Duration(st.hist.ValueAtQuantile(50)) * time.Microsecond
+				s.P99 = time.Duration(st.hist.ValueAtQuantile(99)) * time.Microsecond
+			}
+			if s.Duration > 0 {
+				s.AchievedRPS = float64(st.sent) / s.Duration.Seconds()
+			}
+		}
+		out[i] = s
+	}
+	return out
+}
+
+func buildTotals(w *windower) Totals {
+	c := &w.total
+	q := w.totalHists.quantiles(w.sloPct, &w.total)
+	return Totals{Sent: c.sent, OK: c.ok, ExpectedRejects: c.rejects, Failed: c.failed,
+		SuccessRatio: c.successRatio(), P50: q.p50, P90: q.p90, P99: q.p99, Max: c.maxLat,
+		LatencyAtSLO: q.atSLO, SendLagP99: q.lagP99, Errors: c.errors(), Details: c.details()}
+}

@@ -1,0 +1,260 @@
+package report
+
+import (
+	"sort"
+	"time"
+)
+
+// joinTimeline attaches database samples, TCP probes and generator reports
+// to the windows they fell in.
+func joinTimeline(wins []Window, tl *timeline, width time.Duration) {
+	idx := func(at time.Duration) int {
+		if at < 0 {
+			return -1
+		}
+		i := int(at / width)
+		if i >= len(wins) {
+			return -1
+		}
+		return i
+	}
+
+	// Database samples: maxima of the gauges, deltas of the pool counters.
+	type sums struct{ rtt, commits float64 }
+	acc := make(map[int]*sums)
+	var prevEmpty, prevTimeouts *float64
+	for _, s := range tl.dbSamples {
+		e := s.ev
+		var waits, timeouts float64
+		if e.Pool != nil {
+			waits = delta(prevEmpty, e.Pool.EmptyAcquireCount)
+			timeouts = delta(prevTimeouts, e.Pool.PoolTimeouts)
+			if e.Pool.EmptyAcquireCount != nil {
+				prevEmpty = e.Pool.EmptyAcquireCount
+			}
+			if e.Pool.PoolTimeouts != nil {
+				prevTimeouts = e.Pool.PoolTimeouts
+			}
+		}
+		i := idx(s.at)
+		if i < 0 {
+			continue
+		}
+		w := &wins[i]
+		if w.DB == nil {
+			w.DB = &DBWindow{RoleLimit: -1}
+			acc[i] = &sums{}
+		}
+		d, a := w.DB, acc[i]
+		d.Samples++
+		if e.Error != "" {
+			d.Errors++
+		}
+		d.BackendsTotal = maxp(d.BackendsTotal, e.BackendsTotal)
+		d.RoleBackends = maxp(d.RoleBackends, e.RoleBackends)
+		d.LockWaiters = maxp(d.LockWaiters, e.LockWaiters)
+		if e.MaxConnections != nil {
+			d.MaxConnections = *e.MaxConnections
+		}
+		if e.SuperuserReserved != nil {
+			d.SuperuserReserved = *e.SuperuserReserved
+		}
+		if e.RoleLimit != nil {
+			d.RoleLimit = *e.RoleLimit
+		}
+		d.Active = max(d.Active, e.ByState["active"])
+		d.IdleInTx = max(d.IdleInTx, e.ByState["idle in transaction"])
+		if e.CommitsPerS != nil {
+			a.commits += *e.CommitsPerS
+		}
+		if e.ProbeRTTMS != nil {
+			d.HaveProbeRTT = true
+			a.rtt = max(a.rtt, *e.ProbeRTTMS)
+			d.ProbeRTT = msDur(a.rtt)
+		}
+		d.CommitsPerS = a.commits / float64(d.Samples)
+		if p := e.Pool; p != nil {
+			d.HavePool = true
+			d.PoolAcquired = maxp(d.PoolAcquired, p.AcquiredConns)
+			d.PoolMax = maxp(d.PoolMax, p.MaxConns)
+			d.PoolWaits += waits
+			d.PoolTimeouts += timeouts
+		}
+	}
+
+	// TCP probes: means per path.
+	for _, s := range tl.probes {
+		i := idx(s.at)
+		if i < 0 {
+			continue
+		}
+		p := &wins[i].Probes
+		ok := s.ev.Error == "" && s.ev.ConnectMS != nil
+		switch s.ev.Path {
+		case "service", "client":
+			if !ok {
+				p.ServiceErrors++
+				continue
+			}
+			p.ServiceConnect = runningMean(p.ServiceConnect, p.ServiceN, msDur(*s.ev.ConnectMS))
+			p.ServiceN++
+		case "db":
+			if !ok {
+				p.DBErrors++
+				continue
+			}
+			p.DBConnect = runningMean(p.DBConnect, p.DBN, msDur(*s.ev.ConnectMS))
+			p.DBN++
+		}
+	}
+
+	// Generator reports.
+	for _, s := range tl.generator {
+		i := idx(s.at)
+		if i < 0 {
+			continue
+		}
+		w := &wins[i]
+		if w.Generator == nil {
+			w.Generator = &GeneratorWindow{}
+		}
+		g, e := w.Generator, s.ev
+		g.Hits += e.Hits
+		g.Late += e.Late
+		g.MaxLag = max(g.MaxLag, msDur(e.MaxLagMS))
+		g.InflightMax = max(g.InflightMax, e.InflightMax)
+		g.MaxWorkers = max(g.MaxWorkers, e.MaxWorkers)
+		g.WorkersSaturated = g.WorkersSaturated || e.WorkersSaturated
+		g.BehindOwnFault = g.BehindOwnFault || e.BehindOwnFault
+		for k, v := range e.LocalErrors {
+			if g.LocalErrors == nil {
+				g.LocalErrors = map[string]int64{}
+			}
+			g.LocalErrors[k] += v
+		}
+	}
+}
+
+func delta(prev, cur *float64) float64 {
+	if prev == nil || cur == nil || *cur < *prev {
+		return 0
+	}
+	return *cur - *prev
+}
+
+func maxp(cur float64, v *float64) float64 {
+	if v == nil {
+		return cur
+	}
+	return max(cur, *v)
+}
+
+func runningMean(mean time.Duration, n int, v time.Duration) time.Duration {
+	return (mean*time.Duration(n) + v) / time.Duration(n+1)
+}
+
+// Fault is one injected fault, as the timeline recorded it.
+type Fault struct {
+	Kind   string
+	Name   string
+	Params map[string]any
+	// Path is where a network fault sits: "client" (load → service) or
+	// "db" (service → database); empty for database faults.
+	Path     string
+	Start    time.Duration
+	End      time.Duration // the revert, else the planned end, else the run's end
+	Reverted bool
+	OK       bool // the injection succeeded
+	Error    string
+}
+
+// buildFaults pairs fault_inject with fault_revert events (by name, else
+// by kind, in order).
+func buildFaults(tl *timeline, runEnd time.Duration) []Fault {
+	used := make([]bool, len(tl.reverts))
+	var out []Fault
+	for _, fi := range tl.faults {
+		e := fi.ev
+		f := Fault{Kind: e.Kind, Name: e.Name, Params: e.Params, Start: fi.at, OK: e.OK == nil || *e.OK, Error: e.Error}
+		if e.StartS != nil {
+			f.Start = secs(*e.StartS)
+		}
+		f.Path = faultPath(e)
+		f.End = runEnd
+		if e.EndS != nil {
+			f.End = secs(*e.EndS)
+		}
+		for j, rv := range tl.reverts {
+			if used[j] || rv.at < fi.at {
+				continue
+			}
+			if (e.Name != "" && rv.ev.Name == e.Name) || (rv.ev.Name == "" || e.Name == "") && rv.ev.Kind == e.Kind {
+				used[j] = true
+				f.Reverted = rv.ev.OK == nil || *rv.ev.OK
+				f.End = rv.at
+				if rv.ev.EndS != nil {
+					f.End = secs(*rv.ev.EndS)
+				}
+				break
+			}
+		}
+		if f.End < f.Start {
+			f.End = f.Start
+		}
+		out = append(out, f)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Start < out[j].Start })
+	return out
+}
+
+// faultPath finds a network fault's path in its parameters.
+func faultPath(e FaultEvent) string {
+	if len(e.Kind) < 4 || e.Kind[:4] != "net." {
+		return ""
+	}
+	for _, k := range []string{"path", "target", "proxy", "link"} {
+		if v, ok := e.Params[k].(string); ok && v != "" {
+			switch v {
+			case "db", "database", "postgres", "service-db", "service_db":
+				return "db"
+			}
+			return "client"
+		}
+	}
+	return "client"
+}
+
+// markFaults notes, per window, the faults in force: for display only.
+func markFaults(wins []Window, faults []Fault) {
+	for _, f := range faults {
+		for i := range wins {
+			w := &wins[i]
+			if w.Start < f.End && w.Start+w.Length > f.Start {
+				w.Faults = append(w.Faults, f.Kind)
+			}
+		}
+	}
+}
+
+// utilisation is the tightest connection cap's use, 0..1: the role's
+// limit, the server's usable slots, or the service's pool. which names it.
+func (d *DBWindow) utilisation() (u float64, which string, ok bool) {
+	if d == nil {
+		return 0, "", false
+	}
+	consider := func(used, limit float64, name string) {
+		if limit > 0 {
+			if v := used / limit; !ok || v > u {
+				u, which, ok = v, name, true
+			}
+		}
+	}
+	consider(d.RoleBackends, d.RoleLimit, "role backends / role connection limit")
+	if d.MaxConnections > 0 {
+		consider(d.BackendsTotal, d.MaxConnections-d.SuperuserReserved, "server backends / usable max_connections")
+	}
+	if d.HavePool {
+		consider(d.PoolAcquired, d.PoolMax, "service pool in use / pool size")
+	}
+	return u, which, ok
+}

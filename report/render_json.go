@@ -1,0 +1,420 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"time"
+)
+
+// The JSON shape of report.json. Durations are numbers with their unit in
+// the name (_ms, _s); a value that does not exist is null, never 0.
+
+type jsonReport struct {
+	Scenario        string             `json:"scenario"`
+	Seed            int64              `json:"seed"`
+	Status          string             `json:"status"`
+	TargetKind      string             `json:"target_kind,omitempty"`
+	Start           string             `json:"start,omitempty"`
+	PlannedS        float64            `json:"planned_s"`
+	ElapsedS        float64            `json:"elapsed_s"`
+	WindowS         float64            `json:"window_s"`
+	SLO             jsonSLO            `json:"slo"`
+	Fixture         *jsonFixture       `json:"fixture,omitempty"`
+	Verdict         string             `json:"verdict"`
+	Summary         string             `json:"summary"`
+	Limit           jsonLimit          `json:"limit"`
+	Cause           jsonCause          `json:"cause"`
+	Totals          jsonTotals         `json:"totals"`
+	Stages          []jsonStage        `json:"stages"`
+	Faults          []jsonFault        `json:"faults"`
+	Scorecard       []jsonScore        `json:"scorecard"`
+	Recommendations jsonRecommendation `json:"recommendations"`
+	Checks          []jsonCheck        `json:"checks"`
+	Windows         []jsonWindow       `json:"windows"`
+	Notes           []string           `json:"notes"`
+}
+
+type jsonSLO struct {
+	SuccessRatio float64 `json:"success_ratio"`
+	Percentile   float64 `json:"percentile"`
+	LatencyMS    float64 `json:"latency_ms"`
+}
+
+type jsonFixture struct {
+	DBPool         int     `json:"db_pool"`
+	DBHoldMS       float64 `json:"db_hold_ms"`
+	MaxConnections int     `json:"max_connections"`
+}
+
+type jsonLimit struct {
+	SustainableRPS *float64 `json:"sustainable_rps"`
+	BreakingRPS    *float64 `json:"breaking_rps"`
+	BreakingAtS    *float64 `json:"breaking_at_s"`
+	MaxGoodputRPS  float64  `json:"max_goodput_rps"`
+	MaxGoodputAtS  float64  `json:"max_goodput_at_s"`
+	KneeRPS        *float64 `json:"knee_rps"`
+	KneeAtS        *float64 `json:"knee_at_s"`
+	PrecisionRPS   *float64 `json:"precision_rps"`
+	Precision      string   `json:"precision"`
+	Method         string   `json:"method"`
+}
+
+type jsonCause struct {
+	Primary    string   `json:"primary"`
+	Confidence string   `json:"confidence,omitempty"`
+	Evidence   []string `json:"evidence"`
+	RuledOut   []string `json:"ruled_out"`
+	NotChecked []string `json:"not_checked"`
+	Windows    int      `json:"windows"`
+	FromS      *float64 `json:"from_s"`
+}
+
+type jsonTotals struct {
+	Sent            int64            `json:"sent"`
+	OK              int64            `json:"ok"`
+	ExpectedRejects int64            `json:"expected_rejects"`
+	Failed          int64            `json:"failed"`
+	SuccessRatio    float64          `json:"success_ratio"`
+	P50MS           float64          `json:"p50_ms"`
+	P90MS           float64          `json:"p90_ms"`
+	P99MS           float64          `json:"p99_ms"`
+	MaxMS           float64          `json:"max_ms"`
+	SLOLatencyMS    float64          `json:"slo_latency_ms"`
+	SendLagP99MS    float64          `json:"send_lag_p99_ms"`
+	Errors          ErrorCounts      `json:"errors"`
+	Details         map[string]int64 `json:"details"`
+}
+
+type jsonStage struct {
+	Index           int         `json:"index"`
+	Name            string      `json:"name"`
+	Kind            string      `json:"kind"`
+	StartS          float64     `json:"start_s"`
+	DurationS       float64     `json:"duration_s"`
+	RateStart       float64     `json:"rate_start"`
+	RateEnd         float64     `json:"rate_end"`
+	OfferedRPS      float64     `json:"offered_rps"`
+	AchievedRPS     float64     `json:"achieved_rps"`
+	Sent            int64       `json:"sent"`
+	OK              int64       `json:"ok"`
+	ExpectedRejects int64       `json:"expected_rejects"`
+	Failed          int64       `json:"failed"`
+	SuccessRatio    float64     `json:"success_ratio"`
+	P50MS           float64     `json:"p50_ms"`
+	P99MS           float64     `json:"p99_ms"`
+	Errors          ErrorCounts `json:"errors"`
+}
+
+type jsonWindow struct {
+	Index           int              `json:"index"`
+	StartS          float64          `json:"start_s"`
+	LengthS         float64          `json:"length_s"`
+	Stage           int              `json:"stage"`
+	Full            bool             `json:"full"`
+	Steady          bool             `json:"steady"`
+	OfferedRPS      float64          `json:"offered_rps"`
+	AchievedRPS     float64          `json:"achieved_rps"`
+	GoodputRPS      float64          `json:"goodput_rps"`
+	Sent            int64            `json:"sent"`
+	OK              int64            `json:"ok"`
+	ExpectedRejects int64            `json:"expected_rejects"`
+	Failed          int64            `json:"failed"`
+	SuccessRatio    float64          `json:"success_ratio"`
+	P50MS           float64          `json:"p50_ms"`
+	P90MS           float64          `json:"p90_ms"`
+	P99MS           float64          `json:"p99_ms"`
+	MaxMS           float64          `json:"max_ms"`
+	SLOLatencyMS    float64          `json:"slo_latency_ms"`
+	SendLagP99MS    float64          `json:"send_lag_p99_ms"`
+	Errors          ErrorCounts      `json:"errors"`
+	Details         map[string]int64 `json:"details,omitempty"`
+	ServerTiming    *jsonTiming      `json:"server_timing"`
+	Connect         jsonConnect      `json:"connect"`
+	DB              *jsonDB          `json:"db"`
+	Probes          jsonProbes       `json:"probes"`
+	Generator       *jsonGenerator   `json:"generator"`
+	Faults          []string         `json:"faults,omitempty"`
+	LateRecords     int64            `json:"late_records,omitempty"`
+	SLOMet          bool             `json:"slo_met"`
+	Cause           string           `json:"cause"`
+	Diagnosis       *jsonCause       `json:"diagnosis,omitempty"`
+}
+
+type jsonTiming struct {
+	N             int64   `json:"n"`
+	PoolMS        float64 `json:"pool_ms"`
+	DBMS          float64 `json:"db_ms"`
+	AppMS         float64 `json:"app_ms"`
+	HashMS        float64 `json:"hash_ms"`
+	PoolMaxMS     float64 `json:"pool_max_ms"`
+	AppNetMS      float64 `json:"app_net_ms"`
+	UnexplainedMS float64 `json:"unexplained_ms"`
+}
+
+type jsonConnect struct {
+	New    int64    `json:"new"`
+	MeanMS *float64 `json:"mean_ms"`
+	P99MS  *float64 `json:"p99_ms"`
+}
+
+type jsonDB struct {
+	Samples           int      `json:"samples"`
+	BackendsTotal     float64  `json:"backends_total"`
+	MaxConnections    float64  `json:"max_connections"`
+	SuperuserReserved float64  `json:"superuser_reserved"`
+	RoleBackends      float64  `json:"role_backends"`
+	RoleLimit         *float64 `json:"role_limit"`
+	Active            float64  `json:"active"`
+	IdleInTx          float64  `json:"idle_in_transaction"`
+	LockWaiters       float64  `json:"lock_waiters"`
+	CommitsPerS       float64  `json:"commits_per_s"`
+	ProbeRTTMS        *float64 `json:"probe_rtt_ms"`
+	PoolAcquired      *float64 `json:"pool_acquired"`
+	PoolMax           *float64 `json:"pool_max"`
+	PoolWaits         *float64 `json:"pool_waits"`
+	PoolTimeouts      *float64 `json:"pool_timeouts"`
+	Utilisation       *float64 `json:"utilisation"`
+	Errors            int      `json:"errors,omitempty"`
+}
+
+type jsonProbes struct {
+	ServiceN         int      `json:"service_n"`
+	ServiceConnectMS *float64 `json:"service_connect_ms"`
+	ServiceErrors    int      `json:"service_errors"`
+	DBN              int      `json:"db_n"`
+	DBConnectMS      *float64 `json:"db_connect_ms"`
+	DBErrors         int      `json:"db_errors"`
+}
+
+type jsonGenerator struct {
+	Hits             int64            `json:"hits"`
+	Late             int64            `json:"late"`
+	MaxLagMS         float64          `json:"max_lag_ms"`
+	InflightMax      int64            `json:"inflight_max"`
+	MaxWorkers       uint64           `json:"max_workers"`
+	WorkersSaturated bool             `json:"workers_saturated"`
+	BehindOwnFault   bool             `json:"behind_own_fault"`
+	LocalErrors      map[string]int64 `json:"local_errors,omitempty"`
+}
+
+type jsonFault struct {
+	Kind     string         `json:"kind"`
+	Name     string         `json:"name,omitempty"`
+	Path     string         `json:"path,omitempty"`
+	Params   map[string]any `json:"params,omitempty"`
+	StartS   float64        `json:"start_s"`
+	EndS     float64        `json:"end_s"`
+	Reverted bool           `json:"reverted"`
+	OK       bool           `json:"ok"`
+	Error    string         `json:"error,omitempty"`
+}
+
+type jsonScore struct {
+	Fault           int      `json:"fault"`
+	Kind            string   `json:"kind"`
+	Path            string   `json:"path,omitempty"`
+	StartS          float64  `json:"start_s"`
+	EndS            float64  `json:"end_s"`
+	Expected        []string `json:"expected"`
+	Detected        string   `json:"detected"`
+	Match           bool     `json:"match"`
+	DegradedWindows int      `json:"degraded_windows"`
+	TimeToImpactS   *float64 `json:"time_to_impact_s"`
+	RecoveryS       *float64 `json:"recovery_s"`
+	Recovered       bool     `json:"recovered"`
+	Note            string   `json:"note,omitempty"`
+}
+
+type jsonRecommendation struct {
+	HoldMS     *float64     `json:"hold_ms"`
+	HoldSource string       `json:"hold_source,omitempty"`
+	Sizing     []jsonSizing `json:"sizing"`
+	Alerts     []jsonAlert  `json:"alerts"`
+	Lines      []string     `json:"lines"`
+}
+
+type jsonSizing struct {
+	RPS         float64 `json:"rps"`
+	Connections int     `json:"connections"`
+	Busy        float64 `json:"busy"`
+	Headroom    float64 `json:"headroom"`
+}
+
+type jsonAlert struct {
+	Name        string  `json:"name"`
+	Metric      string  `json:"metric"`
+	Utilisation float64 `json:"utilisation"`
+	Why         string  `json:"why"`
+}
+
+type jsonCheck struct {
+	Name    string `json:"name"`
+	Kind    string `json:"kind"`
+	Passed  bool   `json:"passed"`
+	Skipped bool   `json:"skipped,omitempty"`
+	Detail  string `json:"detail"`
+}
+
+// WriteJSON writes report.json's content.
+func WriteJSON(w io.Writer, r *Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(toJSON(r))
+}
+
+func fp(v float64) *float64 { return &v }
+
+func durS(d *time.Duration) *float64 {
+	if d == nil {
+		return nil
+	}
+	return fp(round(d.Seconds(), 3))
+}
+
+func rps(v float64) float64 { return round(v, 3) }
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func roundp(v *float64, digits int) *float64 {
+	if v == nil {
+		return nil
+	}
+	return fp(round(*v, digits))
+}
+
+func toJSONCause(c Cause) jsonCause {
+	j := jsonCause{Primary: c.Primary, Confidence: c.Confidence, Evidence: nonNil(c.Evidence),
+		RuledOut: nonNil(c.RuledOut), NotChecked: nonNil(c.NotChecked), Windows: c.Windows}
+	if c.Windows > 0 {
+		j.FromS = fp(c.From)
+	}
+	return j
+}
+
+func toJSON(r *Report) jsonReport {
+	j := jsonReport{Scenario: r.Scenario, Seed: r.Seed, Status: r.Status, TargetKind: r.TargetKind,
+		PlannedS: round(r.Planned.Seconds(), 3), ElapsedS: round(r.Elapsed.Seconds(), 3), WindowS: r.Window.Seconds(),
+		SLO:     jsonSLO{SuccessRatio: r.SLO.SuccessRatio, Percentile: r.SLO.Percentile, LatencyMS: msf(r.SLO.Latency)},
+		Verdict: r.Verdict, Summary: r.Summary, Cause: toJSONCause(r.Cause), Notes: nonNil(r.Notes),
+		Stages: []jsonStage{}, Faults: []jsonFault{}, Scorecard: []jsonScore{}, Checks: []jsonCheck{}, Windows: []jsonWindow{}}
+	if !r.Start.IsZero() {
+		j.Start = r.Start.UTC().Format(time.RFC3339Nano)
+	}
+	if f := r.Fixture; f != nil {
+		j.Fixture = &jsonFixture{DBPool: f.DBPool, DBHoldMS: msf(f.DBHold), MaxConnections: f.MaxConnections}
+	}
+	l := r.Limit
+	j.Limit = jsonLimit{SustainableRPS: roundp(l.SustainableRPS, 3), BreakingRPS: roundp(l.BreakingRPS, 3),
+		MaxGoodputRPS: rps(l.MaxGoodputRPS), MaxGoodputAtS: round(l.MaxGoodputAt.Seconds(), 3),
+		KneeRPS: roundp(l.KneeRPS, 3), PrecisionRPS: roundp(l.PrecisionRPS, 3), Precision: l.Precision, Method: l.Method}
+	if l.BreakingRPS != nil {
+		j.Limit.BreakingAtS = fp(round(l.BreakingAt.Seconds(), 3))
+	}
+	if l.KneeRPS != nil {
+		j.Limit.KneeAtS = fp(round(l.KneeAt.Seconds(), 3))
+	}
+	t := r.Totals
+	j.Totals = jsonTotals{Sent: t.Sent, OK: t.OK, ExpectedRejects: t.ExpectedRejects, Failed: t.Failed,
+		SuccessRatio: round(t.SuccessRatio, 6), P50MS: msf(t.P50), P90MS: msf(t.P90), P99MS: msf(t.P99), MaxMS: msf(t.Max),
+		SLOLatencyMS: msf(t.LatencyAtSLO), SendLagP99MS: msf(t.SendLagP99), Errors: t.Errors, Details: t.Details}
+	if j.Totals.Details == nil {
+		j.Totals.Details = map[string]int64{}
+	}
+	for _, s := range r.Stages {
+		j.Stages = append(j.Stages, jsonStage{Index: s.Index, Name: s.Name, Kind: s.Kind,
+			StartS: round(s.Start.Seconds(), 3), DurationS: round(s.Duration.Seconds(), 3),
+			RateStart: rps(s.RateStart), RateEnd: rps(s.RateEnd), OfferedRPS: rps(s.OfferedRPS), AchievedRPS: rps(s.AchievedRPS),
+			Sent: s.Sent, OK: s.OK, ExpectedRejects: s.Rejects, Failed: s.Failed, SuccessRatio: round(s.SuccessRatio, 6),
+			P50MS: msf(s.P50), P99MS: msf(s.P99), Errors: s.Errors})
+	}
+	for _, f := range r.Faults {
+		j.Faults = append(j.Faults, jsonFault{Kind: f.Kind, Name: f.Name, Path: f.Path, Params: f.Params,
+			StartS: round(f.Start.Seconds(), 3), EndS: round(f.End.Seconds(), 3), Reverted: f.Reverted, OK: f.OK, Error: f.Error})
+	}
+	for _, s := range r.Scorecard {
+		j.Scorecard = append(j.Scorecard, jsonScore{Fault: s.Fault, Kind: s.Kind, Path: s.Path,
+			StartS: round(s.Start.Seconds(), 3), EndS: round(s.End.Seconds(), 3), Expected: nonNil(s.Expected),
+			Detected: s.Detected, Match: s.Match, DegradedWindows: s.DegradedWindows,
+			TimeToImpactS: durS(s.TimeToImpact), RecoveryS: durS(s.Recovery), Recovered: s.Recovered, Note: s.Note})
+	}
+	rec := r.Recommend
+	j.Recommendations = jsonRecommendation{HoldSource: rec.HoldSource, Sizing: []jsonSizing{}, Alerts: []jsonAlert{}, Lines: nonNil(rec.Lines)}
+	if rec.HoldTime > 0 {
+		j.Recommendations.HoldMS = fp(msf(rec.HoldTime))
+	}
+	for _, s := range rec.Sizing {
+		j.Recommendations.Sizing = append(j.Recommendations.Sizing, jsonSizing{RPS: rps(s.RPS),
+			Connections: s.Connections, Busy: round(s.Busy, 2), Headroom: s.Headroom})
+	}
+	for _, a := range rec.Alerts {
+		j.Recommendations.Alerts = append(j.Recommendations.Alerts, jsonAlert{Name: a.Name, Metric: a.Metric,
+			Utilisation: round(a.Utilisation, 3), Why: a.Why})
+	}
+	for _, c := range r.Checks {
+		j.Checks = append(j.Checks, jsonCheck{Name: c.Name, Kind: c.Kind, Passed: c.Passed, Skipped: c.Skipped, Detail: c.Detail})
+	}
+	for _, w := range r.Windows {
+		j.Windows = append(j.Windows, toJSONWindow(w))
+	}
+	return j
+}
+
+func toJSONWindow(w Window) jsonWindow {
+	j := jsonWindow{Index: w.Index, StartS: round(w.Start.Seconds(), 3), LengthS: round(w.Length.Seconds(), 3),
+		Stage: w.Stage, Full: w.Full, Steady: w.Steady,
+		OfferedRPS: rps(w.OfferedRPS), AchievedRPS: rps(w.AchievedRPS), GoodputRPS: rps(w.GoodputRPS),
+		Sent: w.Sent, OK: w.OK, ExpectedRejects: w.ExpectedRejects, Failed: w.Failed,
+		SuccessRatio: round(w.SuccessRatio, 6), P50MS: msf(w.P50), P90MS: msf(w.P90), P99MS: msf(w.P99),
+		MaxMS: msf(w.Max), SLOLatencyMS: msf(w.LatencyAtSLO), SendLagP99MS: msf(w.SendLagP99),
+		Errors: w.Errors, Details: w.Details, Faults: w.Faults, LateRecords: w.LateRecords,
+		SLOMet: w.SLOMet, Cause: w.Cause}
+	if t := w.Timing; t != nil {
+		j.ServerTiming = &jsonTiming{N: t.N, PoolMS: msf(t.Pool), DBMS: msf(t.DB), AppMS: msf(t.App), HashMS: msf(t.Hash),
+			PoolMaxMS: msf(t.PoolMax), AppNetMS: msf(t.AppNet), UnexplainedMS: msf(t.Unexplained)}
+	}
+	j.Connect.New = w.Connect.New
+	if w.Connect.HaveTiming {
+		j.Connect.MeanMS, j.Connect.P99MS = fp(msf(w.Connect.Mean)), fp(msf(w.Connect.P99))
+	}
+	if d := w.DB; d != nil {
+		jd := &jsonDB{Samples: d.Samples, BackendsTotal: d.BackendsTotal, MaxConnections: d.MaxConnections,
+			SuperuserReserved: d.SuperuserReserved, RoleBackends: d.RoleBackends, Active: d.Active, IdleInTx: d.IdleInTx,
+			LockWaiters: d.LockWaiters, CommitsPerS: round(d.CommitsPerS, 3), Errors: d.Errors}
+		if d.RoleLimit > 0 {
+			jd.RoleLimit = fp(d.RoleLimit)
+		}
+		if d.HaveProbeRTT {
+			jd.ProbeRTTMS = fp(msf(d.ProbeRTT))
+		}
+		if d.HavePool {
+			jd.PoolAcquired, jd.PoolMax, jd.PoolWaits, jd.PoolTimeouts = fp(d.PoolAcquired), fp(d.PoolMax), fp(d.PoolWaits), fp(d.PoolTimeouts)
+		}
+		if u, _, ok := d.utilisation(); ok {
+			jd.Utilisation = fp(round(u, 3))
+		}
+		j.DB = jd
+	}
+	p := w.Probes
+	j.Probes = jsonProbes{ServiceN: p.ServiceN, ServiceErrors: p.ServiceErrors, DBN: p.DBN, DBErrors: p.DBErrors}
+	if p.ServiceN > 0 {
+		j.Probes.ServiceConnectMS = fp(msf(p.ServiceConnect))
+	}
+	if p.DBN > 0 {
+		j.Probes.DBConnectMS = fp(msf(p.DBConnect))
+	}
+	if g := w.Generator; g != nil {
+		j.Generator = &jsonGenerator{Hits: g.Hits, Late: g.Late, MaxLagMS: msf(g.MaxLag), InflightMax: g.InflightMax,
+			MaxWorkers: g.MaxWorkers, WorkersSaturated: g.WorkersSaturated, BehindOwnFault: g.BehindOwnFault, LocalErrors: g.LocalErrors}
+	}
+	if w.Diagnosis != nil {
+		c := toJSONCause(*w.Diagnosis)
+		j.Diagnosis = &c
+	}
+	return j
+}

@@ -1,0 +1,247 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// maxTextWindows: with more windows than this, the text report lists only
+// the degraded ones (the JSON and HTML keep them all).
+const maxTextWindows = 60
+
+// newTable is a tablewriter table that keeps headers as written.
+func newTable(w io.Writer) *tablewriter.Table {
+	return tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
+}
+
+// WriteText renders the report for a terminal.
+func WriteText(w io.Writer, r *Report) error {
+	ew := &errWriter{w: w}
+	fmt.Fprintf(ew, "stampede report: %s\n", r.heading())
+	fmt.Fprintf(ew, "SLO: %s per %s window\n", r.SLO, r.Window)
+	fmt.Fprintf(ew, "Verdict: %s\n", r.Summary)
+
+	section(ew, "Stages")
+	t := newTable(ew)
+	t.Header("stage", "kind", "start", "for", "offered/s", "achieved/s", "sent", "success", "p50", "p99", "errors")
+	for _, s := range r.Stages {
+		_ = t.Append(s.Name, s.Kind, fsec(s.Start), fsec(s.Duration), fnum(round(s.OfferedRPS, 1)),
+			fnum(round(s.AchievedRPS, 1)), fmt.Sprint(s.Sent), pct(s.SuccessRatio), fmsShort(s.P50), fmsShort(s.P99),
+			errorsShort(s.Errors))
+	}
+	_ = t.Render()
+
+	section(ew, "Limit")
+	t = newTable(ew)
+	t.Header("measure", "value", "note")
+	l := r.Limit
+	_ = t.Append("sustainable", rpsOrDash(l.SustainableRPS), "highest offered rate held for a whole window with the SLO met")
+	brk := "never broke"
+	if l.BreakingRPS != nil {
+		brk = "failed from " + fsec(l.BreakingAt) + " on"
+	}
+	_ = t.Append("breaking point", rpsOrDash(l.BreakingRPS), brk)
+	_ = t.Append("max goodput", fnum(round(l.MaxGoodputRPS, 1))+"/s", "successful logins, at "+fsec(l.MaxGoodputAt))
+	knee := "no rising load, or latency never turned"
+	if l.KneeRPS != nil {
+		knee = "latency turned upward at " + fsec(l.KneeAt)
+	}
+	_ = t.Append("knee", rpsOrDash(l.KneeRPS), knee)
+	_ = t.Append("precision", rpsOrDash(l.PrecisionRPS), l.Precision)
+	_ = t.Render()
+	if l.Method != "" {
+		fmt.Fprintf(ew, "Measured on %s.\n", l.Method)
+	}
+
+	section(ew, "Cause")
+	writeCauseText(ew, r.Cause)
+
+	section(ew, "Windows")
+	rows := r.Windows
+	if len(rows) > maxTextWindows {
+		rows = nil
+		for _, win := range r.Windows {
+			if !win.SLOMet {
+				rows = append(rows, win)
+			}
+		}
+		fmt.Fprintf(ew, "%d windows; the %d that missed the SLO:\n", len(r.Windows), len(rows))
+	}
+	t = newTable(ew)
+	t.Header("t", "stage", "offered/s", "achieved/s", "goodput/s", "success", "p99", "p"+fnum(r.SLO.Percentile)+" intended", "lag p99", "errors", "cause")
+	for _, win := range rows {
+		stage := "-"
+		if win.Stage >= 0 {
+			stage = fmt.Sprint(win.Stage + 1)
+		}
+		_ = t.Append(fsec(win.Start), stage, fnum(round(win.OfferedRPS, 1)), fnum(round(win.AchievedRPS, 1)),
+			fnum(round(win.GoodputRPS, 1)), pct(win.SuccessRatio), fmsShort(win.P99), fmsShort(win.LatencyAtSLO),
+			fmsShort(win.SendLagP99), errorsShort(win.Errors), win.Cause)
+	}
+	_ = t.Render()
+
+	if len(r.Faults) > 0 {
+		section(ew, "Faults scorecard (injected vs detected)")
+		t = newTable(ew)
+		t.Header("fault", "path", "from", "to", "reverted", "expected", "detected", "match", "impact after", "recovered after")
+		for _, s := range r.Scorecard {
+			_ = t.Append(s.Kind, dash(s.Path), fsec(s.Start), fsec(s.End), yesNo(r.Faults[s.Fault].Reverted),
+				strings.Join(s.Expected, " or "), s.Detected, yesNo(s.Match), durOr(s.TimeToImpact, "no impact"),
+				recoveryText(s))
+		}
+		_ = t.Render()
+	}
+
+	if len(r.Recommend.Lines) > 0 {
+		section(ew, "Recommendations")
+		for _, line := range r.Recommend.Lines {
+			fmt.Fprintf(ew, "- %s\n", line)
+		}
+	}
+
+	if len(r.Checks) > 0 {
+		section(ew, "Checks")
+		t = newTable(ew)
+		t.Header("check", "result", "detail")
+		for _, c := range r.Checks {
+			_ = t.Append(c.Name, c.result(), c.Detail)
+		}
+		_ = t.Render()
+	}
+
+	if len(r.Notes) > 0 {
+		section(ew, "Notes")
+		for _, n := range r.Notes {
+			fmt.Fprintf(ew, "- %s\n", n)
+		}
+	}
+	return ew.err
+}
+
+func writeCauseText(w io.Writer, c Cause) {
+	conf := ""
+	if c.Confidence != "" {
+		conf = " (confidence " + c.Confidence + ")"
+	}
+	fmt.Fprintf(w, "Primary cause: %s%s\n", c.Primary, conf)
+	for _, part := range []struct {
+		title string
+		lines []string
+	}{{"Evidence", c.Evidence}, {"Ruled out", c.RuledOut}, {"Not checked", c.NotChecked}} {
+		if len(part.lines) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "%s:\n", part.title)
+		for _, l := range part.lines {
+			fmt.Fprintf(w, "  - %s\n", l)
+		}
+	}
+}
+
+func (r *Report) heading() string {
+	name := r.Scenario
+	if name == "" {
+		name = "(unnamed scenario)"
+	}
+	return fmt.Sprintf("%s (seed %d, %s, planned %s, elapsed %s)", name, r.Seed, r.Status, fsec(r.Planned), fsec(r.Elapsed))
+}
+
+func (c Check) result() string {
+	switch {
+	case c.Skipped:
+		return "skipped"
+	case c.Passed:
+		return "pass"
+	}
+	return "FAIL"
+}
+
+func section(w io.Writer, title string) { fmt.Fprintf(w, "\n%s\n", title) }
+
+func rpsOrDash(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return fnum(round(*v, 1)) + "/s"
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func durOr(d *time.Duration, none string) string {
+	if d == nil {
+		return none
+	}
+	return fsec(*d)
+}
+
+func recoveryText(s ScoreEntry) string {
+	switch {
+	case s.Recovered && s.Recovery != nil:
+		return fsec(*s.Recovery)
+	case s.DegradedWindows == 0:
+		return "-"
+	}
+	return "did not recover"
+}
+
+// fmsShort prints a latency for tables: "-" when there is none.
+func fmsShort(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
+	return fms(d)
+}
+
+// errorsShort lists non-zero error categories, largest first: "db 120, transport 3".
+func errorsShort(e ErrorCounts) string {
+	type kv struct {
+		k string
+		v int64
+	}
+	all := []kv{{"transport", e.Transport}, {"client_timeout", e.ClientTimeout}, {"db", e.DB},
+		{"server_other", e.ServerOther}, {"generator", e.Generator}, {"other", e.Other}}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].v > all[j].v })
+	var parts []string
+	for _, p := range all {
+		if p.v > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", p.k, p.v))
+		}
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// errWriter keeps the first write error so renderers can write freely.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}

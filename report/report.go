@@ -1,0 +1,283 @@
+package report
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// Options tune an analysis; the zero value reads everything from the run
+// directory.
+type Options struct {
+	// SLO overrides the scenario's SLO field by field (zero fields keep the
+	// scenario's, then the defaults: 0.99, p99, 500ms).
+	SLO SLO
+	// Window is the width of a window (default 1s).
+	Window time.Duration
+	// TargetRPS is the rate the recommendations size for (default: the
+	// plan's peak rate).
+	TargetRPS float64
+}
+
+// Report is the analysis of one run directory.
+type Report struct {
+	Dir        string
+	Scenario   string
+	Seed       int64
+	Status     string // completed, interrupted, ... (from run_end or the manifest)
+	TargetKind string
+	Start      time.Time
+	// Planned is the plan's length; Elapsed is run_end's time, else the last result's.
+	Planned, Elapsed time.Duration
+	Window           time.Duration
+	SLO              SLO
+	Gates            Gates
+	Fixture          *FixtureInfo
+
+	Totals  Totals
+	Stages  []StageSummary
+	Windows []Window
+	Limit   Limit
+	Cause   Cause
+	Faults  []Fault
+	// Scorecard lays each injected fault beside the causes detected.
+	Scorecard []ScoreEntry
+	Recommend Recommendations
+	// Checks are the SLO checks and the gates, in that order.
+	Checks  []Check
+	Verdict string // "pass" or "fail"
+	Summary string // one line: the verdict in words
+	// Notes are caveats about the data (truncated results, missing files).
+	Notes []string
+}
+
+// Totals are the whole run's figures.
+type Totals struct {
+	Sent, OK, ExpectedRejects, Failed int64
+	SuccessRatio                      float64
+	P50, P90, P99, Max                time.Duration
+	LatencyAtSLO                      time.Duration // the SLO percentile, from the intended send time
+	SendLagP99                        time.Duration
+	Errors                            ErrorCounts
+	Details                           map[string]int64
+}
+
+// StageSummary is one stage's outcome; hits belong to the stage their
+// planned send time fell in.
+type StageSummary struct {
+	Index        int
+	Name         string
+	Kind         string
+	Start        time.Duration
+	Duration     time.Duration
+	RateStart    float64
+	RateEnd      float64
+	OfferedRPS   float64 // planned hits / duration
+	AchievedRPS  float64
+	Sent, OK     int64
+	Rejects      int64
+	Failed       int64
+	SuccessRatio float64
+	P50, P99     time.Duration
+	Errors       ErrorCounts
+}
+
+// Window is one time window of the run (1s by default).
+type Window struct {
+	Index  int
+	Start  time.Duration
+	Length time.Duration
+	// Stage is the stage in force at the window's middle, -1 outside the plan.
+	Stage int
+	// Full: the window lies inside the plan. Steady: inside one
+	// constant-rate part of a stage (a constant stage, one step, a spike's
+	// base or peak); only steady windows measure the limit.
+	Full, Steady bool
+	Ramp         bool // inside a ramp
+
+	OfferedRPS, AchievedRPS, GoodputRPS float64
+	Sent, OK, ExpectedRejects, Failed   int64
+	SuccessRatio                        float64
+	P50, P90, P99, Max                  time.Duration
+	// LatencyAtSLO is the SLO's percentile of the latency from the planned
+	// send time (send lag + latency: no coordinated omission).
+	LatencyAtSLO time.Duration
+	SendLagP99   time.Duration
+	Errors       ErrorCounts
+	Details      map[string]int64
+	Timing       *TimingMeans // nil without Server-Timing
+	Connect      ConnectStats
+	DB           *DBWindow // nil without database samples
+	Probes       ProbeWindow
+	Generator    *GeneratorWindow // nil when the generator reported nothing
+	Faults       []string         // faults in force (for display only: never read by the cause)
+	LateRecords  int64            // results that arrived after the window closed (counted, not in percentiles)
+
+	// Traffic: something was planned or sent. SLOMet: the SLO held.
+	Traffic, SLOMet bool
+	// Cause is "none" when the SLO held, else the diagnosis.
+	Cause     string
+	Diagnosis *Cause
+
+	c counts // raw sums, for merging windows
+}
+
+// TimingMeans are a window's Server-Timing means, in milliseconds of the
+// header's own unit, as durations.
+type TimingMeans struct {
+	N                    int64
+	Pool, DB, App, Hash  time.Duration
+	PoolMax              time.Duration
+	AppNet               time.Duration // app - pool - db: the service's own time
+	Unexplained          time.Duration // client latency - app: the network and queues
+	NetworkShareOfClient float64
+}
+
+// ConnectStats are the client's new TCP connections in a window.
+type ConnectStats struct {
+	New        int64
+	Mean, P99  time.Duration
+	HaveTiming bool
+}
+
+// DBWindow joins the database samples that fell in a window.
+type DBWindow struct {
+	Samples           int
+	BackendsTotal     float64 // max
+	MaxConnections    float64
+	SuperuserReserved float64
+	RoleBackends      float64 // max
+	RoleLimit         float64 // <= 0: none
+	Active            float64 // max backends in state active
+	IdleInTx          float64
+	LockWaiters       float64 // max
+	CommitsPerS       float64 // mean
+	ProbeRTT          time.Duration
+	HaveProbeRTT      bool
+	PoolAcquired      float64 // max, from the service's pool stats
+	PoolMax           float64
+	PoolWaits         float64 // empty acquires during the window
+	PoolTimeouts      float64
+	HavePool          bool
+	Errors            int
+}
+
+// ProbeWindow joins the TCP connect probes of a window.
+type ProbeWindow struct {
+	ServiceN, DBN           int
+	ServiceConnect          time.Duration // mean
+	DBConnect               time.Duration
+	ServiceErrors, DBErrors int
+}
+
+// GeneratorWindow is what the load generator said about its own sends.
+type GeneratorWindow struct {
+	Hits, Late       int64
+	MaxLag           time.Duration
+	InflightMax      int64
+	MaxWorkers       uint64
+	WorkersSaturated bool
+	BehindOwnFault   bool
+	LocalErrors      map[string]int64
+}
+
+// Analyze reads a run directory and analyses it in one streaming pass over
+// its results.
+func Analyze(dir string, opts Options) (*Report, error) {
+	in, err := readInputs(dir)
+	if err != nil {
+		return nil, err
+	}
+	return analyze(dir, in, opts)
+}
+
+// inputs are the run directory's small files, read whole.
+type inputs struct {
+	manifest *Manifest
+	scenario *scenarioFile
+	tl       *timeline
+	notes    []string
+}
+
+func readInputs(dir string) (*inputs, error) {
+	in := &inputs{tl: &timeline{}}
+	if st, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("report: run directory: %w", err)
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("report: %s is not a run directory", dir)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, ManifestFile)); err == nil {
+		var m Manifest
+		if err := json.Unmarshal(b, &m); err != nil {
+			in.notes = append(in.notes, fmt.Sprintf("manifest.json unreadable: %v", err))
+		} else {
+			in.manifest = &m
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("report: %w", err)
+	} else {
+		in.notes = append(in.notes, "no manifest.json")
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, ScenarioFile)); err == nil {
+		sf, notes, err := parseScenario(b)
+		if err != nil {
+			in.notes = append(in.notes, err.Error())
+		} else {
+			in.scenario = sf
+			in.notes = append(in.notes, notes...)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("report: %w", err)
+	} else {
+		in.notes = append(in.notes, "no scenario.yaml: default SLO")
+	}
+	f, err := os.Open(filepath.Join(dir, TimelineFile))
+	switch {
+	case err == nil:
+		tl, err := readTimeline(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
+		in.tl = tl
+		if tl.badLines > 0 {
+			in.notes = append(in.notes, fmt.Sprintf("timeline.jsonl: %d unreadable lines skipped", tl.badLines))
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		in.notes = append(in.notes, "no timeline.jsonl: no stages, samples or faults")
+	default:
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	return in, nil
+}
+
+// decodeResults streams results.bin into fn. A file cut short (the runner
+// killed mid-write) ends the stream with a note, not an error.
+func decodeResults(r io.Reader, fn func(*vegeta.Result)) (n int64, note string, err error) {
+	dec := vegeta.NewDecoder(r)
+	var res vegeta.Result
+	for {
+		res = vegeta.Result{} // gob leaves absent (zero) fields untouched: start clean
+		if err := dec.Decode(&res); err != nil {
+			switch {
+			case errors.Is(err, io.EOF):
+				return n, "", nil
+			case errors.Is(err, io.ErrUnexpectedEOF):
+				return n, fmt.Sprintf("results.bin ends mid-record after %d results (run killed?): the rest is lost", n), nil
+			}
+			if n > 0 {
+				return n, fmt.Sprintf("results.bin unreadable after %d results: %v", n, err), nil
+			}
+			return n, "", fmt.Errorf("report: results.bin: %w", err)
+		}
+		n++
+		fn(&res)
+	}
+}
