@@ -22,6 +22,7 @@ func commands() []command {
 		{"version", "", "print version, commit and build date", cmdVersion},
 		{"report", "RUN_DIR [--format text|json|junit|markdown|html]", "re-analyse a run directory: print its report, rewrite its report files", cmdReport},
 		{"fixture", "[flags]", "run the bundled login service and a throwaway PostgreSQL until Ctrl-C", cmdFixture},
+		{"chaos", "restore [RUN_DIR] [--dsn DSN]", "undo the faults an interrupted run left in force, from its journal", cmdChaos},
 	}
 }
 
