@@ -1,5 +1,11 @@
 package report
 
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
 // Causes, from DESIGN.md's taxonomy.
 const (
 	CauseDBConnections = "db.connections"
@@ -21,8 +27,398 @@ type Cause struct {
 	RuledOut   []string
 	// NotChecked names what could not be checked for lack of data.
 	NotChecked []string
-	// Windows is how many degraded windows the diagnosis covers; From is
-	// the first one's start.
+	// Scope says which windows the diagnosis covers; Windows counts them
+	// and From is the first one's start.
+	Scope   string
 	Windows int
-	From    float64
+	From    time.Duration
+}
+
+// causeOrder breaks ties between equal scores: the database first (the
+// incident this tool exists for), the generator last.
+func causeOrder() [6]string {
+	return [...]string{CauseDBQueries, CauseDBConnections, CauseNetDB, CauseNetClient, CauseApp, CauseGenerator}
+}
+
+// diag collects points and evidence lines per cause.
+type diag struct {
+	score   map[string]float64
+	ev      map[string][]string
+	lockish bool // lock waiters or lock/timeout SQLSTATEs: a query problem
+}
+
+func (d *diag) add(cause string, pts float64, format string, args ...any) {
+	d.score[cause] += pts
+	d.ev[cause] = append(d.ev[cause], fmt.Sprintf(format, args...))
+}
+
+// ref describes a baseline for an evidence line.
+type ref struct {
+	v    time.Duration
+	have bool
+}
+
+func (r ref) String() string {
+	if !r.have {
+		return "no healthy baseline"
+	}
+	return "a " + fms(r.v) + " baseline"
+}
+
+// up reports cur rising against its baseline by factor and by abs at
+// least; without a baseline, cur must reach noBase.
+func up(cur time.Duration, base ref, factor float64, abs, noBase time.Duration) bool {
+	if !base.have {
+		return cur >= noBase
+	}
+	return float64(cur) >= factor*float64(base.v) && cur >= base.v+abs
+}
+
+// diagnose names the cause of degraded windows (merged in e) against the
+// healthy baseline b. It reads evidence only: never the fault schedule.
+func diagnose(e evidence, b *evidence) Cause {
+	d := &diag{score: map[string]float64{}, ev: map[string][]string{}}
+	if b == nil {
+		b = &evidence{}
+	}
+	c := &e.c
+	det := &c.det
+	sent := max(c.sent, 1)
+	t, haveT := e.timing()
+	bt, haveBT := b.timing()
+	bref := func(v float64) ref { return ref{msDur(v), haveBT} }
+
+	// db.connections: a connection cap is the wall.
+	if n := det[dSQL53300]; n > 0 {
+		d.add(CauseDBConnections, 3, "%d responses with SQLSTATE 53300 (too many connections: server, role or database limit)", n)
+	}
+	if n := det[dPoolTimeout]; n > 0 {
+		d.add(CauseDBConnections, 3, "%d pool_timeout responses: the service gave up waiting for a pooled connection", n)
+	}
+	if n := det[dSQL57P01]; n > 0 {
+		d.add(CauseDBConnections, 2, "%d responses with SQLSTATE 57P01: database sessions terminated", n)
+	}
+	if n := det[dSQL57P03]; n > 0 {
+		d.add(CauseDBConnections, 2, "%d responses with SQLSTATE 57P03: the database was not accepting connections", n)
+	}
+	if haveT && t.pool >= 10 && t.pool >= 2*t.db && up(msDur(t.pool), bref(bt.pool), 3, 10*time.Millisecond, 10*time.Millisecond) {
+		d.add(CauseDBConnections, 2, "Server-Timing: %s waiting for a pooled connection per login against %s in the database (%s for the wait): logins queue for connections",
+			fms(msDur(t.pool)), fms(msDur(t.db)), bref(bt.pool))
+	}
+	if e.haveDB && e.roleLimit > 0 && e.roleBackends >= e.roleLimit {
+		d.add(CauseDBConnections, 3, "the role's backends at its connection limit: %s of %s (%s active)", fnum(e.roleBackends), fnum(e.roleLimit), fnum(e.roleActive))
+	}
+	if e.haveDB && e.maxConns > 0 && e.backends >= e.maxConns-e.reserved {
+		d.add(CauseDBConnections, 3, "server backends at max_connections: %s of %s (%s reserved for superusers)", fnum(e.backends), fnum(e.maxConns), fnum(e.reserved))
+	}
+	if e.havePool && e.poolMax > 0 && e.poolAcquired >= e.poolMax && e.poolWaits > 0 {
+		d.add(CauseDBConnections, 2, "the service's pool full: %s of %s connections in use, %s acquires had to wait", fnum(e.poolAcquired), fnum(e.poolMax), fnum(e.poolWaits))
+	}
+
+	// db.queries: work inside the database is slow or blocked.
+	if e.haveDB && e.lockWaiters > max(b.lockWaiters, 0) {
+		pts := 3.0
+		if e.lockWaiters >= 5 {
+			pts = 4
+		}
+		d.lockish = true
+		d.add(CauseDBQueries, pts, "%s sessions waiting on locks (pg_stat_activity wait_event_type Lock; %s at baseline)", fnum(e.lockWaiters), fnum(b.lockWaiters))
+	}
+	for _, q := range []struct {
+		det  detail
+		what string
+	}{{dSQL57014, "57014 (statement timeout)"}, {dSQL55P03, "55P03 (lock timeout)"}, {dSQL40P01, "40P01 (deadlock)"}} {
+		if n := det[q.det]; n > 0 {
+			d.lockish = true
+			d.add(CauseDBQueries, 3, "%d responses with SQLSTATE %s", n, q.what)
+		}
+	}
+	if n := det[dDBTimeout]; n > 0 {
+		d.add(CauseDBQueries, 2, "%d db_timeout responses: database work did not finish in time", n)
+	}
+	rttRef := ref{b.rtt, b.haveRTT}
+	rttUp := e.haveRTT && up(e.rtt, rttRef, 3, 5*time.Millisecond, 20*time.Millisecond)
+	var notChecked []string
+	if haveT && up(msDur(t.db), bref(bt.db), 3, 20*time.Millisecond, 100*time.Millisecond) {
+		switch {
+		case e.haveDB && e.haveRTT && !rttUp && !d.lockish:
+			d.add(CauseNetDB, 3, "the service's db time is %s per login against %s while the database's own probe answered in %s (%s) with %s lock waiters and %s of %s role backends: the time goes between the service and the database",
+				fms(msDur(t.db)), bref(bt.db), fms(e.rtt), rttRef, fnum(e.lockWaiters), fnum(e.roleBackends), fnumOrNone(e.roleLimit))
+		case e.haveDB || e.haveRTT:
+			d.add(CauseDBQueries, 2, "Server-Timing: db %s per login against %s", fms(msDur(t.db)), bref(bt.db))
+		default:
+			d.add(CauseDBQueries, 1.5, "Server-Timing: db %s per login against %s", fms(msDur(t.db)), bref(bt.db))
+			notChecked = append(notChecked, "no database samples: slow queries (db.queries) and a slow path to the database (network.db) look alike from the service")
+		}
+	}
+	if rttUp {
+		d.add(CauseDBQueries, 1, "the database's own probe query took %s against %s", fms(e.rtt), rttRef)
+	}
+
+	// network.db: the path between the service and the database.
+	if n := det[dDBReset] + det[dDBEOF]; n > 0 {
+		d.add(CauseNetDB, 3, "%d logins failed on a database connection reset or closed mid-request", n)
+	}
+	if n := det[dDBRefused]; n > 0 {
+		d.add(CauseNetDB, 1.5, "%d logins failed on a database connection refused (TCP)", n)
+	}
+	if n := det[dDBConnTimeout]; n > 0 {
+		d.add(CauseNetDB, 1, "%d logins failed opening a database connection in time (pool had room)", n)
+	}
+	dbpRef := ref{b.dbConnect, b.haveDBProbe}
+	if e.haveDBProbe && up(e.dbConnect, dbpRef, 3, 5*time.Millisecond, 50*time.Millisecond) {
+		d.add(CauseNetDB, 2, "TCP connect to the database %s against %s", fms(e.dbConnect), dbpRef)
+	}
+	if e.dbErrors > b.dbErrors {
+		d.add(CauseNetDB, 2, "%d TCP probes to the database failed", e.dbErrors)
+	}
+
+	// network.client: between the load generator and the service.
+	if n := c.cls[clsTransport]; n > 0 {
+		pts := 3.0
+		if float64(n)/float64(sent) < 0.01 {
+			pts = 1.5
+		}
+		d.add(CauseNetClient, pts, "%d transport errors before any response (%s)", n, transportBreakdown(det))
+	}
+	connRef := ref{b.connP99, b.haveConn}
+	if e.haveConn && up(e.connP99, connRef, 3, 5*time.Millisecond, 50*time.Millisecond) {
+		d.add(CauseNetClient, 2, "TCP connect p99 %s against %s (%d new connections)", fms(e.connP99), connRef, c.newConns)
+	}
+	svcRef := ref{b.svcConnect, b.haveSvc}
+	if e.haveSvc && up(e.svcConnect, svcRef, 3, 5*time.Millisecond, 50*time.Millisecond) {
+		d.add(CauseNetClient, 2, "TCP connect probes to the service %s against %s", fms(e.svcConnect), svcRef)
+	}
+	if e.svcErrors > b.svcErrors {
+		d.add(CauseNetClient, 2, "%d TCP probes to the service failed", e.svcErrors)
+	}
+	if haveT && t.gap >= t.app && up(msDur(t.gap), bref(bt.gap), 3, 20*time.Millisecond, 100*time.Millisecond) {
+		d.add(CauseNetClient, 2, "client latency exceeds the service's own time by %s per login against %s: not explained by server time",
+			fms(msDur(t.gap)), bref(bt.gap))
+	}
+
+	// app: server time up, not in pool or db.
+	if haveT && up(msDur(t.appNet), bref(bt.appNet), 3, 20*time.Millisecond, 200*time.Millisecond) {
+		pts := 2.0
+		if t.appNet >= t.app/2 {
+			pts = 3
+		}
+		d.add(CauseApp, pts, "Server-Timing: app time net of pool and db %s per login against %s", fms(msDur(t.appNet)), bref(bt.appNet))
+	}
+	if haveT && up(msDur(t.hash), bref(bt.hash), 3, 10*time.Millisecond, 100*time.Millisecond) {
+		d.add(CauseApp, 1, "Server-Timing: password hashing %s per login against %s", fms(msDur(t.hash)), bref(bt.hash))
+	}
+	if n := det[dHTTP5xx]; n > 0 {
+		d.add(CauseApp, 1, "%d 5xx responses that name no database cause", n)
+	}
+
+	// generator: the load generator itself.
+	if n := c.cls[clsGenerator]; n > 0 {
+		d.add(CauseGenerator, 3, "%d local generator failures (%s)", n, generatorBreakdown(det))
+	}
+	if e.genOwnFault {
+		what := fmt.Sprintf("the generator sent %d of %d hits late (lag up to %s) with workers free (%d in flight of %d)",
+			e.genLate, e.genHits, fms(e.genMaxLag), e.genInflight, e.genMaxWorkers)
+		if len(e.genLocal) > 0 {
+			what += "; local errors " + countsText(e.genLocal)
+		}
+		d.add(CauseGenerator, 3, "%s", what)
+	}
+	lagRef := ref{b.lagP99, b.lagP99 > 0 || b.windows > 0}
+	p50Ref := ref{b.p50, b.windows > 0}
+	if !e.genSat && e.lagP99 >= 50*time.Millisecond && up(e.lagP99, lagRef, 3, 20*time.Millisecond, 50*time.Millisecond) &&
+		!up(e.p50, p50Ref, 1.5, 5*time.Millisecond, time.Hour) {
+		d.add(CauseGenerator, 2, "send lag p99 %s while latency stayed normal (p50 %s against %s)", fms(e.lagP99), fms(e.p50), p50Ref)
+	}
+
+	primary, best, second := CauseUndetermined, 0.0, 0.0
+	for _, k := range causeOrder() {
+		s := d.score[k]
+		switch {
+		case s > best:
+			primary, best, second = k, s, best
+		case s > second:
+			second = s
+		}
+	}
+	// A pool full of lock waiters is a query problem, not a connection one.
+	if primary == CauseDBConnections && d.lockish && d.score[CauseDBQueries] >= 3 {
+		primary, best, second = CauseDBQueries, d.score[CauseDBQueries], d.score[CauseDBConnections]
+	}
+	if best < 2 {
+		primary = CauseUndetermined
+	}
+	out := Cause{Primary: primary, Windows: e.windows}
+	switch {
+	case primary == CauseUndetermined:
+		out.Confidence = "low"
+	case best >= 5 && second <= best/2:
+		out.Confidence = "high"
+	case best >= 3 && second < best:
+		out.Confidence = "medium"
+	default:
+		out.Confidence = "low"
+	}
+	out.Evidence = append(out.Evidence, d.ev[primary]...)
+	for _, k := range causeOrder() {
+		if k != primary {
+			for _, line := range d.ev[k] {
+				out.Evidence = append(out.Evidence, "also ("+k+"): "+line)
+			}
+		}
+	}
+	if n := c.cls[clsClientTimeout]; n > 0 {
+		out.Evidence = append(out.Evidence, fmt.Sprintf("%d client timeouts (request sent, no answer in time): ambiguous by themselves, a database cap looks exactly like this", n))
+	}
+	if n := c.cls[clsOther]; n > 0 {
+		out.Evidence = append(out.Evidence, fmt.Sprintf("%d transport failures of no known class", n))
+	}
+	if primary == CauseUndetermined {
+		line := "nothing decides between the database, the network and the service"
+		if !haveT && !e.haveDB {
+			line = "a client timeout alone is not network evidence: without Server-Timing or database samples nothing decides between the database and the network"
+		}
+		out.Evidence = append(out.Evidence, line)
+	}
+	out.RuledOut, out.NotChecked = ruledOut(d, primary, e, b, notChecked)
+	return out
+}
+
+// ruledOut says, with figures, which causes the data excludes, and which
+// it could not check.
+func ruledOut(d *diag, primary string, e evidence, b *evidence, notChecked []string) (ruled, unchecked []string) {
+	c := &e.c
+	det := &c.det
+	t, haveT := e.timing()
+	bt, haveBT := b.timing()
+	base := func(v float64) string {
+		if !haveBT {
+			return ""
+		}
+		return " against a " + fms(msDur(v)) + " baseline"
+	}
+	quiet := func(k string) bool { return k != primary && d.score[k] == 0 }
+
+	if quiet(CauseNetClient) {
+		parts := []string{}
+		if e.haveConn {
+			parts = append(parts, fmt.Sprintf("connect p99 %s against %s", fms(e.connP99), ref{b.connP99, b.haveConn}))
+		}
+		parts = append(parts, fmt.Sprintf("%d transport errors", c.cls[clsTransport]))
+		if e.haveSvc {
+			parts = append(parts, fmt.Sprintf("service connect probes %s against %s", fms(e.svcConnect), ref{b.svcConnect, b.haveSvc}))
+		}
+		if haveT {
+			parts = append(parts, fmt.Sprintf("client latency beyond server time %s%s", fms(msDur(t.gap)), base(bt.gap)))
+		}
+		if e.haveConn || e.haveSvc || haveT {
+			ruled = append(ruled, "network.client ruled out: "+strings.Join(parts, ", "))
+		} else {
+			unchecked = append(unchecked, fmt.Sprintf("network.client: no connect times, probes or Server-Timing to compare (%d transport errors)", c.cls[clsTransport]))
+		}
+	}
+	if quiet(CauseNetDB) {
+		parts := []string{}
+		if haveT {
+			parts = append(parts, fmt.Sprintf("service db time %s%s", fms(msDur(t.db)), base(bt.db)))
+		}
+		if e.haveRTT {
+			parts = append(parts, fmt.Sprintf("database probe %s", fms(e.rtt)))
+		}
+		if e.haveDBProbe {
+			parts = append(parts, fmt.Sprintf("database connect probes %s against %s", fms(e.dbConnect), ref{b.dbConnect, b.haveDBProbe}))
+		}
+		if len(parts) > 0 {
+			parts = append(parts, fmt.Sprintf("%d database connection resets", det[dDBReset]+det[dDBEOF]))
+			ruled = append(ruled, "network.db ruled out: "+strings.Join(parts, ", "))
+		} else {
+			unchecked = append(unchecked, "network.db: no Server-Timing, database probe or database connect probes")
+		}
+	}
+	if quiet(CauseDBConnections) {
+		parts := []string{"no 53300 or pool timeouts"}
+		if haveT {
+			parts = append(parts, fmt.Sprintf("pool wait %s per login%s", fms(msDur(t.pool)), base(bt.pool)))
+		}
+		if e.haveDB && e.roleLimit > 0 {
+			parts = append(parts, fmt.Sprintf("role backends %s of %s", fnum(e.roleBackends), fnum(e.roleLimit)))
+		}
+		if e.haveDB && e.maxConns > 0 {
+			parts = append(parts, fmt.Sprintf("server backends %s of %s", fnum(e.backends), fnum(e.maxConns)))
+		}
+		if e.havePool && e.poolMax > 0 {
+			parts = append(parts, fmt.Sprintf("service pool %s of %s in use", fnum(e.poolAcquired), fnum(e.poolMax)))
+		}
+		if haveT || e.haveDB || e.havePool {
+			ruled = append(ruled, "db.connections ruled out: "+strings.Join(parts, ", "))
+		} else {
+			unchecked = append(unchecked, "db.connections: no Server-Timing or database samples (no 53300 or pool timeouts in the responses)")
+		}
+	}
+	if quiet(CauseDBQueries) {
+		parts := []string{}
+		if e.haveDB {
+			parts = append(parts, fmt.Sprintf("%s lock waiters", fnum(e.lockWaiters)))
+		}
+		parts = append(parts, "no 57014, 55P03 or 40P01")
+		if haveT {
+			parts = append(parts, fmt.Sprintf("db time %s per login%s", fms(msDur(t.db)), base(bt.db)))
+		}
+		if haveT || e.haveDB {
+			ruled = append(ruled, "db.queries ruled out: "+strings.Join(parts, ", "))
+		} else {
+			unchecked = append(unchecked, "db.queries: no Server-Timing or database samples")
+		}
+	}
+	if quiet(CauseApp) {
+		if haveT {
+			ruled = append(ruled, fmt.Sprintf("app ruled out: app time net of pool and db %s per login%s", fms(msDur(t.appNet)), base(bt.appNet)))
+		} else {
+			unchecked = append(unchecked, "app: no Server-Timing")
+		}
+	}
+	if quiet(CauseGenerator) {
+		line := fmt.Sprintf("generator ruled out: send lag p99 %s, no local generator errors", fms(e.lagP99))
+		if e.genSat {
+			line = fmt.Sprintf("generator ruled out: sends were late while every worker waited on the target (%d in flight of %d): the target's doing", e.genInflight, e.genMaxWorkers)
+		}
+		ruled = append(ruled, line)
+	}
+	return ruled, append(notChecked, unchecked...)
+}
+
+func transportBreakdown(det *[nDetails]int64) string {
+	m := map[string]int64{}
+	for _, k := range []detail{dRefused, dReset, dEOF, dConnectTimeout, dIOTimeout, dTLS, dDNS} {
+		if det[k] > 0 {
+			m[detailNames[k]] = det[k]
+		}
+	}
+	return countsText(m)
+}
+
+func generatorBreakdown(det *[nDetails]int64) string {
+	m := map[string]int64{}
+	for _, k := range []detail{dGenFiles, dGenPorts, dGenPool} {
+		if det[k] > 0 {
+			m[detailNames[k]] = det[k]
+		}
+	}
+	return countsText(m)
+}
+
+// countsText prints counts largest first: "reset 120, refused 3".
+func countsText(m map[string]int64) string {
+	var parts []string
+	for _, k := range sortedKeys(m) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func fnumOrNone(v float64) string {
+	if v <= 0 {
+		return "no limit"
+	}
+	return fnum(v)
 }

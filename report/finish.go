@@ -1,27 +1,116 @@
 package report
 
-import "fmt"
+import (
+	"fmt"
+	"sort"
+	"time"
+)
 
-// finishAnalysis runs the judgements over the windows: per-window causes,
-// the limit, the run's cause, the fault scorecard, recommendations, checks
-// and the verdict.
+// finishAnalysis runs the judgements over the windows, in this order:
+// per-window causes (from evidence only), the limit, the run's cause, the
+// fault scorecard (faults laid beside the causes afterwards), the
+// recommendations, the checks and the verdict.
 func finishAnalysis(r *Report, p *plan, opts Options) {
+	baseWins := baselineWindows(r.Windows)
+	var base *evidence
+	if len(baseWins) > 0 {
+		b := gather(baseWins)
+		base = &b
+	}
 	for i := range r.Windows {
 		w := &r.Windows[i]
 		w.Cause = CauseNone
-		if !w.SLOMet {
-			w.Cause = CauseUndetermined
+		if w.SLOMet {
+			continue
 		}
+		d := diagnose(gather([]*Window{w}), base)
+		d.Windows, d.From = 1, w.Start
+		w.Cause, w.Diagnosis = d.Primary, &d
 	}
 	r.Limit = computeLimit(r.Windows, p)
-	r.Cause = Cause{Primary: CauseNone}
-	for _, w := range r.Windows {
-		if !w.SLOMet {
-			r.Cause.Primary = CauseUndetermined
-		}
-	}
+	r.Cause = runCause(r, base)
+	r.Scorecard = scorecard(r.Windows, r.Faults)
 	r.Checks = append(sloChecks(r), gateChecks(r)...)
 	r.Verdict, r.Summary = verdict(r)
+}
+
+// runCause diagnoses the run: at its breaking point when it broke, else
+// over every degraded window; the most frequent window cause picks the
+// windows whose merged evidence makes the diagnosis.
+func runCause(r *Report, base *evidence) Cause {
+	var degraded []*Window
+	from := time.Duration(-1)
+	if r.Limit.BreakingRPS != nil {
+		from = r.Limit.BreakingAt
+	}
+	for i := range r.Windows {
+		if w := &r.Windows[i]; !w.SLOMet && w.Start >= from {
+			degraded = append(degraded, w)
+		}
+	}
+	if len(degraded) == 0 {
+		n := 0
+		for _, w := range r.Windows {
+			if w.Traffic {
+				n++
+			}
+		}
+		return Cause{Primary: CauseNone, Evidence: []string{fmt.Sprintf("the SLO (%s) held in all %d windows with traffic", r.SLO, n)}}
+	}
+	counts := map[string]int{}
+	for _, w := range degraded {
+		counts[w.Cause]++
+	}
+	label := majority(counts)
+	var group []*Window
+	for _, w := range degraded {
+		if w.Cause == label {
+			group = append(group, w)
+		}
+	}
+	c := diagnose(gather(group), base)
+	c.Windows, c.From = len(group), group[0].Start
+	if r.Limit.BreakingRPS != nil {
+		c.Scope = fmt.Sprintf("at the breaking point: %d degraded windows from %s (%s/s) on", len(degraded), fsec(from), fnum(round(*r.Limit.BreakingRPS, 1)))
+	} else {
+		c.Scope = fmt.Sprintf("%d degraded windows (the run did not stay broken)", len(degraded))
+	}
+	c.Scope += "; by cause: " + causeCounts(counts)
+	return c
+}
+
+// majority is the most frequent cause; ties go by the taxonomy's order,
+// undetermined last.
+func majority(counts map[string]int) string {
+	best, n := CauseUndetermined, -1
+	order := causeOrder()
+	for _, k := range append(order[:], CauseUndetermined) {
+		if counts[k] > n {
+			best, n = k, counts[k]
+		}
+	}
+	return best
+}
+
+func causeCounts(counts map[string]int) string {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if counts[keys[i]] != counts[keys[j]] {
+			return counts[keys[i]] > counts[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	s := ""
+	for i, k := range keys {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%s %d", k, counts[k])
+	}
+	return s
 }
 
 // verdict is "fail" when an SLO check or a gate failed, with a one-line summary.

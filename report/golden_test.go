@@ -56,6 +56,8 @@ func TestGoldenRenders(t *testing.T) {
 		run  func(testing.TB) *runDir
 	}{
 		{"clean", cleanRun},
+		{"dbcap", dbCapRun},
+		{"drill", drillRun},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := analyzeDir(t, tc.run(t).write())

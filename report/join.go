@@ -50,7 +50,11 @@ func joinTimeline(wins []Window, tl *timeline, width time.Duration) {
 		if e.Error != "" {
 			d.Errors++
 		}
+		if e.BackendsTotal != nil {
+			d.HaveBackends = true
+		}
 		d.BackendsTotal = maxp(d.BackendsTotal, e.BackendsTotal)
+		d.RoleActive = maxp(d.RoleActive, e.RoleActive)
 		d.RoleBackends = maxp(d.RoleBackends, e.RoleBackends)
 		d.LockWaiters = maxp(d.LockWaiters, e.LockWaiters)
 		if e.MaxConnections != nil {
@@ -156,51 +160,47 @@ func runningMean(mean time.Duration, n int, v time.Duration) time.Duration {
 // Fault is one injected fault, as the timeline recorded it.
 type Fault struct {
 	Kind   string
-	Name   string
+	Name   string // the fault's own description
 	Params map[string]any
 	// Path is where a network fault sits: "client" (load → service) or
 	// "db" (service → database); empty for database faults.
-	Path     string
-	Start    time.Duration
-	End      time.Duration // the revert, else the planned end, else the run's end
-	Reverted bool
-	OK       bool // the injection succeeded
-	Error    string
+	Path string
+	// Start is when the injection was recorded; End when the revert was,
+	// else the planned end, else the run's end.
+	Start, End time.Duration
+	Reverted   bool
+	OK         bool // the injection succeeded
+	Error      string
 }
 
-// buildFaults pairs fault_inject with fault_revert events (by name, else
-// by kind, in order).
+// buildFaults pairs fault_inject with fault_revert events: by the
+// schedule's index, else by kind, in order.
 func buildFaults(tl *timeline, runEnd time.Duration) []Fault {
 	used := make([]bool, len(tl.reverts))
 	var out []Fault
 	for _, fi := range tl.faults {
 		e := fi.ev
-		f := Fault{Kind: e.Kind, Name: e.Name, Params: e.Params, Start: fi.at, OK: e.OK == nil || *e.OK, Error: e.Error}
-		if e.StartS != nil {
-			f.Start = secs(*e.StartS)
-		}
-		f.Path = faultPath(e)
-		f.End = runEnd
-		if e.EndS != nil {
+		f := Fault{Kind: e.Kind, Name: e.Fault, Params: e.Params, Start: fi.at, OK: e.OK == nil || *e.OK,
+			Error: e.Error, Path: faultPath(e), End: runEnd}
+		if e.EndS != nil && secs(*e.EndS) < runEnd {
 			f.End = secs(*e.EndS)
 		}
 		for j, rv := range tl.reverts {
 			if used[j] || rv.at < fi.at {
 				continue
 			}
-			if (e.Name != "" && rv.ev.Name == e.Name) || (rv.ev.Name == "" || e.Name == "") && rv.ev.Kind == e.Kind {
+			same := rv.ev.Kind == e.Kind
+			if e.Index != nil && rv.ev.Index != nil {
+				same = *e.Index == *rv.ev.Index
+			}
+			if same {
 				used[j] = true
 				f.Reverted = rv.ev.OK == nil || *rv.ev.OK
 				f.End = rv.at
-				if rv.ev.EndS != nil {
-					f.End = secs(*rv.ev.EndS)
-				}
 				break
 			}
 		}
-		if f.End < f.Start {
-			f.End = f.Start
-		}
+		f.End = max(f.End, f.Start)
 		out = append(out, f)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Start < out[j].Start })

@@ -57,6 +57,7 @@ const (
 	EventFaultRevert = "fault_revert"
 	EventDBSample    = "db_sample"
 	EventTCPProbe    = "tcp_probe"
+	EventPoolSample  = "pool_sample" // the service's pool stats alone, without a database connection
 )
 
 // EventHeader is what every timeline line carries.
@@ -100,15 +101,19 @@ type GeneratorEvent struct {
 	LocalErrors      map[string]int64 `json:"local_errors"`
 }
 
-// FaultEvent is a fault_inject or fault_revert line.
+// FaultEvent is a fault_inject or fault_revert line (chaos.Runner's
+// fields): Index pairs an injection with its revert; StartS and EndS are
+// the planned window, the line's own t the moment it happened.
 type FaultEvent struct {
+	Index  *int           `json:"index"`
+	Fault  string         `json:"fault"` // the fault's String()
 	Kind   string         `json:"kind"`
-	Name   string         `json:"name"`
 	Params map[string]any `json:"params"`
 	StartS *float64       `json:"start_s"`
 	EndS   *float64       `json:"end_s"`
 	OK     *bool          `json:"ok"`
 	Error  string         `json:"error"`
+	Reason string         `json:"reason"` // revert: end, cancel, stop, panic, inject_failed
 }
 
 // PoolStat is the service's /debug/pool JSON, when a db_sample carries it.
@@ -128,6 +133,7 @@ type DBSample struct {
 	ByState           map[string]float64 `json:"by_state"`
 	ByRole            map[string]float64 `json:"by_role"`
 	RoleBackends      *float64           `json:"role_backends"`
+	RoleActive        *float64           `json:"role_active"`
 	RoleLimit         *float64           `json:"role_limit"`
 	MaxConnections    *float64           `json:"max_connections"`
 	SuperuserReserved *float64           `json:"superuser_reserved"`

@@ -65,6 +65,7 @@ type jsonCause struct {
 	Evidence   []string `json:"evidence"`
 	RuledOut   []string `json:"ruled_out"`
 	NotChecked []string `json:"not_checked"`
+	Scope      string   `json:"scope,omitempty"`
 	Windows    int      `json:"windows"`
 	FromS      *float64 `json:"from_s"`
 }
@@ -290,9 +291,9 @@ func roundp(v *float64, digits int) *float64 {
 
 func toJSONCause(c Cause) jsonCause {
 	j := jsonCause{Primary: c.Primary, Confidence: c.Confidence, Evidence: nonNil(c.Evidence),
-		RuledOut: nonNil(c.RuledOut), NotChecked: nonNil(c.NotChecked), Windows: c.Windows}
+		RuledOut: nonNil(c.RuledOut), NotChecked: nonNil(c.NotChecked), Scope: c.Scope, Windows: c.Windows}
 	if c.Windows > 0 {
-		j.FromS = fp(c.From)
+		j.FromS = fp(round(c.From.Seconds(), 3))
 	}
 	return j
 }

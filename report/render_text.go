@@ -74,26 +74,34 @@ func WriteText(w io.Writer, r *Report) error {
 		fmt.Fprintf(ew, "%d windows; the %d that missed the SLO:\n", len(r.Windows), len(rows))
 	}
 	t = newTable(ew)
-	t.Header("t", "stage", "offered/s", "achieved/s", "goodput/s", "success", "p99", "p"+fnum(r.SLO.Percentile)+" intended", "lag p99", "errors", "cause")
+	head := []any{"t", "stage", "offered/s", "achieved/s", "goodput/s", "success", "p99", "p" + fnum(r.SLO.Percentile) + " intended", "lag p99", "errors", "cause"}
+	if len(r.Faults) > 0 {
+		head = append(head, "faults in force")
+	}
+	t.Header(head...)
 	for _, win := range rows {
 		stage := "-"
 		if win.Stage >= 0 {
 			stage = fmt.Sprint(win.Stage + 1)
 		}
-		_ = t.Append(fsec(win.Start), stage, fnum(round(win.OfferedRPS, 1)), fnum(round(win.AchievedRPS, 1)),
+		row := []any{fsec(win.Start), stage, fnum(round(win.OfferedRPS, 1)), fnum(round(win.AchievedRPS, 1)),
 			fnum(round(win.GoodputRPS, 1)), pct(win.SuccessRatio), fmsShort(win.P99), fmsShort(win.LatencyAtSLO),
-			fmsShort(win.SendLagP99), errorsShort(win.Errors), win.Cause)
+			fmsShort(win.SendLagP99), errorsShort(win.Errors), win.Cause}
+		if len(r.Faults) > 0 {
+			row = append(row, dash(strings.Join(win.Faults, ", ")))
+		}
+		_ = t.Append(row...)
 	}
 	_ = t.Render()
 
 	if len(r.Faults) > 0 {
 		section(ew, "Faults scorecard (injected vs detected)")
 		t = newTable(ew)
-		t.Header("fault", "path", "from", "to", "reverted", "expected", "detected", "match", "impact after", "recovered after")
+		t.Header("fault", "path", "from", "to", "reverted", "expected", "detected", "match", "impact after", "recovered after", "note")
 		for _, s := range r.Scorecard {
 			_ = t.Append(s.Kind, dash(s.Path), fsec(s.Start), fsec(s.End), yesNo(r.Faults[s.Fault].Reverted),
-				strings.Join(s.Expected, " or "), s.Detected, yesNo(s.Match), durOr(s.TimeToImpact, "no impact"),
-				recoveryText(s))
+				dash(strings.Join(s.Expected, " or ")), s.Detected, yesNo(s.Match), durOr(s.TimeToImpact, "no impact"),
+				recoveryText(s), dash(s.Note))
 		}
 		_ = t.Render()
 	}
@@ -130,6 +138,9 @@ func writeCauseText(w io.Writer, c Cause) {
 		conf = " (confidence " + c.Confidence + ")"
 	}
 	fmt.Fprintf(w, "Primary cause: %s%s\n", c.Primary, conf)
+	if c.Scope != "" {
+		fmt.Fprintf(w, "Scope: %s\n", c.Scope)
+	}
 	for _, part := range []struct {
 		title string
 		lines []string

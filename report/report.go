@@ -166,7 +166,11 @@ type DBWindow struct {
 	PoolWaits         float64 // empty acquires during the window
 	PoolTimeouts      float64
 	HavePool          bool
-	Errors            int
+	// HaveBackends: the samples carried pg_stat_activity counts (not only
+	// the service's pool stats).
+	HaveBackends bool
+	RoleActive   float64 // max role backends in state active
+	Errors       int
 }
 
 // ProbeWindow joins the TCP connect probes of a window.

@@ -1,6 +1,10 @@
 package report
 
-import "time"
+import (
+	"slices"
+	"strings"
+	"time"
+)
 
 // ScoreEntry lays one injected fault beside what the analysis detected
 // while it was in force.
@@ -24,4 +28,77 @@ type ScoreEntry struct {
 	Recovery  *time.Duration
 	Recovered bool
 	Note      string
+}
+
+// scoreGrace is how long after a revert a fault's effects still count as
+// its own (in-flight requests, pools refilling).
+const scoreGrace = 2 * time.Second
+
+// expectedCauses maps a fault kind (and a network fault's path) to the
+// causes a correct analysis detects for it.
+func expectedCauses(f Fault) []string {
+	switch {
+	case f.Kind == "db.conn_limit" || f.Kind == "db.hog":
+		return []string{CauseDBConnections}
+	case f.Kind == "db.lock":
+		return []string{CauseDBQueries}
+	case f.Kind == "db.terminate":
+		return []string{CauseDBConnections, CauseUndetermined}
+	case strings.HasPrefix(f.Kind, "net.") && f.Path == "db":
+		return []string{CauseNetDB}
+	case strings.HasPrefix(f.Kind, "net."):
+		return []string{CauseNetClient}
+	}
+	return nil
+}
+
+// scorecard lays each injected fault beside the causes detected while it
+// was in force: match, time to impact and recovery time.
+func scorecard(wins []Window, faults []Fault) []ScoreEntry {
+	out := make([]ScoreEntry, 0, len(faults))
+	for i, f := range faults {
+		s := ScoreEntry{Fault: i, Kind: f.Kind, Path: f.Path, Start: f.Start, End: f.End, Expected: expectedCauses(f)}
+		counts := map[string]int{}
+		for j := range wins {
+			w := &wins[j]
+			if !w.Traffic || w.SLOMet || w.Start+w.Length <= f.Start || w.Start >= f.End+scoreGrace {
+				continue
+			}
+			counts[w.Cause]++
+			s.DegradedWindows++
+			if s.TimeToImpact == nil {
+				d := max(0, w.Start-f.Start)
+				s.TimeToImpact = &d
+			}
+		}
+		s.Detected = CauseNone
+		if s.DegradedWindows > 0 {
+			s.Detected = majority(counts)
+		}
+		s.Match = slices.Contains(s.Expected, s.Detected)
+		switch {
+		case !f.OK:
+			s.Note = "the injection failed: " + f.Error
+		case s.Expected == nil:
+			s.Note = "no expected cause for this kind"
+		case s.DegradedWindows == 0:
+			s.Note = "no window missed the SLO while it was in force"
+		case len(counts) > 1:
+			s.Note = "windows by cause: " + causeCounts(counts)
+		}
+		if s.DegradedWindows == 0 {
+			s.Recovered = true
+		} else if f.Reverted {
+			for j := range wins {
+				w := &wins[j]
+				if w.Traffic && w.SLOMet && w.Start+w.Length > f.End {
+					d := max(0, w.Start-f.End)
+					s.Recovery, s.Recovered = &d, true
+					break
+				}
+			}
+		}
+		out = append(out, s)
+	}
+	return out
 }

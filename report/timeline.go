@@ -96,7 +96,7 @@ func readTimeline(r io.Reader) (*timeline, error) {
 			} else {
 				tl.reverts = append(tl.reverts, timed[FaultEvent]{at, e})
 			}
-		case EventDBSample:
+		case EventDBSample, EventPoolSample:
 			var e DBSample
 			bad = json.Unmarshal(l.line, &e) != nil
 			tl.dbSamples = append(tl.dbSamples, timed[DBSample]{at, e})

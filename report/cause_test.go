@@ -1,0 +1,274 @@
+package report
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+const constScenario = `name: constant
+stages:
+  - constant: {rate: 20, for: 20s}
+`
+
+// constRun: 20/s for 20 s, healthy before 8 s; after, gen shapes each hit.
+// Healthy hits take 10 ms with normal Server-Timing; database samples and
+// probes are written by the caller.
+func constRun(t testing.TB, gen func(at float64, i int) hitSpec) *runDir {
+	b := newRunDir(t, constScenario)
+	p := mustPlan(t, constScenario)
+	b.stages(p)
+	i := 0
+	b.traffic(p, 0, 20, func(at float64) hitSpec {
+		i++
+		if at < 8 {
+			h := hitSpec{lat: 10 * time.Millisecond, timing: timingHdr(0.1, 3, 2, 8)}
+			if i%10 == 1 {
+				h.conn = "new;connect=300000"
+			}
+			return h
+		}
+		return gen(at, i)
+	})
+	b.event(EventRunEnd, 20.3, map[string]any{"status": "completed"})
+	return b
+}
+
+func normalDB(int) map[string]any {
+	return map[string]any{"backends_total": 12, "role_backends": 8, "role_active": 2, "role_limit": 50,
+		"max_connections": 100, "superuser_reserved": 3, "lock_waiters": 0, "probe_rtt_ms": 0.3,
+		"pool": map[string]any{"acquired_conns": 2, "max_conns": 10, "empty_acquire_count": 0}}
+}
+
+// degraded returns the windows that missed the SLO.
+func degraded(r *Report) []Window {
+	var out []Window
+	for _, w := range r.Windows {
+		if !w.SLOMet {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+func joined(lines []string) string { return strings.Join(lines, "\n") }
+
+// checkCause asserts the run's cause and every degraded window's.
+func checkCause(t *testing.T, r *Report, want string) {
+	t.Helper()
+	bad := degraded(r)
+	if len(bad) == 0 {
+		t.Fatal("no degraded window")
+	}
+	for _, w := range bad {
+		if w.Cause != want {
+			t.Errorf("window %s: cause %s, want %s\nevidence:\n%s", fsec(w.Start), w.Cause, want, joined(w.Diagnosis.Evidence))
+		}
+	}
+	if r.Cause.Primary != want {
+		t.Errorf("run cause %s, want %s\nevidence:\n%s", r.Cause.Primary, want, joined(r.Cause.Evidence))
+	}
+	if len(r.Cause.Evidence) == 0 {
+		t.Error("no evidence")
+	}
+}
+
+func TestCauseNoneOnCleanRun(t *testing.T) {
+	r := analyzeDir(t, cleanRun(t).write())
+	if r.Cause.Primary != CauseNone || len(degraded(r)) != 0 {
+		t.Errorf("cause %s with %d degraded windows", r.Cause.Primary, len(degraded(r)))
+	}
+}
+
+// The incident: a role connection limit during a surge. 53300 bodies and
+// the role at its limit decide it; the network is ruled out with figures.
+func TestCauseDBConnections(t *testing.T) {
+	r := analyzeDir(t, dbCapRun(t).write())
+	checkCause(t, r, CauseDBConnections)
+	ev := joined(r.Cause.Evidence)
+	for _, want := range []string{"SQLSTATE 53300", "role's backends at its connection limit: 20 of 20", "waiting for a pooled connection"} {
+		if !strings.Contains(ev, want) {
+			t.Errorf("evidence lacks %q:\n%s", want, ev)
+		}
+	}
+	ruled := joined(r.Cause.RuledOut)
+	for _, want := range []string{
+		"network.client ruled out: connect p99 0.40 ms against a 0.30 ms baseline, 0 transport errors",
+		"network.db ruled out: service db time 2.4 ms against a 3.0 ms baseline",
+		"generator ruled out",
+	} {
+		if !strings.Contains(ruled, want) {
+			t.Errorf("ruled out lacks %q:\n%s", want, ruled)
+		}
+	}
+	if r.Cause.Confidence != "high" {
+		t.Errorf("confidence %s, want high", r.Cause.Confidence)
+	}
+	if !strings.Contains(r.Cause.Scope, "breaking point") || r.Cause.From != 15*time.Second {
+		t.Errorf("scope %q from %s", r.Cause.Scope, r.Cause.From)
+	}
+}
+
+// The same failure seen only as client timeouts, with no Server-Timing and
+// no database samples: undetermined, never the network.
+func TestCauseClientTimeoutAloneIsUndetermined(t *testing.T) {
+	b := newRunDir(t, steppedScenario)
+	p := mustPlan(t, steppedScenario)
+	b.stages(p)
+	i := 0
+	b.traffic(p, 0, 30, func(at float64) hitSpec {
+		i++
+		h := hitSpec{lat: 10 * time.Millisecond}
+		if i%25 == 1 {
+			h.conn = "new;connect=300000"
+		}
+		if at >= 15 && i%5 == 0 {
+			h = hitSpec{lat: 5 * time.Second, outcome: OutcomeFailed, class: "client_timeout"}
+		}
+		return h
+	})
+	r := analyzeDir(t, b.write())
+	checkCause(t, r, CauseUndetermined)
+	ev := joined(r.Cause.Evidence)
+	if !strings.Contains(ev, "client timeouts") || !strings.Contains(ev, "not network evidence") {
+		t.Errorf("evidence should say why it is undetermined:\n%s", ev)
+	}
+	if r.Limit.BreakingRPS == nil || *r.Limit.BreakingRPS != 40 {
+		t.Errorf("breaking %s, want 40", ptrStr(r.Limit.BreakingRPS))
+	}
+}
+
+// Lock waiters and high db time: db.queries, even with the pool and the
+// role's connections full (of lock waiters).
+func TestCauseDBQueriesWinsOverFullPool(t *testing.T) {
+	b := constRun(t, func(at float64, i int) hitSpec {
+		h := hitSpec{lat: 565 * time.Millisecond, timing: timingHdr(150, 400, 2, 560)}
+		if i%10 == 0 {
+			h = hitSpec{lat: 1005 * time.Millisecond, outcome: OutcomeFailed, code: 503,
+				body:   `{"error":"db_unavailable","sqlstate":"55P03","detail":"canceling statement due to lock timeout"}`,
+				timing: timingHdr(0.2, 1000, 0, 1002)}
+		}
+		return h
+	})
+	empty := 0
+	b.dbSamples(0, 20, func(s int) map[string]any {
+		m := normalDB(s)
+		if s >= 8 {
+			empty += 40
+			m["lock_waiters"], m["role_backends"], m["role_limit"], m["role_active"] = 8, 10, 10, 10
+			m["pool"] = map[string]any{"acquired_conns": 10, "max_conns": 10, "empty_acquire_count": empty}
+		}
+		return m
+	})
+	r := analyzeDir(t, b.write())
+	checkCause(t, r, CauseDBQueries)
+	ev := joined(r.Cause.Evidence)
+	for _, want := range []string{"8 sessions waiting on locks", "55P03", "also (db.connections)"} {
+		if !strings.Contains(ev, want) {
+			t.Errorf("evidence lacks %q:\n%s", want, ev)
+		}
+	}
+}
+
+// Transport resets and connect time up: network.client; the database is
+// ruled out with figures.
+func TestCauseNetworkClient(t *testing.T) {
+	b := constRun(t, func(at float64, i int) hitSpec {
+		h := hitSpec{lat: 40 * time.Millisecond, timing: timingHdr(0.1, 3, 2, 8)}
+		if i%5 == 0 {
+			h.conn = "new;connect=30000000"
+		}
+		if i%10 == 0 {
+			h = hitSpec{lat: 31 * time.Millisecond, outcome: OutcomeFailed, class: "reset"}
+		}
+		return h
+	})
+	b.dbSamples(0, 20, normalDB)
+	b.probes("service", 0, 20, func(s int) float64 {
+		if s >= 8 {
+			return 25
+		}
+		return 0.3
+	})
+	r := analyzeDir(t, b.write())
+	checkCause(t, r, CauseNetClient)
+	ev, ruled := joined(r.Cause.Evidence), joined(r.Cause.RuledOut)
+	for _, want := range []string{"transport errors before any response (reset", "TCP connect p99 30.0 ms against a 0.30 ms baseline"} {
+		if !strings.Contains(ev, want) {
+			t.Errorf("evidence lacks %q:\n%s", want, ev)
+		}
+	}
+	for _, want := range []string{"db.connections ruled out: no 53300 or pool timeouts", "role backends 8 of 50", "db.queries ruled out: 0 lock waiters"} {
+		if !strings.Contains(ruled, want) {
+			t.Errorf("ruled out lacks %q:\n%s", want, ruled)
+		}
+	}
+}
+
+// The service's db time up while the database's own probe is normal:
+// the path between them, network.db.
+func TestCauseNetworkDB(t *testing.T) {
+	b := constRun(t, func(at float64, i int) hitSpec {
+		return hitSpec{lat: 612 * time.Millisecond, timing: timingHdr(0.2, 600, 2, 608)}
+	})
+	b.dbSamples(0, 20, normalDB)
+	r := analyzeDir(t, b.write())
+	checkCause(t, r, CauseNetDB)
+	ev := joined(r.Cause.Evidence)
+	if !strings.Contains(ev, "database's own probe answered in 0.30 ms") {
+		t.Errorf("evidence lacks the database's own view:\n%s", ev)
+	}
+	if !strings.Contains(joined(r.Cause.RuledOut), "network.client ruled out") {
+		t.Errorf("ruled out:\n%s", joined(r.Cause.RuledOut))
+	}
+}
+
+// App time up, not in pool or db: app.
+func TestCauseApp(t *testing.T) {
+	b := constRun(t, func(at float64, i int) hitSpec {
+		return hitSpec{lat: 705 * time.Millisecond, timing: timingHdr(0.1, 3, 650, 700)}
+	})
+	b.dbSamples(0, 20, normalDB)
+	r := analyzeDir(t, b.write())
+	checkCause(t, r, CauseApp)
+}
+
+// The generator fell behind with workers free while latency stayed
+// normal: generator; and those windows do not count against the limit.
+func TestCauseGenerator(t *testing.T) {
+	b := constRun(t, func(at float64, i int) hitSpec {
+		return hitSpec{lat: 10 * time.Millisecond, lag: 800 * time.Millisecond, timing: timingHdr(0.1, 3, 2, 8)}
+	})
+	for s := 8; s < 21; s++ {
+		b.event(EventGenerator, float64(s)+1, map[string]any{"second": testStart.Add(time.Duration(s) * time.Second).Format(time.RFC3339),
+			"hits": 20, "late": 20, "max_lag_ms": 820.0, "inflight_max": 3, "max_workers": 1024,
+			"workers_saturated": false, "behind_own_fault": true})
+	}
+	b.dbSamples(0, 20, normalDB)
+	r := analyzeDir(t, b.write())
+	checkCause(t, r, CauseGenerator)
+	if !strings.Contains(joined(r.Cause.Evidence), "with workers free (3 in flight of 1024)") {
+		t.Errorf("evidence:\n%s", joined(r.Cause.Evidence))
+	}
+	if r.Limit.BreakingRPS != nil {
+		t.Errorf("breaking %s: the generator's windows must not set a limit", ptrStr(r.Limit.BreakingRPS))
+	}
+}
+
+// Late sends while every worker waits on a slow target are the target's
+// doing, not the generator's.
+func TestCauseSaturatedWorkersAreNotGenerator(t *testing.T) {
+	b := constRun(t, func(at float64, i int) hitSpec {
+		return hitSpec{lat: 900 * time.Millisecond, lag: 300 * time.Millisecond, timing: timingHdr(850, 3, 2, 890)}
+	})
+	for s := 8; s < 21; s++ {
+		b.event(EventGenerator, float64(s)+1, map[string]any{"second": testStart.Add(time.Duration(s) * time.Second).Format(time.RFC3339),
+			"hits": 20, "late": 20, "max_lag_ms": 320.0, "inflight_max": 16, "max_workers": 16,
+			"workers_saturated": true, "behind_own_fault": false})
+	}
+	r := analyzeDir(t, b.write())
+	checkCause(t, r, CauseDBConnections)
+	if !strings.Contains(joined(r.Cause.RuledOut), "the target's doing") {
+		t.Errorf("ruled out:\n%s", joined(r.Cause.RuledOut))
+	}
+}
