@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,8 +15,12 @@ import (
 )
 
 // hog is db.hog: it opens and holds connections until only `leave` of the
-// server's non-reserved slots (max_connections − superuser_reserved_connections
+// slots a non-superuser may use (max_connections − superuser_reserved_connections
 // − reserved_connections) are free, counting the sessions already there.
+// The server does the counting: the hog opens connections until it is
+// refused with 53300, then closes `leave` of them and waits for their
+// sessions to end, so that exactly `leave` slots are free when Inject
+// returns.
 //
 // The connections belong to a login role made for the purpose
 // (stampede_hog_<random>): superusers would take reserved slots instead, and
@@ -31,9 +37,17 @@ type hog struct {
 	held      int
 }
 
-// hogParallel bounds concurrent connection attempts: each costs a SCRAM
-// exchange on both sides.
-const hogParallel = 4
+const (
+	// hogParallel bounds concurrent connection attempts: each costs a
+	// SCRAM exchange on both sides.
+	hogParallel = 4
+	// A refusal is believed after hogRefusals tries hogRetry apart:
+	// sessions that are ending still hold their slot for a moment.
+	hogRefusals = 3
+	hogRetry    = 50 * time.Millisecond
+	// hogWaitGone bounds the wait for closed sessions to end.
+	hogWaitGone = 2 * time.Second
+)
 
 // params: leave (int, default 0).
 func buildHog(env *Env, raw map[string]any) (Fault, error) {
@@ -69,22 +83,13 @@ func (f *hog) Inject(ctx context.Context) error {
 	if _, err := c.Exec(ctx, "CREATE ROLE "+ident(role)+" LOGIN CONNECTION LIMIT -1 PASSWORD '"+password+"'"); err != nil {
 		return fmt.Errorf("chaos: create hog role %q: %w", role, err)
 	}
-
-	var maxConns, reserved, others int
-	err = c.QueryRow(ctx, `SELECT current_setting('max_connections')::int,
-		current_setting('superuser_reserved_connections')::int
-		  + coalesce(current_setting('reserved_connections', true), '0')::int,
-		(SELECT count(*) FROM pg_stat_activity
-		 WHERE backend_type = 'client backend' AND pid <> pg_backend_pid())::int`).Scan(&maxConns, &reserved, &others)
-	if err != nil {
-		return fmt.Errorf("chaos: count connection slots: %w", err)
+	var maxConns int
+	if err := c.QueryRow(ctx, "SELECT current_setting('max_connections')::int").Scan(&maxConns); err != nil {
+		return fmt.Errorf("chaos: read max_connections: %w", err)
 	}
-	want := maxConns - reserved - others - f.leave
-	closeQuietly(c) // its slot counts as free from here on
+	adminPID := c.PgConn().PID()
+	closeQuietly(c) // its slot is to be counted free
 	c = nil
-	if want <= 0 {
-		return nil
-	}
 
 	cfg, err := adminConfig(f.env.AdminDSN, f.env.Database, appHog)
 	if err != nil {
@@ -92,13 +97,44 @@ func (f *hog) Inject(ctx context.Context) error {
 	}
 	hc := cfg.Config.Copy()
 	hc.User, hc.Password = role, password
-	return f.open(ctx, hc, want)
+
+	first, err := pgconn.ConnectConfig(ctx, hc)
+	if sqlState(err) == "53300" {
+		return nil // not one slot free: nothing to take
+	}
+	if err != nil {
+		return fmt.Errorf("chaos: open hog connection: %w", err)
+	}
+	f.conns = append(f.conns, first)
+	defer func() { f.held = len(f.conns) }()
+	// The first connection watches: the admin session's slot first.
+	if err := waitGone(ctx, first, []uint32{adminPID}); err != nil {
+		return err
+	}
+	if err := f.fill(ctx, hc, maxConns); err != nil {
+		return err
+	}
+	if f.leave == 0 {
+		return nil
+	}
+	k := min(f.leave, len(f.conns))
+	release := f.conns[len(f.conns)-k:]
+	f.conns = f.conns[:len(f.conns)-k]
+	pids := make([]uint32, 0, k)
+	for _, pc := range release {
+		pids = append(pids, pc.PID())
+		closeConn(ctx, pc)
+	}
+	if len(f.conns) == 0 {
+		return nil
+	}
+	return waitGone(ctx, f.conns[0], pids)
 }
 
-// open opens n connections, hogParallel at a time, and stops early without
-// error when the server says it is full (53300): someone else took the
-// last slots meanwhile, and the hog's job is done.
-func (f *hog) open(ctx context.Context, cfg *pgconn.Config, n int) error {
+// fill opens connections until the server refuses them (53300) for good,
+// or max are open: hogParallel at a time until the first refusal, then one
+// at a time, hogRetry apart, until hogRefusals refusals in a row.
+func (f *hog) fill(ctx context.Context, cfg *pgconn.Config, max int) error {
 	var (
 		mu       sync.Mutex
 		firstErr error
@@ -108,7 +144,7 @@ func (f *hog) open(ctx context.Context, cfg *pgconn.Config, n int) error {
 	next := make(chan struct{})
 	go func() {
 		defer close(next)
-		for i := 0; i < n; i++ {
+		for i := len(f.conns); i < max; i++ {
 			mu.Lock()
 			stop := full || firstErr != nil
 			mu.Unlock()
@@ -142,14 +178,64 @@ func (f *hog) open(ctx context.Context, cfg *pgconn.Config, n int) error {
 		}()
 	}
 	wg.Wait()
-	f.held = len(f.conns)
 	if firstErr != nil {
-		return fmt.Errorf("chaos: open hog connection %d of %d: %w", f.held+1, n, firstErr)
+		return fmt.Errorf("chaos: open hog connection %d: %w", len(f.conns)+1, firstErr)
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("chaos: open hog connections (%d of %d open): %w", f.held, n, err)
+	for refusals := 0; refusals < hogRefusals && len(f.conns) < max; {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("chaos: open hog connections (%d open): %w", len(f.conns), ctx.Err())
+		case <-time.After(hogRetry):
+		}
+		pc, err := pgconn.ConnectConfig(ctx, cfg)
+		switch {
+		case err == nil:
+			f.conns = append(f.conns, pc)
+			refusals = 0
+		case sqlState(err) == "53300":
+			refusals++
+		default:
+			return fmt.Errorf("chaos: open hog connection %d: %w", len(f.conns)+1, err)
+		}
 	}
 	return nil
+}
+
+// waitGone waits, watching through pc, until the sessions pids have ended
+// and their slots are free.
+func waitGone(ctx context.Context, pc *pgconn.PgConn, pids []uint32) error {
+	if len(pids) == 0 {
+		return nil
+	}
+	list := make([]string, len(pids))
+	for i, p := range pids {
+		list[i] = strconv.FormatUint(uint64(p), 10)
+	}
+	q := "SELECT count(*) FROM pg_stat_activity WHERE pid IN (" + strings.Join(list, ",") + ")"
+	deadline := time.Now().Add(hogWaitGone)
+	for {
+		res, err := pc.Exec(ctx, q).ReadAll()
+		if err != nil {
+			return fmt.Errorf("chaos: watch hog slots: %w", err)
+		}
+		if len(res) == 1 && len(res[0].Rows) == 1 && string(res[0].Rows[0][0]) == "0" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return nil // counted as taken; the next moment frees it anyway
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("chaos: watch hog slots: %w", ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+func closeConn(ctx context.Context, pc *pgconn.PgConn) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	_ = pc.Close(cctx) // the server notices the closed socket either way
 }
 
 func (f *hog) Revert(ctx context.Context) error {
@@ -157,9 +243,7 @@ func (f *hog) Revert(ctx context.Context) error {
 		return nil
 	}
 	for _, pc := range f.conns {
-		cctx, cancel := context.WithTimeout(ctx, time.Second)
-		_ = pc.Close(cctx) // the server notices the closed socket either way
-		cancel()
+		closeConn(ctx, pc)
 	}
 	f.conns, f.held = nil, 0
 	c, err := connectAdmin(ctx, f.env, appChaos)

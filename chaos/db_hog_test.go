@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -17,10 +18,29 @@ func hogRoles(t *testing.T) int {
 	return adminQueryInt(t, "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'stampede_hog_%'")
 }
 
+// waitSessions waits until the server has n client sessions besides the
+// one asking: sessions closed by earlier tests end asynchronously, and the
+// hog's arithmetic counts what is there.
+func waitSessions(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := adminQueryInt(t, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()")
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d client sessions on the server, want %d", got, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func TestHogTakesEveryFreeSlotAndGivesThemBack(t *testing.T) {
 	ctx := context.Background()
 	newRole(t, "hog_app", "")
 	held := connectAs(t, "hog_app") // a session already there counts
+	waitSessions(t, 1)
 
 	f := build(t, testEnv("hog_app"), "db.hog", nil)
 	inject(t, f)
@@ -62,6 +82,7 @@ func TestHogTakesEveryFreeSlotAndGivesThemBack(t *testing.T) {
 func TestHogLeavesTheAskedSlotsFree(t *testing.T) {
 	ctx := context.Background()
 	newRole(t, "hog_leave", "")
+	waitSessions(t, 0)
 	f := build(t, testEnv("hog_leave"), "db.hog", map[string]any{"leave": 2})
 	inject(t, f)
 	defer f.Revert(ctx)

@@ -137,6 +137,7 @@ func TestResetPeerResetsTheClient(t *testing.T) {
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	c.Write([]byte("hello"))
 	_, err = io.ReadFull(c, make([]byte, 5))
+	t.Logf("read through reset_peer: %v", err)
 	if !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, io.EOF) {
 		t.Errorf("read through reset_peer: %v, want ECONNRESET or EOF", err)
 	}
@@ -158,6 +159,7 @@ func TestDownRefusesConnectionsUntilReverted(t *testing.T) {
 	defer f.Revert(context.Background())
 
 	_, err = net.DialTimeout("tcp", addr, 2*time.Second)
+	t.Logf("dial while down: %v", err)
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Errorf("dial while down: %v, want connection refused", err)
 	}
