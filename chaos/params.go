@@ -167,12 +167,10 @@ func (p *paramReader) Duration(key string, def time.Duration, required bool) tim
 			return def
 		}
 	case int, int64, float64:
-		if x == 0 || x == 0.0 || x == int64(0) {
-			d = 0
-			break
+		if fmt.Sprint(x) != "0" { // a bare 0 needs no unit
+			p.fail(key, "want a duration with its unit, such as %vms or %vs, got the bare number %v", x, x, x)
+			return def
 		}
-		p.fail(key, "want a duration with its unit, such as %vms or %vs, got the bare number %v", x, x, x)
-		return def
 	default:
 		p.fail(key, "want a duration such as 100ms, got %s", describeValue(v))
 		return def

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 )
 
 func asParamError(err error, pe **ParamError) bool { return errors.As(err, pe) }
@@ -27,6 +26,7 @@ func TestBuildersValidateParams(t *testing.T) {
 		{"db.hog", map[string]any{"leave": -3}, "leave"},
 		{"db.terminate", map[string]any{"every": "1s"}, ""},
 		{"db.terminate", map[string]any{"every": 1}, "every"}, // no unit
+		{"db.terminate", map[string]any{"every": 0}, ""},
 		{"db.terminate", map[string]any{"every": "soon"}, "every"},
 		{"db.lock", map[string]any{"mode": "share row exclusive"}, ""},
 		{"db.lock", map[string]any{"table": "a.b.c"}, "table"},
@@ -99,5 +99,4 @@ func TestFaultsDescribeThemselves(t *testing.T) {
 	if _, err := NewRegistry().Build(&Env{}, "db.terminate", nil); err == nil {
 		t.Error("db.terminate with no role anywhere: want an error")
 	}
-	_ = time.Second
 }
