@@ -87,6 +87,8 @@ type FollowUp struct {
 type Credentials struct {
 	// File is a CSV of username,password (a header row is allowed); relative
 	// to the scenario file. Empty with the bundled fixture: its seeded users.
+	// Load checks that it exists and resolves it against the scenario
+	// file's directory, so File is ready to open.
 	File string `yaml:"file"`
 	// Order is "rotate" (default) or "random".
 	Order string `yaml:"order"`
