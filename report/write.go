@@ -20,6 +20,9 @@ func Formats() []Format {
 	return []Format{
 		{"text", TextFile, WriteText},
 		{"json", JSONFile, WriteJSON},
+		{"junit", JUnitFile, WriteJUnit},
+		{"markdown", PostmortemFile, WritePostmortem},
+		{"html", HTMLFile, WriteHTML},
 	}
 }
 

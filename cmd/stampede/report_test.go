@@ -102,6 +102,21 @@ func TestReportCommand(t *testing.T) {
 	}
 }
 
+func TestReportCommandFormats(t *testing.T) {
+	dir := writeTinyRun(t)
+	for format, want := range map[string]string{
+		"junit":    `<testsuites name="stampede"`,
+		"markdown": "# Post-mortem: tiny",
+		"html":     "<!DOCTYPE html>",
+		"text":     "Primary cause: none",
+	} {
+		out, errOut, code := runReportCLI(t, dir, "--format", format)
+		if code != exitOK || !strings.Contains(out, want) {
+			t.Errorf("--format %s: exit %d, output lacks %q (%s)", format, code, want, errOut)
+		}
+	}
+}
+
 func TestReportCommandUsage(t *testing.T) {
 	dir := writeTinyRun(t)
 	for _, tc := range []struct {

@@ -1,0 +1,245 @@
+package report
+
+import (
+	"html/template"
+	"io"
+	"math"
+	"strings"
+)
+
+// causeColors mark degraded windows by cause in the charts' strip.
+func causeColor(c string) string {
+	switch c {
+	case CauseDBConnections:
+		return "#d62728"
+	case CauseDBQueries:
+		return "#e377c2"
+	case CauseNetClient:
+		return "#9467bd"
+	case CauseNetDB:
+		return "#17becf"
+	case CauseApp:
+		return "#ff7f0e"
+	case CauseGenerator:
+		return "#7f7f7f"
+	}
+	return "#bcbd22" // undetermined
+}
+
+// htmlCharts builds the report's charts from its windows.
+func htmlCharts(r *Report) []template.HTML {
+	n := len(r.Windows)
+	win := r.Window.Seconds()
+	xmax := float64(n) * win
+	series := func(f func(w *Window) float64) []float64 {
+		out := make([]float64, n)
+		for i := range r.Windows {
+			out[i] = f(&r.Windows[i])
+		}
+		return out
+	}
+	withTraffic := func(f func(w *Window) float64) func(w *Window) float64 {
+		return func(w *Window) float64 {
+			if w.Sent == 0 {
+				return math.NaN()
+			}
+			return f(w)
+		}
+	}
+	var bands []svgBand
+	for _, f := range r.Faults {
+		if f.OK {
+			bands = append(bands, svgBand{From: f.Start.Seconds(), To: f.End.Seconds(), Label: f.Kind + pathSuffix(f.Path)})
+		}
+	}
+	strip := make([]string, n)
+	for i, w := range r.Windows {
+		if w.Traffic && !w.SLOMet {
+			strip[i] = causeColor(w.Cause)
+		}
+	}
+	base := svgChart{Window: win, XMax: xmax, Bands: bands, Strip: strip}
+
+	load := base
+	load.Title, load.YUnit = "Load: offered vs achieved vs goodput", "requests/s"
+	load.Lines = []svgLine{
+		{Name: "offered", Color: "#888", Dashed: true, Y: series(func(w *Window) float64 { return w.OfferedRPS })},
+		{Name: "achieved", Color: "#1f77b4", Y: series(func(w *Window) float64 { return w.AchievedRPS })},
+		{Name: "goodput", Color: "#2ca02c", Y: series(func(w *Window) float64 { return w.GoodputRPS })},
+	}
+
+	lat := base
+	lat.Title, lat.YUnit = "Latency percentiles", "ms"
+	lat.Lines = []svgLine{
+		{Name: "p50", Color: "#2ca02c", Y: series(withTraffic(func(w *Window) float64 { return ms(w.P50) }))},
+		{Name: "p90", Color: "#ff7f0e", Y: series(withTraffic(func(w *Window) float64 { return ms(w.P90) }))},
+		{Name: "p99", Color: "#d62728", Y: series(withTraffic(func(w *Window) float64 { return ms(w.P99) }))},
+		{Name: "p" + fnum(r.SLO.Percentile) + " from planned send", Color: "#8c564b", Dashed: true,
+			Y: series(withTraffic(func(w *Window) float64 { return ms(w.LatencyAtSLO) }))},
+	}
+	lat.HLines = []svgHLine{{Name: "SLO", Color: "#d62728", Y: ms(r.SLO.Latency)}}
+
+	errs := base
+	errs.Title, errs.YUnit = "Errors by class (per window)", "errors"
+	errs.Stacks = []svgStack{
+		{Name: "db", Color: "#d62728", Y: series(func(w *Window) float64 { return float64(w.Errors.DB) })},
+		{Name: "transport", Color: "#9467bd", Y: series(func(w *Window) float64 { return float64(w.Errors.Transport) })},
+		{Name: "client_timeout", Color: "#8c564b", Y: series(func(w *Window) float64 { return float64(w.Errors.ClientTimeout) })},
+		{Name: "server_other", Color: "#ff7f0e", Y: series(func(w *Window) float64 { return float64(w.Errors.ServerOther) })},
+		{Name: "generator", Color: "#7f7f7f", Y: series(func(w *Window) float64 { return float64(w.Errors.Generator) })},
+		{Name: "other", Color: "#bcbd22", Y: series(func(w *Window) float64 { return float64(w.Errors.Other) })},
+	}
+	out := []template.HTML{template.HTML(load.render()), template.HTML(lat.render()), template.HTML(errs.render())}
+
+	// Database connections against their caps, when samples exist. The caps
+	// are drawn per window: a fault may move them during the run.
+	var haveBackends, havePool bool
+	for _, w := range r.Windows {
+		if d := w.DB; d != nil {
+			haveBackends = haveBackends || d.HaveBackends
+			havePool = havePool || d.HavePool
+		}
+	}
+	if haveBackends || havePool {
+		db := base
+		db.Title, db.YUnit = "Database connections against their caps", "connections"
+		dbv := func(f func(d *DBWindow) float64) []float64 {
+			return series(func(w *Window) float64 {
+				if w.DB == nil {
+					return math.NaN()
+				}
+				if v := f(w.DB); v >= 0 {
+					return v
+				}
+				return math.NaN()
+			})
+		}
+		if haveBackends {
+			db.Lines = append(db.Lines,
+				svgLine{Name: "role backends", Color: "#1f77b4", Y: dbv(func(d *DBWindow) float64 { return d.RoleBackends })},
+				svgLine{Name: "role limit", Color: "#1f77b4", Dashed: true, Y: dbv(func(d *DBWindow) float64 {
+					if d.RoleLimit <= 0 {
+						return -1
+					}
+					return d.RoleLimit
+				})},
+				svgLine{Name: "server backends", Color: "#17becf", Y: dbv(func(d *DBWindow) float64 { return d.BackendsTotal })},
+				svgLine{Name: "usable max_connections", Color: "#17becf", Dashed: true, Y: dbv(func(d *DBWindow) float64 {
+					if d.MaxConnections <= 0 {
+						return -1
+					}
+					return d.MaxConnections - d.SuperuserReserved
+				})},
+				svgLine{Name: "lock waiters", Color: "#e377c2", Y: dbv(func(d *DBWindow) float64 { return d.LockWaiters })})
+		}
+		if havePool {
+			db.Lines = append(db.Lines,
+				svgLine{Name: "service pool in use", Color: "#2ca02c", Y: dbv(func(d *DBWindow) float64 { return d.PoolAcquired })},
+				svgLine{Name: "pool size", Color: "#2ca02c", Dashed: true, Y: dbv(func(d *DBWindow) float64 {
+					if d.PoolMax <= 0 {
+						return -1
+					}
+					return d.PoolMax
+				})})
+		}
+		out = append(out, template.HTML(db.render()))
+	}
+	return out
+}
+
+// WriteHTML writes report.html: one self-contained file (inline CSS and
+// SVG, no script, nothing fetched) with the charts and the tables.
+func WriteHTML(w io.Writer, r *Report) error {
+	data := struct {
+		R      *Report
+		Charts []template.HTML
+		Legend []struct{ Cause, Color string }
+	}{R: r, Charts: htmlCharts(r)}
+	for _, c := range []string{CauseDBConnections, CauseDBQueries, CauseNetClient, CauseNetDB, CauseApp, CauseGenerator, CauseUndetermined} {
+		data.Legend = append(data.Legend, struct{ Cause, Color string }{c, causeColor(c)})
+	}
+	return htmlPage().Execute(w, data)
+}
+
+func htmlPage() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{
+		"fsec":    fsec,
+		"fms":     fmsShort,
+		"pct":     pct,
+		"rps":     rpsOrDash,
+		"num":     func(v float64) string { return fnum(round(v, 1)) },
+		"errs":    errorsShort,
+		"join":    strings.Join,
+		"dash":    dash,
+		"yes":     yesNo,
+		"durOr":   durOr,
+		"recov":   recoveryText,
+		"result":  func(c Check) string { return c.result() },
+		"inc":     func(i int) int { return i + 1 },
+		"faultOf": func(r *Report, i int) Fault { return r.Faults[i] },
+	}).Parse(htmlTemplate))
+}
+
+const htmlTemplate = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>stampede report: {{.R.Scenario}}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1000px;color:#222;padding:0 12px}
+h1{font-size:22px;margin-bottom:4px} h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:4px}
+table{border-collapse:collapse;font-size:13px;margin:8px 0} td,th{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}
+th{background:#f6f6f6} .pass{color:#2a7d2a;font-weight:bold} .fail{color:#c22;font-weight:bold}
+.verdict{font-size:15px;padding:8px 12px;border-radius:4px;background:#f6f6f6;margin:10px 0}
+.chart{margin:14px 0} .muted{color:#777;font-size:12px} ul{margin:4px 0 8px 0} li{margin:2px 0}
+.swatch{display:inline-block;width:12px;height:8px;margin:0 4px 0 10px}
+tr.bad td{background:#fff3f3}
+</style></head><body>
+<h1>stampede report: {{.R.Scenario}}</h1>
+<div class="muted">seed {{.R.Seed}} · {{.R.Status}} · planned {{fsec .R.Planned}} · ran {{fsec .R.Elapsed}} · SLO {{.R.SLO}} per {{.R.Window}} window</div>
+<div class="verdict"><span class="{{.R.Verdict}}">{{.R.Verdict}}</span> {{.R.Summary}}</div>
+
+<h2>Limit</h2>
+<table>
+<tr><th>sustainable</th><td>{{rps .R.Limit.SustainableRPS}}</td><td>highest offered rate held for a whole window with the SLO met</td></tr>
+<tr><th>breaking point</th><td>{{rps .R.Limit.BreakingRPS}}</td><td>{{if .R.Limit.BreakingRPS}}failed from {{fsec .R.Limit.BreakingAt}} on{{else}}never broke{{end}}</td></tr>
+<tr><th>max goodput</th><td>{{num .R.Limit.MaxGoodputRPS}}/s</td><td>successful logins, at {{fsec .R.Limit.MaxGoodputAt}}</td></tr>
+<tr><th>knee</th><td>{{rps .R.Limit.KneeRPS}}</td><td>{{if .R.Limit.KneeRPS}}latency turned upward at {{fsec .R.Limit.KneeAt}}{{else}}no rising load, or latency never turned{{end}}</td></tr>
+<tr><th>precision</th><td>{{rps .R.Limit.PrecisionRPS}}</td><td>{{.R.Limit.Precision}}</td></tr>
+</table>
+{{with .R.Limit.Method}}<div class="muted">Measured on {{.}}.</div>{{end}}
+
+<h2>Cause: {{.R.Cause.Primary}}{{with .R.Cause.Confidence}} (confidence {{.}}){{end}}</h2>
+{{with .R.Cause.Scope}}<div class="muted">{{.}}</div>{{end}}
+{{with .R.Cause.Evidence}}<b>Evidence</b><ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{with .R.Cause.RuledOut}}<b>Ruled out</b><ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{with .R.Cause.NotChecked}}<b>Not checked</b><ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}
+
+<h2>Charts</h2>
+<div class="muted">Degraded windows are marked under each chart's axis by cause:{{range .Legend}}<span class="swatch" style="background:{{.Color}}"></span>{{.Cause}}{{end}}</div>
+{{range .Charts}}<div class="chart">{{.}}</div>
+{{end}}
+<h2>Stages</h2>
+<table><tr><th>stage</th><th>kind</th><th>start</th><th>for</th><th>offered/s</th><th>achieved/s</th><th>sent</th><th>success</th><th>p50</th><th>p99</th><th>errors</th></tr>
+{{range .R.Stages}}<tr><td>{{.Name}}</td><td>{{.Kind}}</td><td>{{fsec .Start}}</td><td>{{fsec .Duration}}</td><td>{{num .OfferedRPS}}</td><td>{{num .AchievedRPS}}</td><td>{{.Sent}}</td><td>{{pct .SuccessRatio}}</td><td>{{fms .P50}}</td><td>{{fms .P99}}</td><td>{{errs .Errors}}</td></tr>
+{{end}}</table>
+
+{{if .R.Scorecard}}<h2>Faults scorecard (injected vs detected)</h2>
+<table><tr><th>fault</th><th>path</th><th>from</th><th>to</th><th>reverted</th><th>expected</th><th>detected</th><th>match</th><th>impact after</th><th>recovered after</th><th>note</th></tr>
+{{range .R.Scorecard}}<tr{{if not .Match}} class="bad"{{end}}><td>{{.Kind}}</td><td>{{dash .Path}}</td><td>{{fsec .Start}}</td><td>{{fsec .End}}</td><td>{{yes (faultOf $.R .Fault).Reverted}}</td><td>{{dash (join .Expected " or ")}}</td><td>{{.Detected}}</td><td>{{yes .Match}}</td><td>{{durOr .TimeToImpact "no impact"}}</td><td>{{recov .}}</td><td>{{dash .Note}}</td></tr>
+{{end}}</table>{{end}}
+
+{{with .R.Recommend.Lines}}<h2>Recommendations</h2><ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}
+
+{{if .R.Checks}}<h2>Checks</h2>
+<table><tr><th>check</th><th>result</th><th>detail</th></tr>
+{{range .R.Checks}}<tr><td>{{.Name}}</td><td class="{{if .Skipped}}muted{{else if .Passed}}pass{{else}}fail{{end}}">{{result .}}</td><td>{{.Detail}}</td></tr>
+{{end}}</table>{{end}}
+
+<h2>Windows</h2>
+<details><summary>{{len .R.Windows}} windows of {{.R.Window}}</summary>
+<table><tr><th>t</th><th>stage</th><th>offered/s</th><th>achieved/s</th><th>goodput/s</th><th>success</th><th>p50</th><th>p99</th><th>lag p99</th><th>errors</th><th>cause</th><th>faults</th></tr>
+{{range .R.Windows}}<tr{{if not .SLOMet}} class="bad"{{end}}><td>{{fsec .Start}}</td><td>{{if ge .Stage 0}}{{inc .Stage}}{{else}}-{{end}}</td><td>{{num .OfferedRPS}}</td><td>{{num .AchievedRPS}}</td><td>{{num .GoodputRPS}}</td><td>{{pct .SuccessRatio}}</td><td>{{fms .P50}}</td><td>{{fms .P99}}</td><td>{{fms .SendLagP99}}</td><td>{{errs .Errors}}</td><td>{{.Cause}}</td><td>{{dash (join .Faults ", ")}}</td></tr>
+{{end}}</table></details>
+
+{{with .R.Notes}}<h2>Notes</h2><ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}
+</body></html>
+`

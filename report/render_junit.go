@@ -1,0 +1,106 @@
+package report
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"time"
+)
+
+// JUnit XML as CI systems read it: one testsuite, one testcase per SLO
+// check and per gate.
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Time       string          `xml:"time,attr"`
+	Timestamp  string          `xml:"timestamp,attr,omitempty"`
+	Properties []junitProperty `xml:"properties>property"`
+	Cases      []junitCase     `xml:"testcase"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Classname string        `xml:"classname,attr"`
+	Name      string        `xml:"name,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitFailure `xml:"failure"`
+	Skipped   *junitSkipped `xml:"skipped"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
+}
+
+// WriteJUnit writes junit.xml's content.
+func WriteJUnit(w io.Writer, r *Report) error {
+	name := r.Scenario
+	if name == "" {
+		name = "run"
+	}
+	suite := junitSuite{Name: "stampede." + name, Time: fmt.Sprintf("%.3f", r.Elapsed.Seconds())}
+	if !r.Start.IsZero() {
+		suite.Timestamp = r.Start.UTC().Format(time.RFC3339)
+	}
+	suite.Properties = []junitProperty{
+		{"verdict", r.Verdict},
+		{"cause", r.Cause.Primary},
+		{"sustainable_rps", rpsOrDash(r.Limit.SustainableRPS)},
+		{"breaking_rps", rpsOrDash(r.Limit.BreakingRPS)},
+		{"slo", r.SLO.String()},
+	}
+	for _, c := range r.Checks {
+		jc := junitCase{Classname: "stampede." + c.Kind, Name: c.Name, Time: "0", SystemOut: c.Detail}
+		suite.Tests++
+		switch {
+		case c.Skipped:
+			suite.Skipped++
+			jc.Skipped = &junitSkipped{Message: c.Detail}
+		case !c.Passed:
+			suite.Failures++
+			text := c.Detail
+			if r.Cause.Primary != CauseNone {
+				text += "\ncause: " + r.Cause.Primary
+				for _, e := range r.Cause.Evidence {
+					text += "\n  - " + e
+				}
+			}
+			jc.Failure = &junitFailure{Message: c.Detail, Type: c.Kind, Text: text}
+		}
+		suite.Cases = append(suite.Cases, jc)
+	}
+	doc := junitSuites{Name: "stampede", Tests: suite.Tests, Failures: suite.Failures, Skipped: suite.Skipped,
+		Suites: []junitSuite{suite}}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}

@@ -1,0 +1,247 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+)
+
+// period is a stretch of consecutive degraded windows.
+type period struct {
+	start, end time.Duration
+	windows    int
+	causes     map[string]int
+	failed     int64
+	worst      time.Duration // worst window p99
+}
+
+func degradedPeriods(wins []Window) []period {
+	var out []period
+	var cur *period
+	for i := range wins {
+		w := &wins[i]
+		if !w.Traffic || w.SLOMet {
+			cur = nil
+			continue
+		}
+		if cur == nil {
+			out = append(out, period{start: w.Start, causes: map[string]int{}})
+			cur = &out[len(out)-1]
+		}
+		cur.end = w.Start + w.Length
+		cur.windows++
+		cur.causes[w.Cause]++
+		cur.failed += w.Failed
+		cur.worst = max(cur.worst, w.P99)
+	}
+	return out
+}
+
+// WritePostmortem writes postmortem.md: summary with duration and impact,
+// timeline, root cause, resolution, corrective and preventive measures.
+func WritePostmortem(w io.Writer, r *Report) error {
+	ew := &errWriter{w: w}
+	name := r.Scenario
+	if name == "" {
+		name = "run"
+	}
+	date := ""
+	if !r.Start.IsZero() {
+		date = " (" + r.Start.UTC().Format("2006-01-02 15:04 MST") + ")"
+	}
+	fmt.Fprintf(ew, "# Post-mortem: %s%s\n\n", name, date)
+
+	periods := degradedPeriods(r.Windows)
+	var impacted time.Duration
+	for _, p := range periods {
+		impacted += p.end - p.start
+	}
+	fmt.Fprintf(ew, "## Summary\n\n")
+	fmt.Fprintf(ew, "- **Verdict:** %s\n", r.Summary)
+	fmt.Fprintf(ew, "- **Duration:** planned %s, ran %s (%s, seed %d)\n", fsec(r.Planned), fsec(r.Elapsed), r.Status, r.Seed)
+	t := r.Totals
+	if len(periods) == 0 {
+		fmt.Fprintf(ew, "- **Impact:** none: the SLO (%s) held in every window; %d logins, %s succeeded or were rejected as expected\n",
+			r.SLO, t.Sent, pct(t.SuccessRatio))
+	} else {
+		fmt.Fprintf(ew, "- **Impact:** the SLO (%s) was missed for %s in %d period(s), first at %s; %d of %d logins failed (%s success), worst window p99 %s\n",
+			r.SLO, fsec(impacted), len(periods), fsec(periods[0].start), t.Failed, t.Sent, pct(t.SuccessRatio), fms(worstP99(periods)))
+	}
+	l := r.Limit
+	fmt.Fprintf(ew, "- **Limit:** sustainable %s, breaking point %s, max goodput %s/s\n",
+		rpsOrDash(l.SustainableRPS), rpsOrNever(l.BreakingRPS), fnum(round(l.MaxGoodputRPS, 1)))
+	if r.Cause.Primary != CauseNone {
+		fmt.Fprintf(ew, "- **Root cause:** `%s` (confidence %s)\n", r.Cause.Primary, r.Cause.Confidence)
+	}
+
+	fmt.Fprintf(ew, "\n## Timeline\n\n| t | event |\n|---|---|\n")
+	for _, ev := range postmortemTimeline(r, periods) {
+		fmt.Fprintf(ew, "| %s | %s |\n", fsec(ev.at), mdCell(ev.what))
+	}
+
+	fmt.Fprintf(ew, "\n## Root cause\n\n")
+	c := r.Cause
+	if c.Primary == CauseNone {
+		fmt.Fprintf(ew, "None: nothing degraded.\n")
+	} else {
+		fmt.Fprintf(ew, "**%s** (confidence %s). %s.\n\n", c.Primary, c.Confidence, c.Scope)
+		mdList(ew, "Evidence", c.Evidence)
+		mdList(ew, "Ruled out", c.RuledOut)
+		mdList(ew, "Not checked (no data)", c.NotChecked)
+	}
+
+	fmt.Fprintf(ew, "\n## Resolution\n\n")
+	switch {
+	case len(r.Scorecard) > 0:
+		for _, s := range r.Scorecard {
+			f := r.Faults[s.Fault]
+			if !f.OK {
+				fmt.Fprintf(ew, "- `%s` failed to inject at %s: %s\n", s.Kind, fsec(f.Start), f.Error)
+				continue
+			}
+			line := fmt.Sprintf("`%s` injected at %s", s.Kind, fsec(f.Start))
+			if f.Reverted {
+				line += ", reverted at " + fsec(f.End)
+			} else {
+				line += ", not reverted"
+			}
+			switch {
+			case s.DegradedWindows == 0:
+				line += ": no impact"
+			case s.Recovered && s.Recovery != nil:
+				line += fmt.Sprintf(": impact after %s, SLO met again %s after the revert", durOr(s.TimeToImpact, "-"), fsec(*s.Recovery))
+			default:
+				line += fmt.Sprintf(": impact after %s, did not recover", durOr(s.TimeToImpact, "-"))
+			}
+			line += fmt.Sprintf("; detected %s, expected %s (%s)", s.Detected, dash(strings.Join(s.Expected, " or ")), matchWord(s.Match))
+			fmt.Fprintf(ew, "- %s\n", line)
+		}
+	case len(periods) > 0 && l.BreakingRPS != nil:
+		fmt.Fprintf(ew, "The load ended at %s; the SLO stayed failed from %s/s on, so the service did not recover under that load.\n",
+			fsec(r.Planned), fnum(round(*l.BreakingRPS, 1)))
+	case len(periods) > 0:
+		last := periods[len(periods)-1]
+		fmt.Fprintf(ew, "The SLO was met again from %s.\n", fsec(last.end))
+	default:
+		fmt.Fprintf(ew, "Nothing to resolve.\n")
+	}
+
+	fmt.Fprintf(ew, "\n## Corrective and preventive measures\n\n")
+	measures := append([]string(nil), r.Recommend.Lines...)
+	if len(c.NotChecked) > 0 {
+		measures = append(measures, "Instrument what could not be checked, so the next incident is decided in minutes: "+
+			"Server-Timing (pool, db, app) on the login service and database samples over a reserved connection")
+	}
+	if len(measures) == 0 {
+		measures = []string{"None needed from this run."}
+	}
+	for _, m := range measures {
+		fmt.Fprintf(ew, "- [ ] %s\n", m)
+	}
+
+	if len(r.Checks) > 0 {
+		fmt.Fprintf(ew, "\n## Checks\n\n| check | result | detail |\n|---|---|---|\n")
+		for _, ch := range r.Checks {
+			fmt.Fprintf(ew, "| %s | %s | %s |\n", ch.Name, ch.result(), mdCell(ch.Detail))
+		}
+	}
+	return ew.err
+}
+
+type pmEvent struct {
+	at   time.Duration
+	what string
+	ord  int
+}
+
+// postmortemTimeline merges stages, faults, degraded periods and the limit
+// markers in time order.
+func postmortemTimeline(r *Report, periods []period) []pmEvent {
+	var evs []pmEvent
+	add := func(at time.Duration, ord int, format string, args ...any) {
+		evs = append(evs, pmEvent{at, fmt.Sprintf(format, args...), ord})
+	}
+	add(0, 0, "run starts (%s)", r.Scenario)
+	for _, s := range r.Stages {
+		rate := fnum(round(s.RateStart, 1)) + "/s"
+		if s.RateEnd != s.RateStart {
+			rate += " → " + fnum(round(s.RateEnd, 1)) + "/s"
+		}
+		add(s.Start, 1, "stage %s starts: %s %s for %s", s.Name, s.Kind, rate, fsec(s.Duration))
+	}
+	for _, f := range r.Faults {
+		if f.OK {
+			add(f.Start, 2, "fault `%s` injected%s", f.Kind, pathSuffix(f.Path))
+		} else {
+			add(f.Start, 2, "fault `%s` failed to inject: %s", f.Kind, f.Error)
+			continue
+		}
+		if f.Reverted {
+			add(f.End, 2, "fault `%s` reverted", f.Kind)
+		}
+	}
+	if k := r.Limit.KneeRPS; k != nil {
+		add(r.Limit.KneeAt, 3, "latency turns upward at %s/s (the knee)", fnum(round(*k, 1)))
+	}
+	for _, p := range periods {
+		add(p.start, 4, "SLO missed (%s) until %s: %d failed logins, worst p99 %s", causeCounts(p.causes), fsec(p.end), p.failed, fms(p.worst))
+	}
+	if b := r.Limit.BreakingRPS; b != nil {
+		add(r.Limit.BreakingAt, 5, "breaking point: %s/s, failed from here on", fnum(round(*b, 1)))
+	}
+	add(r.Elapsed, 9, "run ends (%s)", r.Status)
+	sort.SliceStable(evs, func(i, j int) bool {
+		if evs[i].at != evs[j].at {
+			return evs[i].at < evs[j].at
+		}
+		return evs[i].ord < evs[j].ord
+	})
+	return evs
+}
+
+func worstP99(ps []period) time.Duration {
+	var w time.Duration
+	for _, p := range ps {
+		w = max(w, p.worst)
+	}
+	return w
+}
+
+func pathSuffix(p string) string {
+	if p == "" {
+		return ""
+	}
+	return " on path " + p
+}
+
+func matchWord(ok bool) string {
+	if ok {
+		return "match"
+	}
+	return "mismatch"
+}
+
+func rpsOrNever(v *float64) string {
+	if v == nil {
+		return "never reached"
+	}
+	return rpsOrDash(v)
+}
+
+func mdList(w io.Writer, title string, lines []string) {
+	if len(lines) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%s:\n\n", title)
+	for _, l := range lines {
+		fmt.Fprintf(w, "- %s\n", l)
+	}
+	fmt.Fprintln(w)
+}
+
+// mdCell keeps a table cell on one line and its pipes literal.
+func mdCell(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
