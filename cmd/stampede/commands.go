@@ -21,6 +21,8 @@ func commands() []command {
 	return []command{
 		{"version", "", "print version, commit and build date", cmdVersion},
 		{"report", "RUN_DIR [--format text|json|junit|markdown|html]", "re-analyse a run directory: print its report, rewrite its report files", cmdReport},
+		{"validate", "SCENARIO...", "check scenario files or example names strictly; nothing is sent", cmdValidate},
+		{"schema", "", "print the JSON Schema of scenario files", cmdSchema},
 		{"fixture", "[flags]", "run the bundled login service and a throwaway PostgreSQL until Ctrl-C", cmdFixture},
 		{"chaos", "restore [RUN_DIR] [--dsn DSN]", "undo the faults an interrupted run left in force, from its journal", cmdChaos},
 	}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stampede-load/stampede/scenarios"
+)
+
+// cmdValidate loads each scenario strictly and reports it; nothing is sent.
+func cmdValidate(_ context.Context, e *env, args []string) error {
+	fs := newFlagSet("validate", "SCENARIO...", e)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageErr("validate needs at least one SCENARIO (a file or an example: %s)", strings.Join(scenarios.Examples(), ", "))
+	}
+	bad := 0
+	for _, name := range fs.Args() {
+		line, err := validateOne(name)
+		if err != nil {
+			bad++
+			fmt.Fprintf(e.stdout, "%v\n", err)
+			continue
+		}
+		fmt.Fprintln(e.stdout, line)
+	}
+	if bad > 0 {
+		return usageErr("%d of %d scenarios invalid; nothing was sent", bad, fs.NArg())
+	}
+	return nil
+}
+
+// validateOne loads one scenario and builds its pacer, and says what it
+// would run: "ok  FILE  (N stages, D total, peak R/s)".
+func validateOne(name string) (string, error) {
+	sc, err := scenarios.LoadNamed(name)
+	if err != nil {
+		return "", err
+	}
+	p, err := scenarios.NewPacer(sc.Stages, 1)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", sc.Path, err)
+	}
+	stages := "stages"
+	if len(sc.Stages) == 1 {
+		stages = "stage"
+	}
+	return fmt.Sprintf("ok  %s  (%d %s, %s total, peak %s/s)", sc.Path, len(sc.Stages), stages,
+		compactDuration(p.Duration()), strconv.FormatFloat(p.PeakRate(), 'f', -1, 64)), nil
+}
+
+// compactDuration drops trailing zero units: 1m0s → 1m, 1h0m0s → 1h.
+func compactDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
