@@ -145,7 +145,7 @@ func (d *decoder) decodeFaults(v *yaml.Node, dst *[]Fault, path string) {
 			d.errorf(item, "%s must be a map with kind, start and for, got %s; write e.g. %s", at, describe(item), faultExample)
 			continue
 		}
-		f := Fault{Line: item.Line, Params: map[string]any{}}
+		f := Fault{Line: item.Line, Col: item.Column, Params: map[string]any{}}
 		d.decodeFields(item, faultSpec(), reflect.ValueOf(&f).Elem(), at, f.Params)
 		*dst = append(*dst, f)
 	}

@@ -206,9 +206,9 @@ func TestLoadFull(t *testing.T) {
 		t.Errorf("client: %+v", c)
 	}
 	wantFaults := []Fault{
-		{Kind: "db.conn_limit", Start: 20 * time.Second, Duration: 10 * time.Second, Line: 49,
+		{Kind: "db.conn_limit", Start: 20 * time.Second, Duration: 10 * time.Second, Line: 49, Col: 5,
 			Params: map[string]any{"limit": 5, "role": "app"}},
-		{Kind: "net.latency", Start: time.Minute, Duration: 15 * time.Second, Line: 54,
+		{Kind: "net.latency", Start: time.Minute, Duration: 15 * time.Second, Line: 54, Col: 5,
 			Params: map[string]any{"latency": "100ms", "jitter": 0.5, "upstream": true,
 				"where": map[string]any{"proxy": "db", "ports": []any{5432, 6432}}}},
 	}

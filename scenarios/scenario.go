@@ -160,6 +160,7 @@ type Fault struct {
 	Duration time.Duration  `yaml:"for"`
 	Params   map[string]any `yaml:"-"` // every other key
 	Line     int            `yaml:"-"`
+	Col      int            `yaml:"-"` // column of the fault's map, with Line
 }
 
 // Gates are CI pass/fail rules, evaluated on the report.
