@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"fmt"
 	"math"
 	"os"
@@ -91,7 +92,7 @@ func analyze(dir string, in *inputs, opts Options) (*Report, error) {
 	}
 	defer f.Close()
 	var h hit
-	_, note, err := decodeResults(f, func(res *vegeta.Result) {
+	_, note, err := decodeResults(bufio.NewReaderSize(f, 256<<10), func(res *vegeta.Result) {
 		if start.IsZero() { // no timeline, no manifest: the first result's planned time
 			start = res.Timestamp
 			if lag := hget(res.Headers, HeaderSendLag); lag != "" {
@@ -111,6 +112,7 @@ func analyze(dir string, in *inputs, opts Options) (*Report, error) {
 		r.Notes = append(r.Notes, note)
 	}
 	w.finish()
+	r.histSets = w.openHistograms()
 	r.Start = start
 	if w.negative > 0 {
 		r.Notes = append(r.Notes, fmt.Sprintf("%d results sent before the run's start were counted in the first window", w.negative))

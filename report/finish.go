@@ -30,6 +30,11 @@ func finishAnalysis(r *Report, p *plan, opts Options) {
 	r.Limit = computeLimit(r.Windows, p)
 	r.Cause = runCause(r, base)
 	r.Scorecard = scorecard(r.Windows, r.Faults)
+	target := opts.TargetRPS
+	if target <= 0 {
+		target = p.peak()
+	}
+	r.Recommend = recommend(r, baseWins, target)
 	r.Checks = append(sloChecks(r), gateChecks(r)...)
 	r.Verdict, r.Summary = verdict(r)
 }

@@ -56,6 +56,8 @@ type Report struct {
 	Summary string // one line: the verdict in words
 	// Notes are caveats about the data (truncated results, missing files).
 	Notes []string
+
+	histSets int // histogram sets the streaming pass allocated: its memory bound
 }
 
 // Totals are the whole run's figures.
@@ -268,7 +270,11 @@ func decodeResults(r io.Reader, fn func(*vegeta.Result)) (n int64, note string, 
 	dec := vegeta.NewDecoder(r)
 	var res vegeta.Result
 	for {
-		res = vegeta.Result{} // gob leaves absent (zero) fields untouched: start clean
+		// gob leaves absent (zero) fields untouched: start clean, but keep
+		// the header map and body buffer to decode into (fewer allocations).
+		hd, body := res.Headers, res.Body[:0]
+		clear(hd)
+		res = vegeta.Result{Headers: hd, Body: body}
 		if err := dec.Decode(&res); err != nil {
 			switch {
 			case errors.Is(err, io.EOF):
