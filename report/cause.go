@@ -85,7 +85,7 @@ func diagnose(e evidence, b *evidence) Cause {
 	det := &c.det
 	sent := max(c.sent, 1)
 	t, haveT := e.timing()
-	bt, haveBT := b.timing()
+	bt, haveBT := b.baseTiming()
 	bref := func(v float64) ref { return ref{msDur(v), haveBT} }
 
 	// db.connections: a connection cap is the wall.
@@ -290,7 +290,7 @@ func ruledOut(d *diag, primary string, e evidence, b *evidence, notChecked []str
 	c := &e.c
 	det := &c.det
 	t, haveT := e.timing()
-	bt, haveBT := b.timing()
+	bt, haveBT := b.baseTiming()
 	base := func(v float64) string {
 		if !haveBT {
 			return ""

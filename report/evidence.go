@@ -27,6 +27,10 @@ type evidence struct {
 	poolAcquired, poolMax     float64
 	poolWaits, poolTimeouts   float64
 
+	// per-window Server-Timing means, for a baseline robust to a few
+	// windows where a queue was already building
+	winTiming []timingMS
+
 	// TCP probes
 	haveSvc, haveDBProbe  bool
 	svcConnect, dbConnect time.Duration
@@ -51,6 +55,9 @@ func gather(wins []*Window) evidence {
 		if w.Sent > 0 {
 			p50 = append(p50, w.P50)
 			lag = append(lag, w.SendLagP99)
+		}
+		if t := w.c.timing(); t.n > 0 {
+			e.winTiming = append(e.winTiming, t)
 		}
 		if w.Connect.HaveTiming {
 			conn = append(conn, w.Connect.P99)
@@ -113,16 +120,46 @@ func gather(wins []*Window) evidence {
 	return e
 }
 
-// timing is the Server-Timing means of the evidence, in ms; ok is false
-// without the header.
-func (e *evidence) timing() (t struct{ pool, db, app, hash, appNet, gap float64 }, ok bool) {
-	n := float64(e.c.timingN)
-	if n == 0 {
-		return t, false
+// timingMS are Server-Timing means, in ms.
+type timingMS struct {
+	n                                int64
+	pool, db, app, hash, appNet, gap float64
+}
+
+func (c *counts) timing() timingMS {
+	if c.timingN == 0 {
+		return timingMS{}
 	}
-	c := &e.c
-	t.pool, t.db, t.app, t.hash, t.appNet, t.gap = c.pool/n, c.db/n, c.app/n, c.hash/n, c.appNet/n, c.gap/n
-	return t, true
+	n := float64(c.timingN)
+	return timingMS{n: c.timingN, pool: c.pool / n, db: c.db / n, app: c.app / n, hash: c.hash / n,
+		appNet: c.appNet / n, gap: c.gap / n}
+}
+
+// timing is the Server-Timing means over all the evidence's logins; ok
+// is false without the header.
+func (e *evidence) timing() (timingMS, bool) {
+	t := e.c.timing()
+	return t, t.n > 0
+}
+
+// baseTiming is the median over windows of each Server-Timing mean: the
+// baseline, robust to the few windows where a queue was already building.
+func (e *evidence) baseTiming() (timingMS, bool) {
+	if len(e.winTiming) == 0 {
+		return timingMS{}, false
+	}
+	med := func(f func(t timingMS) float64) float64 {
+		v := make([]float64, len(e.winTiming))
+		for i, t := range e.winTiming {
+			v[i] = f(t)
+		}
+		sort.Float64s(v)
+		return v[len(v)/2]
+	}
+	return timingMS{n: e.c.timingN,
+		pool: med(func(t timingMS) float64 { return t.pool }), db: med(func(t timingMS) float64 { return t.db }),
+		app: med(func(t timingMS) float64 { return t.app }), hash: med(func(t timingMS) float64 { return t.hash }),
+		appNet: med(func(t timingMS) float64 { return t.appNet }), gap: med(func(t timingMS) float64 { return t.gap })}, true
 }
 
 // baselineWindows are the healthy windows the degraded ones are compared

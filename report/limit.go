@@ -81,8 +81,13 @@ func computeLimit(wins []Window, p *plan) Limit {
 			break
 		}
 	}
+	// A rate that broke and stayed broken is not sustainable, even if its
+	// first windows held (a queue builds slowly just above capacity).
 	for _, w := range cands {
-		if w.SLOMet && (l.SustainableRPS == nil || w.OfferedRPS > *l.SustainableRPS) {
+		if !w.SLOMet || (l.BreakingRPS != nil && w.OfferedRPS+eps >= *l.BreakingRPS) {
+			continue
+		}
+		if l.SustainableRPS == nil || w.OfferedRPS > *l.SustainableRPS {
 			l.SustainableRPS = fp(w.OfferedRPS)
 		}
 	}
@@ -143,13 +148,9 @@ func precision(l Limit, p *plan, cands []*Window) (*float64, string) {
 		}
 	}
 	if s, b := l.SustainableRPS, l.BreakingRPS; s != nil && b != nil {
-		switch gap := *b - *s; {
-		case gap > 0:
-			return fp(gap), "the limit lies between " + fnum(round(*s, 1)) + "/s (held) and " + fnum(round(*b, 1)) +
-				"/s (failed); steps of " + fnum(round(gap/5, 1)) + "/s between them would narrow it"
-		default:
-			return nil, "sustainable at or above the breaking point: capacity fell during the run (a fault or a leak), not a load limit"
-		}
+		gap := *b - *s
+		return fp(gap), "the limit lies between " + fnum(round(*s, 1)) + "/s (held) and " + fnum(round(*b, 1)) +
+			"/s (failed); steps of " + fnum(round(gap/5, 1)) + "/s between them would narrow it"
 	}
 	switch s, b := l.SustainableRPS, l.BreakingRPS; {
 	case b == nil && s != nil:

@@ -117,14 +117,14 @@ func htmlCharts(r *Report) []template.HTML {
 		if haveBackends {
 			db.Lines = append(db.Lines,
 				svgLine{Name: "role backends", Color: "#1f77b4", Y: dbv(func(d *DBWindow) float64 { return d.RoleBackends })},
-				svgLine{Name: "role limit", Color: "#1f77b4", Dashed: true, Y: dbv(func(d *DBWindow) float64 {
+				svgLine{Name: "role limit", Cap: true, Color: "#1f77b4", Dashed: true, Y: dbv(func(d *DBWindow) float64 {
 					if d.RoleLimit <= 0 {
 						return -1
 					}
 					return d.RoleLimit
 				})},
 				svgLine{Name: "server backends", Color: "#17becf", Y: dbv(func(d *DBWindow) float64 { return d.BackendsTotal })},
-				svgLine{Name: "usable max_connections", Color: "#17becf", Dashed: true, Y: dbv(func(d *DBWindow) float64 {
+				svgLine{Name: "usable max_connections", Cap: true, Color: "#17becf", Dashed: true, Y: dbv(func(d *DBWindow) float64 {
 					if d.MaxConnections <= 0 {
 						return -1
 					}
@@ -135,7 +135,7 @@ func htmlCharts(r *Report) []template.HTML {
 		if havePool {
 			db.Lines = append(db.Lines,
 				svgLine{Name: "service pool in use", Color: "#2ca02c", Y: dbv(func(d *DBWindow) float64 { return d.PoolAcquired })},
-				svgLine{Name: "pool size", Color: "#2ca02c", Dashed: true, Y: dbv(func(d *DBWindow) float64 {
+				svgLine{Name: "pool size", Cap: true, Color: "#2ca02c", Dashed: true, Y: dbv(func(d *DBWindow) float64 {
 					if d.PoolMax <= 0 {
 						return -1
 					}

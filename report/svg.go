@@ -29,7 +29,11 @@ type svgLine struct {
 	Name   string
 	Color  string
 	Dashed bool
-	Y      []float64 // per window; NaN leaves a gap
+	// Cap marks a limit line: it does not stretch the scale beyond 3 times
+	// the data (a max_connections of 100 would flatten a pool of 5); one
+	// off the scale is named in the legend only.
+	Cap bool
+	Y   []float64 // per window; NaN leaves a gap
 }
 
 type svgStack struct {
@@ -58,13 +62,31 @@ const (
 )
 
 func (c svgChart) render() string {
-	ymax := 0.0
-	for _, l := range c.Lines {
+	ymax, capMax := 0.0, 0.0
+	lineMax := func(l svgLine) float64 {
+		m := 0.0
 		for _, v := range l.Y {
 			if !math.IsNaN(v) {
-				ymax = math.Max(ymax, v)
+				m = math.Max(m, v)
 			}
 		}
+		return m
+	}
+	for _, l := range c.Lines {
+		if l.Cap {
+			capMax = math.Max(capMax, lineMax(l))
+		} else {
+			ymax = math.Max(ymax, lineMax(l))
+		}
+	}
+	offScale := func(l svgLine) bool { return l.Cap && ymax > 0 && lineMax(l) > 3*ymax }
+	for _, l := range c.Lines {
+		if l.Cap && !offScale(l) {
+			ymax = math.Max(ymax, lineMax(l))
+		}
+	}
+	if ymax == 0 {
+		ymax = capMax
 	}
 	if len(c.Stacks) > 0 {
 		for i := range c.Stacks[0].Y {
@@ -140,6 +162,9 @@ func (c svgChart) render() string {
 
 	// lines
 	for _, l := range c.Lines {
+		if offScale(l) {
+			continue
+		}
 		var pts []string
 		flush := func() {
 			if len(pts) > 0 {
@@ -180,7 +205,11 @@ func (c svgChart) render() string {
 		ly += 16
 	}
 	for _, l := range c.Lines {
-		item(l.Color, l.Name, l.Dashed)
+		name := l.Name
+		if offScale(l) {
+			name += " (" + tick(lineMax(l)) + ", off scale)"
+		}
+		item(l.Color, name, l.Dashed)
 	}
 	for i := len(c.Stacks) - 1; i >= 0; i-- {
 		item(c.Stacks[i].Color, c.Stacks[i].Name, false)
