@@ -121,7 +121,20 @@ func analyze(dir string, in *inputs, opts Options) (*Report, error) {
 		r.Notes = append(r.Notes, fmt.Sprintf("%d results sent long after the plan were counted in the last window", w.clipped))
 	}
 
-	r.Windows = buildWindows(w, p, r.Window, r.SLO)
+	// A run stopped early (interrupted, cancelled) planned load it never
+	// sent: windows from the stop on are not judged.
+	var stop time.Duration = -1
+	if p != nil {
+		if len(tl.interrupts) > 0 && tl.interrupts[0] < p.total {
+			stop = tl.interrupts[0]
+		} else if tl.end != nil && *tl.end < p.total {
+			stop = *tl.end
+		}
+		if stop >= 0 {
+			r.Notes = append(r.Notes, fmt.Sprintf("the run stopped at %s of its planned %s: later windows are not judged", fsec(stop), fsec(p.total)))
+		}
+	}
+	r.Windows = buildWindows(w, p, r.Window, r.SLO, stop)
 	switch {
 	case tl.end != nil:
 		r.Elapsed = *tl.end
@@ -150,10 +163,15 @@ func firstNonEmpty(a, b string) string {
 
 // buildWindows turns the accumulators into windows, with the plan's
 // offered rate and each window's SLO verdict.
-func buildWindows(w *windower, p *plan, width time.Duration, slo SLO) []Window {
+func buildWindows(w *windower, p *plan, width time.Duration, slo SLO, stop time.Duration) []Window {
 	n := len(w.wins)
+	end := time.Duration(0)
 	if p != nil {
-		n = max(n, int((p.total+width-1)/width))
+		end = p.total
+		if stop >= 0 {
+			end = min(end, stop)
+		}
+		n = max(n, int((end+width-1)/width))
 	}
 	out := make([]Window, n)
 	for i := range out {
@@ -164,9 +182,9 @@ func buildWindows(w *windower, p *plan, width time.Duration, slo SLO) []Window {
 		a := time.Duration(i) * width
 		b := a + width
 		win := Window{Index: i, Start: a, Length: width, Stage: -1, c: acc.counts}
-		if p != nil && a < p.total {
-			if b > p.total {
-				win.Length = p.total - a
+		if p != nil && a < end {
+			if b > end {
+				win.Length = end - a
 			} else {
 				win.Full = true
 			}

@@ -200,3 +200,25 @@ func TestMissingResults(t *testing.T) {
 		t.Error("no results.bin: want an error")
 	}
 }
+
+// An interrupted run planned load it never sent: the windows after the
+// interrupt are not judged, so they neither fail the SLO nor set a limit.
+func TestInterruptedRun(t *testing.T) {
+	const sc = "stages:\n  - steps: {from: 10, to: 60, step: 10, hold: 5s}\n"
+	b := newRunDir(t, sc)
+	p := mustPlan(t, sc)
+	b.stages(p)
+	b.traffic(p, 0, 12.5, func(float64) hitSpec { return hitSpec{lat: 10 * time.Millisecond} })
+	b.event(EventInterrupt, 12.5, map[string]any{"signal": "interrupt", "immediate": false})
+	b.event(EventRunEnd, 12.6, map[string]any{"status": "interrupted"})
+	r := analyzeDir(t, b.write())
+	if len(r.Windows) != 13 || r.Status != "interrupted" {
+		t.Fatalf("%d windows, status %s; want 13 (up to the interrupt), interrupted", len(r.Windows), r.Status)
+	}
+	if r.Verdict != "pass" || r.Limit.BreakingRPS != nil || *r.Limit.SustainableRPS != 30 {
+		t.Errorf("verdict %s breaking %s sustainable %s", r.Verdict, ptrStr(r.Limit.BreakingRPS), ptrStr(r.Limit.SustainableRPS))
+	}
+	if last := r.Windows[12]; last.Full || last.Length != 500*time.Millisecond {
+		t.Errorf("last window: full %v length %s", last.Full, last.Length)
+	}
+}
