@@ -86,6 +86,25 @@ func analyze(dir string, in *inputs, opts Options) (*Report, error) {
 	}
 	w := newWindower(r.Window, horizon, maxWin, r.SLO.Percentile)
 
+	// A run stopped early (interrupted, cancelled) planned load it never
+	// sent: windows from the stop on are not judged.
+	var stop time.Duration = -1
+	if p != nil {
+		if len(tl.interrupts) > 0 && tl.interrupts[0] < p.total {
+			stop = tl.interrupts[0]
+		} else if tl.end != nil && *tl.end < p.total {
+			stop = *tl.end
+		}
+	}
+	// The max_p99 gate at a stated rate needs the p99 of every hit sent in
+	// the windows at that rate: they are known from the plan before the
+	// pass, so the pass records them into one more histogram.
+	var sel *rateSel
+	if r.Gates.MaxP99 > 0 && r.Gates.MaxP99AtRPS > 0 {
+		sel = selectRateWindows(p, r.Window, stop, r.Gates.MaxP99AtRPS)
+		w.markRate(sel.windows)
+	}
+
 	f, err := os.Open(filepath.Join(dir, ResultsFile))
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
@@ -121,20 +140,13 @@ func analyze(dir string, in *inputs, opts Options) (*Report, error) {
 		r.Notes = append(r.Notes, fmt.Sprintf("%d results sent long after the plan were counted in the last window", w.clipped))
 	}
 
-	// A run stopped early (interrupted, cancelled) planned load it never
-	// sent: windows from the stop on are not judged.
-	var stop time.Duration = -1
-	if p != nil {
-		if len(tl.interrupts) > 0 && tl.interrupts[0] < p.total {
-			stop = tl.interrupts[0]
-		} else if tl.end != nil && *tl.end < p.total {
-			stop = *tl.end
-		}
-		if stop >= 0 {
-			r.Notes = append(r.Notes, fmt.Sprintf("the run stopped at %s of its planned %s: later windows are not judged", fsec(stop), fsec(p.total)))
-		}
+	if stop >= 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("the run stopped at %s of its planned %s: later windows are not judged", fsec(stop), fsec(p.total)))
 	}
 	r.Windows = buildWindows(w, p, r.Window, r.SLO, stop)
+	if sel != nil {
+		r.atRate = w.rateResult(sel)
+	}
 	switch {
 	case tl.end != nil:
 		r.Elapsed = *tl.end
@@ -165,12 +177,8 @@ func firstNonEmpty(a, b string) string {
 // offered rate and each window's SLO verdict.
 func buildWindows(w *windower, p *plan, width time.Duration, slo SLO, stop time.Duration) []Window {
 	n := len(w.wins)
-	end := time.Duration(0)
+	end := planEnd(p, stop)
 	if p != nil {
-		end = p.total
-		if stop >= 0 {
-			end = min(end, stop)
-		}
 		n = max(n, int((end+width-1)/width))
 	}
 	out := make([]Window, n)
@@ -179,24 +187,11 @@ func buildWindows(w *windower, p *plan, width time.Duration, slo SLO, stop time.
 		if i < len(w.wins) {
 			acc = w.wins[i]
 		}
-		a := time.Duration(i) * width
-		b := a + width
-		win := Window{Index: i, Start: a, Length: width, Stage: -1, c: acc.counts}
-		if p != nil && a < end {
-			if b > end {
-				win.Length = end - a
-			} else {
-				win.Full = true
-			}
-			if si := p.segAt(a + win.Length/2); si >= 0 {
-				sg := p.segs[si]
-				win.Stage = sg.stage
-				inside := sg.start <= a && a+win.Length <= sg.start+sg.dur
-				win.Steady = win.Full && inside && sg.steady()
-				win.Ramp = sg.exact && sg.r0 != sg.r1
-			}
-			if p.exactOver(a, a+win.Length) {
-				win.OfferedRPS = (p.hits(a+win.Length) - p.hits(a)) / win.Length.Seconds()
+		win := Window{Index: i, Start: time.Duration(i) * width, Length: width, Stage: -1, c: acc.counts}
+		if sh, ok := windowShape(p, i, width, end); ok {
+			win.Length, win.Full, win.Stage, win.Steady, win.Ramp = sh.length, sh.full, sh.stage, sh.steady, sh.ramp
+			if sh.exact {
+				win.OfferedRPS = sh.offered
 			} else {
 				win.OfferedRPS = float64(acc.due) / win.Length.Seconds()
 			}
@@ -223,6 +218,42 @@ func buildWindows(w *windower, p *plan, width time.Duration, slo SLO, stop time.
 		out[i] = win
 	}
 	return out
+}
+
+// shape is what the plan says of one window, before any result is read.
+type shape struct {
+	length             time.Duration
+	full, steady, ramp bool
+	stage              int
+	exact              bool    // the plan knows the offered rate here
+	offered            float64 // planned hits per second, when exact
+}
+
+// windowShape is window i's place in the plan; ok is false outside it
+// (end is the plan's end, or where the run stopped).
+func windowShape(p *plan, i int, width, end time.Duration) (shape, bool) {
+	a := time.Duration(i) * width
+	if p == nil || a >= end {
+		return shape{}, false
+	}
+	sh := shape{length: width, stage: -1}
+	if a+width > end {
+		sh.length = end - a
+	} else {
+		sh.full = true
+	}
+	if si := p.segAt(a + sh.length/2); si >= 0 {
+		sg := p.segs[si]
+		sh.stage = sg.stage
+		inside := sg.start <= a && a+sh.length <= sg.start+sg.dur
+		sh.steady = sh.full && inside && sg.steady()
+		sh.ramp = sg.exact && sg.r0 != sg.r1
+	}
+	if p.exactOver(a, a+sh.length) {
+		sh.exact = true
+		sh.offered = (p.hits(a+sh.length) - p.hits(a)) / sh.length.Seconds()
+	}
+	return sh, true
 }
 
 // meetsSLO: success ratio and latency percentile within the SLO, and the

@@ -35,8 +35,15 @@ func finishAnalysis(r *Report, p *plan, opts Options) {
 		target = p.peak()
 	}
 	r.Recommend = recommend(r, baseWins, target)
+	r.Noise = computeNoise(r.Windows)
+	if opts.Baseline != nil {
+		r.Baseline = Compare(opts.Baseline, r)
+	}
 	r.Checks = append(sloChecks(r), gateChecks(r)...)
 	r.Verdict, r.Summary = verdict(r)
+	if r.Baseline != nil {
+		r.Baseline.New.Verdict = r.Verdict
+	}
 }
 
 // runCause diagnoses the run: at its breaking point when it broke, else

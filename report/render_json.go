@@ -30,6 +30,8 @@ type jsonReport struct {
 	Scorecard       []jsonScore        `json:"scorecard"`
 	Recommendations jsonRecommendation `json:"recommendations"`
 	Checks          []jsonCheck        `json:"checks"`
+	Noise           jsonNoise          `json:"noise"`
+	Baseline        *jsonComparison    `json:"baseline,omitempty"`
 	Windows         []jsonWindow       `json:"windows"`
 	Notes           []string           `json:"notes"`
 }
@@ -359,6 +361,10 @@ func toJSON(r *Report) jsonReport {
 	}
 	for _, c := range r.Checks {
 		j.Checks = append(j.Checks, jsonCheck{Name: c.Name, Kind: c.Kind, Passed: c.Passed, Skipped: c.Skipped, Detail: c.Detail})
+	}
+	j.Noise = toJSONNoise(r.Noise)
+	if r.Baseline != nil {
+		j.Baseline = toJSONComparison(r.Baseline)
 	}
 	for _, w := range r.Windows {
 		j.Windows = append(j.Windows, toJSONWindow(w))

@@ -71,6 +71,10 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		{"breaking_rps", rpsOrDash(r.Limit.BreakingRPS)},
 		{"slo", r.SLO.String()},
 	}
+	if c := r.Baseline; c != nil {
+		suite.Properties = append(suite.Properties, junitProperty{"baseline", c.Old.Path},
+			junitProperty{"regressed", fmt.Sprint(c.Regressed)})
+	}
 	for _, c := range r.Checks {
 		jc := junitCase{Classname: "stampede." + c.Kind, Name: c.Name, Time: "0", SystemOut: c.Detail}
 		suite.Tests++

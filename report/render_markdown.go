@@ -141,6 +141,11 @@ func WritePostmortem(w io.Writer, r *Report) error {
 		fmt.Fprintf(ew, "- [ ] %s\n", m)
 	}
 
+	if c := r.Baseline; c != nil {
+		fmt.Fprintf(ew, "\n## Against the baseline\n\nBaseline: %s\n\n", mdCell(c.Old.String()))
+		writeComparisonTableMD(ew, c)
+	}
+
 	if len(r.Checks) > 0 {
 		fmt.Fprintf(ew, "\n## Checks\n\n| check | result | detail |\n|---|---|---|\n")
 		for _, ch := range r.Checks {

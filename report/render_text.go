@@ -113,6 +113,11 @@ func WriteText(w io.Writer, r *Report) error {
 		}
 	}
 
+	if c := r.Baseline; c != nil {
+		section(ew, "Against the baseline "+c.Old.String())
+		writeComparisonTableText(ew, c)
+	}
+
 	if len(r.Checks) > 0 {
 		section(ew, "Checks")
 		t = newTable(ew)

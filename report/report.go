@@ -24,6 +24,9 @@ type Options struct {
 	// TargetRPS is the rate the recommendations size for (default: the
 	// plan's peak rate).
 	TargetRPS float64
+	// Baseline is an earlier run's report (LoadBaseline) to compare with:
+	// the report's Baseline comparison and the max_regression_pct gate.
+	Baseline *Report
 }
 
 // Report is the analysis of one run directory.
@@ -50,6 +53,10 @@ type Report struct {
 	// Scorecard lays each injected fault beside the causes detected.
 	Scorecard []ScoreEntry
 	Recommend Recommendations
+	// Noise is the window-to-window variation inside this run.
+	Noise Noise
+	// Baseline compares Options.Baseline with this run; nil without one.
+	Baseline *Comparison
 	// Checks are the SLO checks and the gates, in that order.
 	Checks  []Check
 	Verdict string // "pass" or "fail"
@@ -57,7 +64,8 @@ type Report struct {
 	// Notes are caveats about the data (truncated results, missing files).
 	Notes []string
 
-	histSets int // histogram sets the streaming pass allocated: its memory bound
+	histSets int          // histogram sets the streaming pass allocated: its memory bound
+	atRate   *rateLatency // the max_p99 gate's windows at its stated rate, merged
 }
 
 // Totals are the whole run's figures.

@@ -225,6 +225,12 @@ type windower struct {
 	totalHists *histSet
 	negative   int64 // hits sent before the run's start (clamped into window 0)
 	clipped    int64 // hits far past the plan (clamped into the last window)
+
+	// rateMark marks the windows whose hits also go into rateHist (the
+	// max_p99 gate's windows at a stated rate); nil without that gate.
+	rateMark []bool
+	rateHist *hdrhistogram.Histogram
+	rateMax  time.Duration
 }
 
 type stageAcc struct {
@@ -263,6 +269,7 @@ func (w *windower) add(h *hit) {
 	}
 	win := w.window(i)
 	win.add(h)
+	w.addRate(i, h)
 	if win.closed {
 		win.late++
 	} else {
