@@ -229,7 +229,8 @@ func (r *Report) FailedChecks() []Check {
 }
 
 // FailureLine is one terminal line naming what failed and the cause:
-// "FAIL gate.min_sustainable_rps: sustainable 30/s (...); gate ≥ 45/s; cause db.connections".
+// "gate.min_sustainable_rps: sustainable 30/s (...); gate ≥ 45/s (and
+// slo.windows); cause db.connections".
 // Gates come first (they are what CI set); empty when nothing failed.
 func (r *Report) FailureLine() string {
 	failed := r.FailedChecks()
@@ -246,7 +247,7 @@ func (r *Report) FailureLine() string {
 		return 1
 	})
 	first := failed[0]
-	s := "FAIL " + first.Name + ": " + first.Detail
+	s := first.Name + ": " + first.Detail
 	if n := len(failed) - 1; n > 0 {
 		var names []string
 		for _, c := range failed[1:] {

@@ -239,7 +239,10 @@ func TestFailedChecksAndLine(t *testing.T) {
 		t.Errorf("failed checks %s", got)
 	}
 	line := r.FailureLine()
-	for _, want := range []string{"FAIL gate.min_sustainable_rps: sustainable 30/s", "gate ≥ 45/s", "(and slo.windows, slo.success_ratio)", "; cause db.connections"} {
+	if !strings.HasPrefix(line, "gate.min_sustainable_rps: ") {
+		t.Errorf("the failed gate should lead the line: %s", line)
+	}
+	for _, want := range []string{"gate.min_sustainable_rps: sustainable 30/s", "gate ≥ 45/s", "(and slo.windows, slo.success_ratio)", "; cause db.connections"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("failure line lacks %q: %s", want, line)
 		}

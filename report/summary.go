@@ -47,7 +47,7 @@ func WriteStepSummary(w io.Writer, r *Report, cmp *Comparison) error {
 	fmt.Fprintf(ew, "### stampede: %s: %s\n\n", mdCell(name), strings.ToUpper(dash(r.Verdict)))
 	fmt.Fprintf(ew, "%s\n\n", mdCell(r.Summary))
 	if line := r.FailureLine(); line != "" {
-		fmt.Fprintf(ew, "**%s**\n\n", mdCell(line))
+		fmt.Fprintf(ew, "**FAIL %s**\n\n", mdCell(line))
 	}
 
 	l := r.Limit
