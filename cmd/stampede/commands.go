@@ -21,6 +21,7 @@ func commands() []command {
 	return []command{
 		{"version", "", "print version, commit and build date", cmdVersion},
 		{"report", "RUN_DIR [--format text|json|junit|markdown|html]", "re-analyse a run directory: print its report, rewrite its report files", cmdReport},
+		{"compare", "OLD NEW [--format text|json|markdown]", "compare two runs (report.json or run directory); exit 1 on a regression beyond the noise", cmdCompare},
 		{"validate", "SCENARIO...", "check scenario files or example names strictly; nothing is sent", cmdValidate},
 		{"schema", "", "print the JSON Schema of scenario files", cmdSchema},
 		{"fixture", "[flags]", "run the bundled login service and a throwaway PostgreSQL until Ctrl-C", cmdFixture},
