@@ -53,7 +53,8 @@ func LoadBaseline(path string) (*Report, error) {
 // ReadJSON reads a report.json back into a Report, with what comparisons
 // and renderers need: the limit, cause, totals, stages, checks, windows
 // (their figures; not their evidence), faults and the noise (recomputed
-// from the windows when an older report.json lacks it).
+// from the windows when an older report.json lacks it; from steady windows
+// only, as report.json does not mark ramp windows).
 func ReadJSON(rd io.Reader) (*Report, error) {
 	b, err := io.ReadAll(rd)
 	if err != nil {
