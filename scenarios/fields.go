@@ -247,6 +247,22 @@ func scenarioSpec() *object {
 		{key: "output", kind: kObject, obj: &object{desc: "Where results go.", fields: []field{
 			{key: "dir", kind: kString, example: "runs/surge", desc: "Run directory; default runs/<time>-<name>."},
 		}}},
+		{key: "evidence", kind: kObject, obj: &object{desc: "Where your own service exposes evidence beyond its responses. The database itself is given with --dsn or STAMPEDE_DSN, so secrets stay out of scenario files.", fields: []field{
+			{key: "role", kind: kString, example: "app", desc: "The service's database role, whose backends and connection limit are watched."},
+			{key: "health_path", kind: kString, pattern: "^/", example: "/healthz", desc: "Path fetched with each service probe, e.g. /healthz."},
+			{key: "pool_path", kind: kString, pattern: "^/", example: "/debug/pool", desc: "Path serving the service's pool statistics as JSON, e.g. /debug/pool."},
+		}}},
+		{key: "network", kind: kObject, obj: &object{desc: "Where network faults act on your own stack. With the bundled fixture stampede places both proxies itself.", fields: []field{
+			{key: "toxiproxy", kind: kURL, example: "http://127.0.0.1:8474", desc: "An external Toxiproxy server's API URL holding proxies named client and db; default: Toxiproxy in-process."},
+			{key: "client", kind: kObject, obj: &object{desc: "The load generator → service path: the load is sent to listen, which forwards to the service.", fields: []field{
+				{key: "listen", kind: kString, required: true, pattern: "^[^\\s]+:[0-9]+$", example: "127.0.0.1:9000", desc: "host:port the proxy listens on."},
+				{key: "upstream", kind: kString, required: true, pattern: "^[^\\s]+:[0-9]+$", example: "127.0.0.1:8080", desc: "host:port the proxy forwards to."},
+			}}},
+			{key: "db", kind: kObject, obj: &object{desc: "The service → PostgreSQL path: point your service's database address at listen.", fields: []field{
+				{key: "listen", kind: kString, required: true, pattern: "^[^\\s]+:[0-9]+$", example: "127.0.0.1:6433", desc: "host:port the proxy listens on."},
+				{key: "upstream", kind: kString, required: true, pattern: "^[^\\s]+:[0-9]+$", example: "127.0.0.1:5432", desc: "host:port the proxy forwards to."},
+			}}},
+		}}},
 		{key: "fixture", kind: kObject, obj: &object{desc: "Knobs of the bundled login service (ignored with a target).", fields: []field{
 			{key: "db_pool", kind: kInt, min: atLeast(1), example: "10", desc: "Size of the service's database pool."},
 			durationField("db_hold", "How long each login holds its database connection (>= 0).", false, atLeast(0), "50ms"),

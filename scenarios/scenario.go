@@ -31,6 +31,10 @@ type Scenario struct {
 	Output      Output      `yaml:"output"`
 	// Fixture tunes the bundled login service when Target is empty.
 	Fixture Fixture `yaml:"fixture"`
+	// Evidence names what a user's own service offers beyond its responses.
+	Evidence EvidenceSources `yaml:"evidence"`
+	// Network declares the proxies network faults act on, for a user's own stack.
+	Network Network `yaml:"network"`
 
 	// Path is where the scenario was loaded from ("embedded:NAME" for examples).
 	Path string `yaml:"-"`
@@ -176,6 +180,50 @@ type Gates struct {
 // Output options.
 type Output struct {
 	Dir string `yaml:"dir"` // default runs/<time>-<name>
+}
+
+// EvidenceSources tells stampede where a user's own service exposes evidence. The
+// database itself is reached with --dsn or STAMPEDE_DSN (secrets stay out of
+// scenario files).
+type EvidenceSources struct {
+	// Role is the service's database role, whose backends and limit are watched.
+	Role string `yaml:"role"`
+	// HealthPath is fetched with each service probe (e.g. /healthz).
+	HealthPath string `yaml:"health_path"`
+	// PoolPath serves the service's pool statistics as JSON (e.g. /debug/pool).
+	PoolPath string `yaml:"pool_path"`
+}
+
+// Network says where network faults act for a user's own stack. With the
+// bundled fixture stampede puts both proxies in place itself.
+type Network struct {
+	// Toxiproxy names an external Toxiproxy server (its API URL) that holds
+	// proxies named "client" and "db"; empty runs Toxiproxy in-process.
+	Toxiproxy string `yaml:"toxiproxy"`
+	// Client is the load generator → service path: the load is sent to its
+	// listen address, which forwards to upstream (the service).
+	Client *ProxySpec `yaml:"client"`
+	// DB is the service → PostgreSQL path: point the service's database
+	// address at its listen address.
+	DB *ProxySpec `yaml:"db"`
+}
+
+// ProxySpec is one in-process proxy: where it listens and where it forwards.
+type ProxySpec struct {
+	Listen   string `yaml:"listen"`
+	Upstream string `yaml:"upstream"`
+}
+
+// Proxies lists the declared in-process proxies by path name.
+func (n Network) Proxies() map[string]ProxySpec {
+	m := map[string]ProxySpec{}
+	if n.Client != nil {
+		m["client"] = *n.Client
+	}
+	if n.DB != nil {
+		m["db"] = *n.DB
+	}
+	return m
 }
 
 // Fixture tunes the bundled login service (ignored with a Target).

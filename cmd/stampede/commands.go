@@ -19,6 +19,7 @@ type command struct {
 // commands lists the subcommands; it is built per call, not held globally.
 func commands() []command {
 	return []command{
+		{"run", "SCENARIO [flags]", "run a scenario (file or example name) and record it in a run directory", cmdRun},
 		{"version", "", "print version, commit and build date", cmdVersion},
 		{"report", "RUN_DIR [--format text|json|junit|markdown|html]", "re-analyse a run directory: print its report, rewrite its report files", cmdReport},
 		{"compare", "OLD NEW [--format text|json|markdown]", "compare two runs (report.json or run directory); exit 1 on a regression beyond the noise", cmdCompare},
@@ -30,6 +31,9 @@ func commands() []command {
 }
 
 const helpExamples = `Examples:
+  stampede run smoke                    # a few seconds against the bundled fixture
+  stampede run surge --fixture-db-pool 5
+  stampede run my-login.yaml --target http://127.0.0.1:8080
   stampede fixture                      # bundled login service + throwaway PostgreSQL
   stampede fixture --db-pool 10 --db-hold 50ms --max-connections 40
   stampede version

@@ -1,0 +1,296 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/mattn/go-isatty"
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+	"github.com/spf13/pflag"
+
+	"github.com/stampede-load/stampede/chaos"
+	"github.com/stampede-load/stampede/fixtures"
+	"github.com/stampede-load/stampede/fixtures/pg"
+	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/scenarios"
+)
+
+type runFlags struct {
+	target, dsn, out string
+	baseline         string
+	scale            float64
+	seed             int64
+	allowRemote      bool
+	quiet            bool
+	fixture          fixtureTuning
+}
+
+// fixtureTuning is what `run` passes through to the bundled fixture.
+type fixtureTuning struct {
+	dbPool, maxConns, users int
+	dbHold                  time.Duration
+}
+
+func (f *fixtureTuning) register(fs *pflag.FlagSet, prefix string) {
+	fs.IntVar(&f.dbPool, prefix+"db-pool", 0, "bundled fixture: the service's database pool size (default 10)")
+	fs.DurationVar(&f.dbHold, prefix+"db-hold", -1, "bundled fixture: minimum time each login holds its database connection (e.g. 20ms)")
+	fs.IntVar(&f.maxConns, prefix+"max-connections", 0, "bundled fixture: PostgreSQL max_connections (default 100)")
+	fs.IntVar(&f.users, prefix+"users", 0, "bundled fixture: users to seed (default 10000)")
+}
+
+func cmdRun(ctx context.Context, e *env, args []string) error {
+	var f runFlags
+	fs := newFlagSet("run", "SCENARIO [flags]", e)
+	fs.StringVar(&f.target, "target", "", "base URL of the login service (default: the scenario's target, else the bundled fixture)")
+	fs.StringVar(&f.dsn, "dsn", "", "admin DSN of the service's database, for evidence and database faults; with the bundled fixture, an existing PostgreSQL instead of a throwaway one (also $STAMPEDE_DSN)")
+	fs.StringVar(&f.out, "out", "", "run directory (default runs/<time>-<scenario>)")
+	fs.StringVar(&f.baseline, "baseline", "", "an earlier report.json or run directory to compare with (regression gates)")
+	fs.Float64Var(&f.scale, "scale", 1, "multiply every stage's rate by this factor")
+	fs.Int64Var(&f.seed, "seed", 0, "seed for credential choice (default: the scenario's, else random; recorded in the manifest)")
+	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow a target that is not a loopback address")
+	fs.BoolVar(&f.quiet, "quiet", false, "no live progress display")
+	f.fixture.register(fs, "fixture-")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageErr("run needs exactly one SCENARIO (a file or an example: %s)", strings.Join(scenarios.Examples(), ", "))
+	}
+	if f.scale <= 0 {
+		return usageErr("--scale must be above 0, got %g", f.scale)
+	}
+	sc, err := scenarios.LoadNamed(fs.Arg(0))
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	reg := chaos.NewRegistry()
+	plan, err := scenarios.BuildFaults(sc, reg, nil) // check every fault before anything starts
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	var baseline *report.Report
+	if f.baseline != "" {
+		if baseline, err = report.LoadBaseline(f.baseline); err != nil {
+			return usageErr("--baseline: %v", err)
+		}
+	}
+	s := &runSetup{e: e, f: &f, sc: sc, manifest: map[string]any{"stampede_version": version, "stampede_commit": commit}}
+	defer s.close()
+	if err := s.prepare(ctx, plan.Paths); err != nil {
+		return err
+	}
+
+	// Faults: built against the real environment, their undo journal in the
+	// run directory, and every privilege and address checked before traffic.
+	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return infraErr(fmt.Errorf("run dir: %w", err))
+	}
+	hooks := []scenarios.Hook{s.evidence}
+	var status func() string
+	if len(sc.Faults) > 0 {
+		if s.chaosEnv.Journal, err = chaos.OpenJournal(s.dir); err != nil {
+			return infraErr(err)
+		}
+		if plan, err = scenarios.BuildFaults(sc, reg, s.chaosEnv); err != nil {
+			return usageErr("%v", err)
+		}
+		if err := chaos.PreflightFaults(ctx, s.chaosEnv, plan.Faults); err != nil {
+			return infraErr(fmt.Errorf("preflight: %w", err))
+		}
+		fh := scenarios.NewFaultHook(plan)
+		hooks = append(hooks, fh)
+		status = fh.Status
+	}
+
+	fmt.Fprintf(e.stderr, "stampede: running %s against %s for %s; recording to %s\n",
+		sc.Name, s.target.Redacted(), totalDuration(sc), s.dir)
+	res, runErr := scenarios.Run(ctx, scenarios.RunOptions{
+		Scenario: sc, Target: s.target, Credentials: s.creds, Dir: s.dir, Scale: f.scale, Seed: s.seed,
+		Signals: e.signals, Progress: progressOut(e, f.quiet), Terminal: isTerminal(e.stderr),
+		Manifest: s.manifest, Hooks: hooks, Status: status,
+	})
+	if errors.Is(runErr, scenarios.ErrAbortedImmediately) {
+		return &exitError{code: exitInterrupted, err: runErr}
+	}
+	if runErr != nil {
+		return infraErr(runErr)
+	}
+	return finishRun(e, res, baseline)
+}
+
+// finishRun analyses the recorded run, writes every report file into the
+// run directory, prints the terminal report and decides the exit code.
+func finishRun(e *env, res *scenarios.RunResult, baseline *report.Report) error {
+	rep, err := report.Analyze(res.Dir, report.Options{Baseline: baseline})
+	if err != nil {
+		printStageTable(e.stdout, res.Stages)
+		return infraErr(fmt.Errorf("analyse %s: %w", res.Dir, err))
+	}
+	if err := report.WriteText(e.stdout, rep); err != nil {
+		return infraErr(err)
+	}
+	if err := report.WriteAll(res.Dir, rep); err != nil {
+		return infraErr(err)
+	}
+	if p := e.getenv("GITHUB_STEP_SUMMARY"); p != "" {
+		if err := report.AppendStepSummary(p, rep, rep.Baseline); err != nil {
+			fmt.Fprintf(e.stderr, "stampede: GITHUB_STEP_SUMMARY: %v\n", err)
+		}
+	}
+	fmt.Fprintf(e.stdout, "\nrun directory: %s\n  report.html:   %s\n  postmortem.md: %s\n", res.Dir,
+		filepath.Join(res.Dir, "report.html"), filepath.Join(res.Dir, "postmortem.md"))
+	if res.Interrupted {
+		return &exitError{code: exitInterrupted, err: errors.New("interrupted: results and report written")}
+	}
+	if rep.Failed() {
+		return &exitError{code: exitGateFailed, err: fmt.Errorf("failed: %s", rep.FailureLine())}
+	}
+	return nil
+}
+
+// fixtureOptions are the bundled fixture's settings: flags over the
+// scenario's fixture block over the defaults.
+func fixtureOptions(e *env, sc *scenarios.Scenario, f *runFlags) fixtures.StackOptions {
+	opts := fixtures.StackOptions{
+		DSN:            firstNonEmpty(f.dsn, e.getenv("STAMPEDE_DSN")),
+		DBPool:         firstPositive(f.fixture.dbPool, sc.Fixture.DBPool),
+		MaxConnections: firstPositive(f.fixture.maxConns, sc.Fixture.MaxConnections),
+		Users:          firstPositive(f.fixture.users, sc.Fixture.Users),
+		DBHold:         sc.Fixture.DBHold,
+	}
+	if f.fixture.dbHold >= 0 {
+		opts.DBHold = f.fixture.dbHold
+	}
+	return opts
+}
+
+// startFixture starts the bundled login service and its database.
+func startFixture(ctx context.Context, e *env, opts fixtures.StackOptions) (*fixtures.Stack, error) {
+	fmt.Fprintf(e.stderr, "stampede: starting the bundled fixture (login service + PostgreSQL)...\n")
+	stack, err := fixtures.StartStack(ctx, opts)
+	if err != nil {
+		if errors.Is(err, pg.ErrNoServerBinaries) {
+			return nil, infraErr(err)
+		}
+		return nil, infraErr(fmt.Errorf("start the bundled fixture: %w", err))
+	}
+	return stack, nil
+}
+
+// checkTarget parses a target URL and refuses non-loopback hosts unless allowed.
+func checkTarget(s string, allowRemote bool) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, usageErr("target %q is not an http(s) URL with a host", s)
+	}
+	if !allowRemote && !isLoopback(u.Hostname()) {
+		return nil, usageErr("target %s is not a loopback address: set allow_remote: true in the scenario or pass --allow-remote", u.Redacted())
+	}
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// hostPort is a URL's host:port, with the scheme's default port.
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// dsnAddr is a DSN's host:port, or "" when it cannot be told.
+func dsnAddr(dsn string) string {
+	cfg, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		return ""
+	}
+	return net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port)))
+}
+
+// reachable dials the target once before sending anything.
+func reachable(ctx context.Context, u *url.URL) error {
+	d := net.Dialer{Timeout: 3 * time.Second}
+	c, err := d.DialContext(ctx, "tcp", hostPort(u))
+	if err != nil {
+		return fmt.Errorf("preflight: target %s unreachable: %w", u.Redacted(), err)
+	}
+	return c.Close()
+}
+
+func printStageTable(w io.Writer, stages []scenarios.StageSummary) {
+	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
+	t.Header("stage", "kind", "for", "offered/s", "achieved/s", "sent", "success", "p50", "p99")
+	for _, s := range stages {
+		_ = t.Append(s.Name, string(s.Kind), s.Duration.String(),
+			fmt.Sprintf("%.1f", s.OfferedRPS), fmt.Sprintf("%.1f", s.AchievedRPS), fmt.Sprint(s.Sent),
+			fmt.Sprintf("%.2f%%", 100*s.SuccessRatio), fmtDur(s.P50), fmtDur(s.P99))
+	}
+	_ = t.Render()
+}
+
+func fmtDur(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "-"
+	case d < time.Millisecond:
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	}
+	return fmt.Sprintf("%.1fms", float64(d)/1e6)
+}
+
+func totalDuration(sc *scenarios.Scenario) time.Duration {
+	var d time.Duration
+	for _, s := range sc.Stages {
+		d += s.Duration
+	}
+	return d
+}
+
+func progressOut(e *env, quiet bool) io.Writer {
+	if quiet {
+		return nil
+	}
+	return e.stderr
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && isatty.IsTerminal(f.Fd())
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func firstPositive(n ...int) int {
+	for _, v := range n {
+		if v > 0 {
+			return v
+		}
+	}
+	return 0
+}

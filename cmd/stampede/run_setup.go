@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/stampede-load/stampede/chaos"
+	"github.com/stampede-load/stampede/fixtures"
+	"github.com/stampede-load/stampede/scenarios"
+)
+
+// runSetup is what a run stands on: the target (the bundled fixture or the
+// user's service), the proxies that network faults act on, the fault
+// environment and the evidence sources. close undoes all of it.
+type runSetup struct {
+	e        *env
+	f        *runFlags
+	sc       *scenarios.Scenario
+	manifest map[string]any
+
+	target   *url.URL
+	dir      string
+	seed     int64
+	creds    []scenarios.Credential
+	stack    *fixtures.Stack
+	network  *chaos.Network
+	chaosEnv *chaos.Env
+	evidence *scenarios.Evidence
+}
+
+// prepare resolves the target and starts what the run needs. paths are the
+// network paths ("client", "db") that the scenario's faults act on.
+func (s *runSetup) prepare(ctx context.Context, paths map[string]bool) error {
+	sc, f := s.sc, s.f
+	targetStr := firstNonEmpty(f.target, sc.Target)
+	if targetStr != "" {
+		var err error
+		if s.target, err = checkTarget(targetStr, f.allowRemote || sc.AllowRemote); err != nil {
+			return err
+		}
+	}
+	s.seed = f.seed
+	if s.seed == 0 {
+		s.seed = sc.Seed
+	}
+	if s.seed == 0 {
+		s.seed = time.Now().UnixNano()
+	}
+	s.dir = firstNonEmpty(f.out, sc.Output.Dir, filepath.Join("runs", time.Now().Format("20060102-150405")+"-"+sc.Name))
+	if sc.Credentials.File != "" {
+		var err error
+		if s.creds, err = scenarios.LoadCredentials(sc.Credentials.File); err != nil {
+			return usageErr("%v", err)
+		}
+	}
+	if len(paths) > 0 {
+		if sc.Network.Toxiproxy != "" && s.target != nil {
+			s.network = chaos.NewRemoteNetwork(sc.Network.Toxiproxy)
+		} else {
+			s.network = chaos.NewNetwork()
+		}
+	}
+	var evcfg scenarios.EvidenceConfig
+	var err error
+	if s.target == nil {
+		evcfg, err = s.prepareFixture(ctx, paths)
+	} else {
+		evcfg, err = s.prepareExternal(ctx, paths)
+	}
+	if err != nil {
+		return err
+	}
+	evcfg.ServiceAddr = hostPort(s.target)
+	if s.evidence, err = scenarios.StartEvidence(ctx, evcfg); err != nil {
+		return infraErr(err)
+	}
+	return nil
+}
+
+func (s *runSetup) prepareFixture(ctx context.Context, paths map[string]bool) (scenarios.EvidenceConfig, error) {
+	opts := fixtureOptions(s.e, s.sc, s.f)
+	if paths[chaos.PathDB] {
+		// The service reaches its database through the db proxy; evidence
+		// and faults go straight to the database.
+		opts.ServiceDBAddr = func(dbAddr string) (string, error) {
+			return s.network.AddProxy(chaos.PathDB, "127.0.0.1:0", dbAddr)
+		}
+	}
+	stack, err := startFixture(ctx, s.e, opts)
+	if err != nil {
+		return scenarios.EvidenceConfig{}, err
+	}
+	s.stack = stack
+	s.target, _ = url.Parse(stack.URL)
+	if paths[chaos.PathClient] {
+		addr, err := s.network.AddProxy(chaos.PathClient, "127.0.0.1:0", hostPort(s.target))
+		if err != nil {
+			return scenarios.EvidenceConfig{}, infraErr(fmt.Errorf("client-path proxy: %w", err))
+		}
+		s.target.Host = addr
+	}
+	o := stack.Options
+	s.manifest["target_kind"] = "bundled fixture"
+	s.manifest["fixture"] = map[string]any{"db_pool": o.DBPool, "db_hold": o.DBHold.String(),
+		"db_hold_ms": float64(o.DBHold) / 1e6, "max_connections": o.MaxConnections, "users": o.Users,
+		"role": fixtures.AppRole, "server_timing": !o.HideServerTiming}
+	s.manifest["network_paths"] = sortedKeys(paths)
+	if s.creds == nil {
+		if s.creds, err = scenarios.LoadCredentials(stack.CredentialsPath); err != nil {
+			return scenarios.EvidenceConfig{}, infraErr(err)
+		}
+	}
+	s.chaosEnv = &chaos.Env{AdminDSN: stack.AdminDSN, Role: fixtures.AppRole, Ephemeral: stack.PG != nil, Network: s.network}
+	base := strings.TrimRight(stack.URL, "/")
+	return scenarios.EvidenceConfig{AdminDSN: stack.AdminDSN, Role: fixtures.AppRole, DBAddr: stack.DBAddr,
+		HealthURL: base + "/healthz", PoolURL: base + "/debug/pool"}, nil
+}
+
+func (s *runSetup) prepareExternal(ctx context.Context, paths map[string]bool) (scenarios.EvidenceConfig, error) {
+	sc := s.sc
+	if s.creds == nil {
+		return scenarios.EvidenceConfig{}, usageErr("%s: the target %s needs credentials: set credentials.file in the scenario", sc.Path, s.target.Redacted())
+	}
+	dsn := firstNonEmpty(s.f.dsn, s.e.getenv("STAMPEDE_DSN"))
+	for _, k := range faultKinds(sc) {
+		if strings.HasPrefix(k, "db.") && dsn == "" {
+			return scenarios.EvidenceConfig{}, usageErr("%s: the %s fault needs the service's database: pass --dsn or set STAMPEDE_DSN", sc.Path, k)
+		}
+	}
+	if sc.Network.Toxiproxy == "" {
+		proxies := sc.Network.Proxies()
+		for _, name := range sortedKeys(proxies) {
+			p := proxies[name]
+			addr, err := s.network.AddProxy(name, p.Listen, p.Upstream)
+			if err != nil {
+				return scenarios.EvidenceConfig{}, infraErr(fmt.Errorf("proxy %s (%s → %s): %w", name, p.Listen, p.Upstream, err))
+			}
+			if name == chaos.PathClient {
+				s.target.Host = addr // the load goes through the client-path proxy
+			}
+		}
+	} else if paths[chaos.PathClient] {
+		p, err := s.network.Proxy(chaos.PathClient)
+		if err != nil {
+			return scenarios.EvidenceConfig{}, infraErr(fmt.Errorf("toxiproxy %s: %w", sc.Network.Toxiproxy, err))
+		}
+		s.target.Host = p.Listen
+	}
+	for p := range paths {
+		if _, ok := sc.Network.Proxies()[p]; !ok && sc.Network.Toxiproxy == "" {
+			return scenarios.EvidenceConfig{}, usageErr("%s: a net.* fault acts on path %q, but network.proxies declares no %q proxy (listen and upstream addresses) and no network.toxiproxy server is named", sc.Path, p, p)
+		}
+	}
+	if err := reachable(ctx, s.target); err != nil {
+		return scenarios.EvidenceConfig{}, infraErr(err)
+	}
+	s.manifest["target_kind"] = "external"
+	s.chaosEnv = &chaos.Env{AdminDSN: dsn, Role: sc.Evidence.Role, Network: s.network}
+	ev := scenarios.EvidenceConfig{AdminDSN: dsn, Role: sc.Evidence.Role}
+	if dsn != "" {
+		ev.DBAddr = dsnAddr(dsn)
+	}
+	if sc.Evidence.HealthPath != "" {
+		ev.HealthURL = s.target.JoinPath(sc.Evidence.HealthPath).String()
+	}
+	if sc.Evidence.PoolPath != "" {
+		ev.PoolURL = s.target.JoinPath(sc.Evidence.PoolPath).String()
+	}
+	return ev, nil
+}
+
+// close stops evidence, proxies and the fixture, in that order.
+func (s *runSetup) close() {
+	if s.evidence != nil {
+		_ = s.evidence.Stop(context.Background())
+	}
+	if s.stack != nil {
+		_ = s.stack.Close()
+	}
+	if s.network != nil {
+		_ = s.network.Close()
+	}
+}
+
+func faultKinds(sc *scenarios.Scenario) []string {
+	var ks []string
+	for _, f := range sc.Faults {
+		ks = append(ks, f.Kind)
+	}
+	return ks
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
