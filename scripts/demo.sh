@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# make demo: the bundled fixture (login service + throwaway PostgreSQL) under a
-# surge, with the live display, then the per-stage summary. Leaves nothing running.
-set -euo pipefail
+# make demo: the login incident replayed on the bundled fixture (login service
+# + throwaway PostgreSQL): a surge, the database connection limit reached, a
+# network blip as a decoy; then the report. Leaves nothing running.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-scenario=${DEMO_SCENARIO:-surge}
+scenario=${DEMO_SCENARIO:-gameday}
 out=runs/demo-$(date +%Y%m%d-%H%M%S)-$scenario
 ./bin/stampede run "$scenario" --out "$out"
-echo
-echo "demo: results in $out (vegeta reads them: vegeta report $out/results.bin)"
+rc=$?
+case $rc in
+  0) echo "demo: every SLO and gate held." ;;
+  1) echo "demo: the SLO failed, as the drill intends: the report above says where and why." ;;
+  *) echo "demo: stampede exited $rc" >&2; exit "$rc" ;;
+esac
+echo "demo: open $out/report.html in a browser; the postmortem draft is $out/postmortem.md"
