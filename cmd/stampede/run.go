@@ -40,11 +40,12 @@ type runFlags struct {
 type fixtureTuning struct {
 	dbPool, maxConns, users int
 	dbHold                  time.Duration
+	dbHoldSet               bool // --fixture-db-hold given (0 is a real value)
 }
 
 func (f *fixtureTuning) register(fs *pflag.FlagSet, prefix string) {
 	fs.IntVar(&f.dbPool, prefix+"db-pool", 0, "bundled fixture: the service's database pool size (default 10)")
-	fs.DurationVar(&f.dbHold, prefix+"db-hold", -1, "bundled fixture: minimum time each login holds its database connection (e.g. 20ms)")
+	fs.DurationVar(&f.dbHold, prefix+"db-hold", 0, "bundled fixture: minimum time each login holds its database connection (e.g. 50ms; default: the scenario's fixture.db_hold, else 0)")
 	fs.IntVar(&f.maxConns, prefix+"max-connections", 0, "bundled fixture: PostgreSQL max_connections (default 100)")
 	fs.IntVar(&f.users, prefix+"users", 0, "bundled fixture: users to seed (default 10000)")
 }
@@ -64,6 +65,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	f.fixture.dbHoldSet = fs.Changed("fixture-db-hold")
 	if fs.NArg() != 1 {
 		return usageErr("run needs exactly one SCENARIO (a file or an example: %s)", strings.Join(scenarios.Examples(), ", "))
 	}
@@ -169,7 +171,7 @@ func fixtureOptions(e *env, sc *scenarios.Scenario, f *runFlags) fixtures.StackO
 		Users:          firstPositive(f.fixture.users, sc.Fixture.Users),
 		DBHold:         sc.Fixture.DBHold,
 	}
-	if f.fixture.dbHold >= 0 {
+	if f.fixture.dbHoldSet {
 		opts.DBHold = f.fixture.dbHold
 	}
 	return opts
