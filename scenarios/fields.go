@@ -268,6 +268,7 @@ func scenarioSpec() *object {
 			durationField("db_hold", "How long each login holds its database connection (>= 0).", false, atLeast(0), "50ms"),
 			{key: "max_connections", kind: kInt, min: atLeast(1), example: "40", desc: "PostgreSQL max_connections."},
 			{key: "users", kind: kInt, min: atLeast(1), example: "1000", desc: "Number of seeded users."},
+			{key: "hide_server_timing", kind: kBool, desc: "Leave out the service's Server-Timing header, to test the verdict on a black box."},
 		}}},
 	}}
 }

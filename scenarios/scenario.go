@@ -232,4 +232,6 @@ type Fixture struct {
 	DBHold         time.Duration `yaml:"db_hold"`
 	MaxConnections int           `yaml:"max_connections"`
 	Users          int           `yaml:"users"`
+	// HideServerTiming leaves the Server-Timing header out: a black box.
+	HideServerTiming bool `yaml:"hide_server_timing"`
 }

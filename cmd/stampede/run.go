@@ -41,6 +41,7 @@ type fixtureTuning struct {
 	dbPool, maxConns, users int
 	dbHold                  time.Duration
 	dbHoldSet               bool // --fixture-db-hold given (0 is a real value)
+	hideServerTiming        bool
 }
 
 func (f *fixtureTuning) register(fs *pflag.FlagSet, prefix string) {
@@ -48,6 +49,7 @@ func (f *fixtureTuning) register(fs *pflag.FlagSet, prefix string) {
 	fs.DurationVar(&f.dbHold, prefix+"db-hold", 0, "bundled fixture: minimum time each login holds its database connection (e.g. 50ms; default: the scenario's fixture.db_hold, else 0)")
 	fs.IntVar(&f.maxConns, prefix+"max-connections", 0, "bundled fixture: PostgreSQL max_connections (default 100)")
 	fs.IntVar(&f.users, prefix+"users", 0, "bundled fixture: users to seed (default 10000)")
+	fs.BoolVar(&f.hideServerTiming, prefix+"hide-server-timing", false, "bundled fixture: leave out the Server-Timing header (a black box)")
 }
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
@@ -170,6 +172,8 @@ func fixtureOptions(e *env, sc *scenarios.Scenario, f *runFlags) fixtures.StackO
 		MaxConnections: firstPositive(f.fixture.maxConns, sc.Fixture.MaxConnections),
 		Users:          firstPositive(f.fixture.users, sc.Fixture.Users),
 		DBHold:         sc.Fixture.DBHold,
+
+		HideServerTiming: f.fixture.hideServerTiming || sc.Fixture.HideServerTiming,
 	}
 	if f.fixture.dbHoldSet {
 		opts.DBHold = f.fixture.dbHold
