@@ -118,7 +118,7 @@ func (s *runSetup) prepareFixture(ctx context.Context, paths map[string]bool) (s
 	s.chaosEnv = &chaos.Env{AdminDSN: stack.AdminDSN, Role: fixtures.AppRole, Ephemeral: stack.PG != nil, Network: s.network}
 	base := strings.TrimRight(stack.URL, "/")
 	return scenarios.EvidenceConfig{AdminDSN: stack.AdminDSN, Role: fixtures.AppRole, DBAddr: stack.DBAddr,
-		HealthURL: base + "/healthz", PoolURL: base + "/debug/pool"}, nil
+		HealthURL: s.target.JoinPath("/healthz").String(), PoolURL: base + "/debug/pool"}, nil
 }
 
 func (s *runSetup) prepareExternal(ctx context.Context, paths map[string]bool) (scenarios.EvidenceConfig, error) {
