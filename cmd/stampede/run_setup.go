@@ -115,7 +115,10 @@ func (s *runSetup) prepareFixture(ctx context.Context, paths map[string]bool) (s
 			return scenarios.EvidenceConfig{}, infraErr(err)
 		}
 	}
-	s.chaosEnv = &chaos.Env{AdminDSN: stack.AdminDSN, Role: fixtures.AppRole, Ephemeral: stack.PG != nil, Network: s.network}
+	// The admin DSN names the server's maintenance database; the service's
+	// tables (db.lock's) are in the fixture's own.
+	s.chaosEnv = &chaos.Env{AdminDSN: stack.AdminDSN, Role: fixtures.AppRole, Database: fixtures.Database,
+		Ephemeral: stack.PG != nil, Network: s.network}
 	base := strings.TrimRight(stack.URL, "/")
 	return scenarios.EvidenceConfig{AdminDSN: stack.AdminDSN, Role: fixtures.AppRole, DBAddr: stack.DBAddr,
 		HealthURL: s.target.JoinPath("/healthz").String(), PoolURL: base + "/debug/pool"}, nil
