@@ -1,0 +1,770 @@
+package main
+
+// End-to-end tests of faults through `stampede run`: a real PostgreSQL
+// (fixtures/pg), the bundled login service, real sockets and in-process
+// Toxiproxy proxies. Each run is short (5–15 s at ≤ 100/s). With --dsn the
+// database is the test's own, so that what a run leaves behind can be
+// checked after it.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/stampede-load/stampede/chaos"
+	"github.com/stampede-load/stampede/fixtures"
+	"github.com/stampede-load/stampede/fixtures/pg"
+	"github.com/stampede-load/stampede/scenarios"
+)
+
+// chaosMaxConns is the test PostgreSQL's max_connections: room for the
+// service's pool, the evidence sampler and chaos's own sessions, and few
+// enough that db.hog fills it quickly.
+const chaosMaxConns = 40
+
+// startChaosPG starts a PostgreSQL of the test's own; runs get its admin
+// DSN as --dsn, so that the fixture seeds it and it outlives each run.
+func startChaosPG(t *testing.T) *pg.Server {
+	t.Helper()
+	s, err := pg.Start(context.Background(), pg.Options{MaxConnections: chaosMaxConns})
+	if err != nil {
+		t.Fatalf("start PostgreSQL: %v", err)
+	}
+	t.Cleanup(func() { s.Stop() })
+	return s
+}
+
+// chaosRun is one finished `stampede run`.
+type chaosRun struct {
+	dir            string
+	err            error
+	stdout, stderr string
+	start          time.Time // run_start
+	results        []vegeta.Result
+	timeline       []map[string]any
+}
+
+// runChaosScenario writes scenario to a file and runs it through runMain,
+// recording to a fresh run directory. during, when set, runs beside the run
+// (it may send on sig) and its error fails the test after the run.
+func runChaosScenario(t *testing.T, scenario string, sig chan os.Signal, during func(dir string) error, args ...string) *chaosRun {
+	t.Helper()
+	tmp := t.TempDir()
+	sc := filepath.Join(tmp, "scenario.yaml")
+	if err := os.WriteFile(sc, []byte(scenario), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := &chaosRun{dir: filepath.Join(tmp, "run")}
+	var stdout, stderr syncBuffer
+	e := &env{stdout: &stdout, stderr: &stderr, signals: sig, getenv: func(string) string { return "" }}
+	done := make(chan error, 1)
+	if during != nil {
+		go func() { done <- during(r.dir) }()
+	} else {
+		done <- nil
+	}
+	r.err = runMain(context.Background(), e, append([]string{"run", sc, "--out", r.dir, "--seed", "7"}, args...))
+	r.stdout, r.stderr = stdout.String(), stderr.String()
+	if err := <-done; err != nil {
+		t.Errorf("beside the run: %v", err)
+	}
+	r.timeline = readTimeline(t, r.dir)
+	if ev := r.first("run_start"); ev != nil {
+		r.start = eventTime(t, ev)
+	}
+	if _, err := os.Stat(filepath.Join(r.dir, scenarios.ResultsFile)); err == nil {
+		r.results = decodeResults(t, r.dir)
+	}
+	t.Logf("run: exit %d (%v), %d results, %d timeline events", exitCode(r.err), r.err, len(r.results), len(r.timeline))
+	return r
+}
+
+func readTimeline(t *testing.T, dir string) []map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, scenarios.TimelineFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			continue // a line torn by kill -9
+		}
+		evs = append(evs, m)
+	}
+	return evs
+}
+
+func eventTime(t *testing.T, ev map[string]any) time.Time {
+	t.Helper()
+	s, _ := ev["time"].(string)
+	at, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatalf("event %v: time: %v", ev, err)
+	}
+	return at
+}
+
+func (r *chaosRun) of(typ string) []map[string]any {
+	var out []map[string]any
+	for _, ev := range r.timeline {
+		if ev["type"] == typ {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+func (r *chaosRun) first(typ string) map[string]any {
+	if evs := r.of(typ); len(evs) > 0 {
+		return evs[0]
+	}
+	return nil
+}
+
+// at is when a result was sent, in seconds since the run's start.
+func (r *chaosRun) at(res vegeta.Result) float64 { return res.Timestamp.Sub(r.start).Seconds() }
+
+// between returns the results sent in [from, to) seconds.
+func (r *chaosRun) between(from, to float64) []vegeta.Result {
+	var out []vegeta.Result
+	for _, res := range r.results {
+		if s := r.at(res); s >= from && s < to {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// wantExit checks the run's exit code is one of codes.
+func (r *chaosRun) wantExit(t *testing.T, codes ...int) {
+	t.Helper()
+	if !slices.Contains(codes, exitCode(r.err)) {
+		t.Fatalf("exit %d (%v), want one of %v\nstderr:\n%s\nstdout:\n%s", exitCode(r.err), r.err, codes, r.stderr, r.stdout)
+	}
+}
+
+// faultWindow is one fault's inject and revert events.
+type faultWindow struct {
+	kind             string
+	injected, ended  float64 // seconds since the start
+	injectOK, revOK  bool
+	reverted         bool
+	reason           string
+	inject, revertEv map[string]any
+}
+
+// faultWindows pairs fault_inject and fault_revert events by index.
+func (r *chaosRun) faultWindows() []faultWindow {
+	byIndex := map[float64]*faultWindow{}
+	var order []float64
+	for _, ev := range r.timeline {
+		idx, _ := ev["index"].(float64)
+		switch ev["type"] {
+		case chaos.EventInject:
+			w := &faultWindow{inject: ev}
+			w.kind, _ = ev["kind"].(string)
+			w.injected, _ = ev["t"].(float64)
+			w.injectOK, _ = ev["ok"].(bool)
+			byIndex[idx] = w
+			order = append(order, idx)
+		case chaos.EventRevert:
+			if w := byIndex[idx]; w != nil {
+				w.revertEv, w.reverted = ev, true
+				w.ended, _ = ev["t"].(float64)
+				w.revOK, _ = ev["ok"].(bool)
+				w.reason, _ = ev["reason"].(string)
+			}
+		}
+	}
+	var out []faultWindow
+	for _, i := range order {
+		out = append(out, *byIndex[i])
+	}
+	return out
+}
+
+// checkFaultsRevertedOK checks the timeline shows each of kinds injected
+// and reverted, both with ok true, and returns their windows in order.
+func (r *chaosRun) checkFaultsRevertedOK(t *testing.T, kinds ...string) []faultWindow {
+	t.Helper()
+	ws := r.faultWindows()
+	var got []string
+	for _, w := range ws {
+		got = append(got, w.kind)
+		if !w.injectOK {
+			t.Errorf("fault_inject of %s: ok false: %v", w.kind, w.inject)
+		}
+		if !w.reverted {
+			t.Errorf("%s injected at %.2fs and never reverted", w.kind, w.injected)
+		} else if !w.revOK {
+			t.Errorf("fault_revert of %s: ok false: %v", w.kind, w.revertEv)
+		}
+	}
+	if !slices.Equal(got, kinds) {
+		t.Fatalf("faults injected: %v, want %v\ntimeline faults: %v", got, kinds, r.of(chaos.EventInject))
+	}
+	return ws
+}
+
+// checkJournalDone checks every journal entry of the run is marked done.
+func checkJournalDone(t *testing.T, dir string, wantEntries int) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, chaos.JournalFile))
+	if err != nil {
+		t.Fatalf("journal: %v", err)
+	}
+	var j struct {
+		Entries []chaos.JournalEntry `json:"entries"`
+	}
+	if err := json.Unmarshal(b, &j); err != nil {
+		t.Fatal(err)
+	}
+	if len(j.Entries) != wantEntries {
+		t.Errorf("journal has %d entries, want %d:\n%s", len(j.Entries), wantEntries, b)
+	}
+	for _, e := range j.Entries {
+		if !e.Done {
+			t.Errorf("journal entry %s (%s) not done", e.ID, e.Fault)
+		}
+	}
+}
+
+// checkStatusNamed checks the live display named the fault while in force.
+func (r *chaosRun) checkStatusNamed(t *testing.T, faultPrefix string) {
+	t.Helper()
+	for _, line := range strings.Split(r.stderr, "\n") {
+		if strings.Contains(line, "faults: "+faultPrefix) {
+			return
+		}
+	}
+	t.Errorf("no progress line names %q as in force:\n%s", "faults: "+faultPrefix, r.stderr)
+}
+
+// dbFailure is the fixture's 503 body.
+type dbFailure struct {
+	Error    string `json:"error"`
+	SQLState string `json:"sqlstate"`
+	Cause    string `json:"cause"`
+}
+
+func failureOf(res vegeta.Result) (dbFailure, bool) {
+	var f dbFailure
+	if res.Code != 503 || json.Unmarshal(res.Body, &f) != nil {
+		return f, false
+	}
+	return f, true
+}
+
+// sqlStates counts the SQLSTATEs of 503 bodies.
+func sqlStates(rs []vegeta.Result) map[string]int {
+	m := map[string]int{}
+	for _, res := range rs {
+		if f, ok := failureOf(res); ok {
+			m[f.SQLState]++
+		}
+	}
+	return m
+}
+
+// codes counts status codes, and transport errors by class as "err:class".
+func codes(rs []vegeta.Result) map[string]int {
+	m := map[string]int{}
+	for _, res := range rs {
+		if res.Code == 0 {
+			m["err:"+res.Headers.Get(scenarios.HeaderErrorClass)]++
+			continue
+		}
+		m[strconv.Itoa(int(res.Code))]++
+	}
+	return m
+}
+
+func successRatio(rs []vegeta.Result) float64 {
+	if len(rs) == 0 {
+		return 0
+	}
+	n := 0
+	for _, res := range rs {
+		if res.Code == 200 {
+			n++
+		}
+	}
+	return float64(n) / float64(len(rs))
+}
+
+// serverTiming returns one metric of a result's Server-Timing header.
+func serverTiming(res vegeta.Result, name string) (time.Duration, bool) {
+	for _, part := range strings.Split(res.Headers.Get("Server-Timing"), ",") {
+		fields := strings.Split(strings.TrimSpace(part), ";")
+		if fields[0] != name {
+			continue
+		}
+		for _, f := range fields[1:] {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(f), "dur="); ok {
+				ms, err := strconv.ParseFloat(v, 64)
+				return time.Duration(ms * float64(time.Millisecond)), err == nil
+			}
+		}
+	}
+	return 0, false
+}
+
+// medianDB is the median Server-Timing db of the successful results.
+func medianDB(rs []vegeta.Result) time.Duration {
+	var ds []time.Duration
+	for _, res := range rs {
+		if d, ok := serverTiming(res, "db"); ok && res.Code == 200 {
+			ds = append(ds, d)
+		}
+	}
+	return median(ds)
+}
+
+func medianLatency(rs []vegeta.Result) time.Duration {
+	var ds []time.Duration
+	for _, res := range rs {
+		if res.Code == 200 {
+			ds = append(ds, res.Latency)
+		}
+	}
+	return median(ds)
+}
+
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2]
+}
+
+// waitForEvent polls the run's timeline until an event of typ appears.
+func waitForEvent(dir, typ string, timeout time.Duration) (map[string]any, error) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		b, _ := os.ReadFile(filepath.Join(dir, scenarios.TimelineFile))
+		for _, line := range bytes.Split(b, []byte("\n")) {
+			var m map[string]any
+			if json.Unmarshal(line, &m) == nil && m["type"] == typ {
+				return m, nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil, fmt.Errorf("no %s event in %s within %s", typ, dir, timeout)
+}
+
+// pgAdmin is a superuser session on the test's PostgreSQL.
+type pgAdmin struct {
+	t *testing.T
+	c *pgx.Conn
+}
+
+func adminOf(t *testing.T, s *pg.Server) *pgAdmin {
+	t.Helper()
+	c, err := pgx.Connect(context.Background(), s.AdminDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	return &pgAdmin{t: t, c: c}
+}
+
+func (a *pgAdmin) exec(q string, args ...any) {
+	a.t.Helper()
+	if _, err := a.c.Exec(context.Background(), q, args...); err != nil {
+		a.t.Fatalf("%s: %v", q, err)
+	}
+}
+
+func (a *pgAdmin) int(q string, args ...any) int {
+	a.t.Helper()
+	var n int
+	if err := a.c.QueryRow(context.Background(), q, args...).Scan(&n); err != nil {
+		a.t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+func (a *pgAdmin) connLimit() int {
+	a.t.Helper()
+	return a.int(`SELECT rolconnlimit FROM pg_roles WHERE rolname = $1`, fixtures.AppRole)
+}
+
+// checkNothingLeft checks that no fault of stampede is in force on the
+// test's database: no hog role, no hog or lock session, the app role's
+// limit as want.
+func (a *pgAdmin) checkNothingLeft(wantLimit int) {
+	a.t.Helper()
+	if got := a.connLimit(); got != wantLimit {
+		a.t.Errorf("role %s connection limit = %d after the run, want %d", fixtures.AppRole, got, wantLimit)
+	}
+	if n := a.int(`SELECT count(*) FROM pg_roles WHERE rolname LIKE 'stampede\_hog\_%'`); n != 0 {
+		a.t.Errorf("%d hog roles left after the run", n)
+	}
+	// Sessions may take a moment to end after their sockets close.
+	var n int
+	for i := 0; i < 100; i++ {
+		n = a.int(`SELECT count(*) FROM pg_stat_activity
+			WHERE application_name IN ('stampede-hog', 'stampede-lock') OR usename LIKE 'stampede\_hog\_%'`)
+		if n == 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n != 0 {
+		a.t.Errorf("%d stampede-hog/stampede-lock sessions left after the run", n)
+	}
+}
+
+func passwordOf(t *testing.T, dsn string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, _ := u.User.Password()
+	if pw == "" {
+		t.Fatal("DSN without a password")
+	}
+	return pw
+}
+
+// hex32 matches fixtures' and chaos's random passwords (16 random bytes in hex).
+var hex32 = regexp.MustCompile(`[0-9a-f]{32}`)
+
+// checkNoSecrets checks that no password is in the run directory or the
+// command's output: the given ones, any seeded user's, any connection
+// string's, and (with admin) the app role's current password, found by
+// trying every 32-hex-digit string in them as its password.
+func (r *chaosRun) checkNoSecrets(t *testing.T, admin *pg.Server, secrets ...string) {
+	t.Helper()
+	texts := map[string][]byte{"stdout": []byte(r.stdout), "stderr": []byte(r.stderr)}
+	filepath.Walk(r.dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Error(err)
+		}
+		texts[p] = b
+		return nil
+	})
+	candidates := map[string]bool{}
+	for name, b := range texts {
+		for _, s := range secrets {
+			if s != "" && bytes.Contains(b, []byte(s)) {
+				t.Errorf("%s holds a password", name)
+			}
+		}
+		for _, s := range []string{"postgres://", "postgresql://", "password=", "PASSWORD '", "pw-0"} {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("%s holds %q", name, s)
+			}
+		}
+		for _, m := range hex32.FindAll(b, -1) {
+			candidates[string(m)] = true
+		}
+	}
+	if admin == nil {
+		return
+	}
+	tried := 0
+	for c := range candidates {
+		if tried == 50 {
+			t.Logf("%d 32-hex strings in the run; tried 50 as the app role's password", len(candidates))
+			break
+		}
+		tried++
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		conn, err := pgx.Connect(ctx, admin.DSN(fixtures.AppRole, c, fixtures.Database))
+		cancel()
+		if err == nil {
+			conn.Close(context.Background())
+			t.Errorf("the app role's password is in the run directory or the output")
+			return
+		}
+	}
+}
+
+// runTimes converts fault windows to a readable line for logs.
+func windowsLine(ws []faultWindow) string {
+	var parts []string
+	for _, w := range ws {
+		parts = append(parts, fmt.Sprintf("%s %.2f–%.2fs (%s)", w.kind, w.injected, w.ended, w.reason))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// sharedChaosEnv ignores the unused-import guard for helpers used by a
+// subset of tests.
+var _ = []any{exec.Command, syscall.SIGINT}
+
+// TestChaosRunConnLimitSurge: db.conn_limit during a surge against the
+// bundled fixture, seeded into the test's own PostgreSQL: the service
+// answers 503 carrying SQLSTATE 53300, and the role's limit afterwards is
+// exactly what it was before the fault.
+func TestChaosRunConnLimitSurge(t *testing.T) {
+	srv := startChaosPG(t)
+	admin := adminOf(t, srv)
+	const scenario = `fixture: {users: 200, db_pool: 10, db_hold: 50ms}
+stages:
+  - constant: {name: baseline, rate: 30, for: 3s}
+  - constant: {name: surge, rate: 100, for: 5s}
+  - constant: {name: recovery, rate: 30, for: 3s}
+faults:
+  - {kind: db.conn_limit, start: 2s, for: 5s, limit: 2}
+slo: {success_ratio: 0.5, latency: 2s}
+`
+	// The fixture resets the role's limit when it seeds the database; set
+	// one of our own after that and before the fault, so that "what it
+	// was" is not merely the default.
+	const before = 50
+	r := runChaosScenario(t, scenario, nil, func(dir string) error {
+		if _, err := waitForEvent(dir, "run_start", time.Minute); err != nil {
+			return err
+		}
+		_, err := admin.c.Exec(context.Background(), fmt.Sprintf("ALTER ROLE %s CONNECTION LIMIT %d", fixtures.AppRole, before))
+		return err
+	}, "--dsn", srv.AdminDSN())
+	r.wantExit(t, exitOK, exitGateFailed)
+	ws := r.checkFaultsRevertedOK(t, "db.conn_limit")
+	t.Logf("faults: %s", windowsLine(ws))
+	during := r.between(ws[0].injected, ws[0].ended)
+	states := sqlStates(during)
+	t.Logf("during the cap: %d results, codes %v, SQLSTATEs %v", len(during), codes(during), states)
+	if states["53300"] == 0 {
+		t.Errorf("no 503 carrying SQLSTATE 53300 while the role was capped at 2: %v", states)
+	}
+	for _, ev := range r.of("db_sample") {
+		if at, _ := ev["t"].(float64); at > ws[0].injected+0.2 && at < ws[0].ended-0.2 {
+			if lim, _ := ev["role_limit"].(float64); lim != 2 {
+				t.Errorf("db_sample at %.2fs: role_limit %v, want 2 while capped", at, ev["role_limit"])
+			}
+		}
+	}
+	if got := admin.connLimit(); got != before {
+		t.Errorf("role limit after the run = %d, want %d (what it was before the fault)", got, before)
+	}
+	admin.checkNothingLeft(before)
+	checkJournalDone(t, r.dir, 1)
+	r.checkStatusNamed(t, "db.conn_limit{role=stampede_app limit=2")
+	r.checkNoSecrets(t, srv, passwordOf(t, srv.AdminDSN()))
+}
+
+// probeRole creates a plain login role on the test's PostgreSQL, to try
+// new connections as a non-superuser would (superusers have reserved slots).
+func probeRole(t *testing.T, srv *pg.Server, admin *pgAdmin) string {
+	t.Helper()
+	admin.exec(`DROP ROLE IF EXISTS stampede_probe`)
+	admin.exec(`CREATE ROLE stampede_probe LOGIN PASSWORD 'probe-pw-1'`)
+	return srv.DSN("stampede_probe", "probe-pw-1", "postgres")
+}
+
+// tryConnect opens and closes one connection, returning its error.
+func tryConnect(dsn string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	return c.Close(ctx)
+}
+
+// TestChaosRunHog: db.hog takes every free slot while it holds, so new
+// connections (the service's pool growing into a surge, and a probe of the
+// test's) fail with 53300; afterwards every slot is free again.
+func TestChaosRunHog(t *testing.T) {
+	srv := startChaosPG(t)
+	admin := adminOf(t, srv)
+	probe := probeRole(t, srv, admin)
+	const scenario = `fixture: {users: 200, db_pool: 10, db_hold: 50ms}
+stages:
+  - constant: {name: calm, rate: 10, for: 3s}
+  - constant: {name: surge, rate: 100, for: 4s}
+  - constant: {name: after, rate: 10, for: 3s}
+faults:
+  - {kind: db.hog, start: 2s, for: 5s}
+slo: {success_ratio: 0.5, latency: 2s}
+`
+	var probeErr error
+	var held int
+	r := runChaosScenario(t, scenario, nil, func(dir string) error {
+		if _, err := waitForEvent(dir, chaos.EventInject, time.Minute); err != nil {
+			return err
+		}
+		probeErr = tryConnect(probe)
+		held = admin.int(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'stampede-hog'`)
+		return nil
+	}, "--dsn", srv.AdminDSN())
+	r.wantExit(t, exitOK, exitGateFailed)
+	ws := r.checkFaultsRevertedOK(t, "db.hog")
+	t.Logf("faults: %s; hog sessions while in force: %d; probe connection: %v", windowsLine(ws), held, probeErr)
+	if sqlStateOf(probeErr) != "53300" {
+		t.Errorf("a new connection while the hog held: %v, want SQLSTATE 53300", probeErr)
+	}
+	if held < chaosMaxConns/2 {
+		t.Errorf("the hog held %d sessions of max_connections %d", held, chaosMaxConns)
+	}
+	during := r.between(ws[0].injected, ws[0].ended)
+	states := sqlStates(during)
+	t.Logf("during the hog: %d results, codes %v, SQLSTATEs %v", len(during), codes(during), states)
+	if states["53300"] == 0 {
+		t.Errorf("no 503 carrying SQLSTATE 53300 while the hog held every slot: %v", states)
+	}
+	admin.checkNothingLeft(-1)
+	// Every slot is free again: only the test's own session is left, and
+	// a non-superuser connects.
+	if n := admin.int(`SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`); n != 0 {
+		t.Errorf("%d client backends left after the run besides the test's", n)
+	}
+	if err := tryConnect(probe); err != nil {
+		t.Errorf("a new connection after the run: %v", err)
+	}
+	after := r.between(ws[0].ended+1, 1e9)
+	if sr := successRatio(after); sr < 0.9 {
+		t.Errorf("after the hog: success %.2f of %d (codes %v), want ≥ 0.9", sr, len(after), codes(after))
+	}
+	checkJournalDone(t, r.dir, 1)
+	r.checkStatusNamed(t, "db.hog{")
+	r.checkNoSecrets(t, srv, passwordOf(t, srv.AdminDSN()), "probe-pw-1")
+}
+
+func sqlStateOf(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
+// TestChaosRunTerminate: db.terminate every 1s ends the service's sessions
+// under it (503s carrying 57P01, admin_shutdown), and the service recovers
+// once it stops.
+func TestChaosRunTerminate(t *testing.T) {
+	srv := startChaosPG(t)
+	admin := adminOf(t, srv)
+	const scenario = `fixture: {users: 200, db_pool: 10, db_hold: 50ms}
+stages:
+  - constant: {name: before, rate: 40, for: 3s}
+  - constant: {name: terminating, rate: 40, for: 3s}
+  - constant: {name: after, rate: 40, for: 4s}
+faults:
+  - {kind: db.terminate, start: 2s, for: 4s, every: 1s}
+slo: {success_ratio: 0.5, latency: 2s}
+`
+	r := runChaosScenario(t, scenario, nil, nil, "--dsn", srv.AdminDSN())
+	r.wantExit(t, exitOK, exitGateFailed)
+	ws := r.checkFaultsRevertedOK(t, "db.terminate")
+	repeats := r.of(chaos.EventRepeat)
+	t.Logf("faults: %s; %d repeats", windowsLine(ws), len(repeats))
+	if len(repeats) < 2 {
+		t.Errorf("%d fault_repeat events in a 4s window every 1s, want ≥ 2", len(repeats))
+	}
+	for _, ev := range repeats {
+		if ok, _ := ev["ok"].(bool); !ok {
+			t.Errorf("fault_repeat not ok: %v", ev)
+		}
+		if at, _ := ev["t"].(float64); at > ws[0].ended {
+			t.Errorf("a repeat at %.2fs, after the revert at %.2fs", at, ws[0].ended)
+		}
+	}
+	during := r.between(ws[0].injected-0.1, ws[0].ended+0.1)
+	states := sqlStates(during)
+	t.Logf("while terminating: %d results, codes %v, SQLSTATEs %v", len(during), codes(during), states)
+	if states["57P01"] == 0 {
+		t.Errorf("no 503 carrying SQLSTATE 57P01 while the role's sessions were terminated: %v", states)
+	}
+	// Recovery: each later second succeeds.
+	for s := ws[0].ended + 1; s+1 <= ws[0].ended+4; s++ {
+		w := r.between(s, s+1)
+		if sr := successRatio(w); len(w) == 0 || sr < 0.95 {
+			t.Errorf("window %.0f–%.0fs after the fault: success %.2f of %d (codes %v), want ≥ 0.95", s, s+1, sr, len(w), codes(w))
+		}
+	}
+	admin.checkNothingLeft(-1)
+	checkJournalDone(t, r.dir, 0)
+	r.checkStatusNamed(t, "db.terminate{")
+	r.checkNoSecrets(t, srv, passwordOf(t, srv.AdminDSN()))
+}
+
+// TestChaosRunLock: db.lock holds an ACCESS EXCLUSIVE lock on the sessions
+// table: logins wait on it, the service's db time rises, and its
+// connections stay below the cap (no 53300, fewer backends than the pool).
+func TestChaosRunLock(t *testing.T) {
+	srv := startChaosPG(t)
+	admin := adminOf(t, srv)
+	const scenario = `fixture: {users: 200, db_pool: 20, db_hold: 10ms}
+stages:
+  - constant: {name: before, rate: 8, for: 3s}
+  - constant: {name: locked, rate: 8, for: 3s}
+  - constant: {name: after, rate: 8, for: 3s}
+faults:
+  - {kind: db.lock, start: 2500ms, for: 1500ms}
+slo: {success_ratio: 0.5, latency: 5s}
+`
+	r := runChaosScenario(t, scenario, nil, nil, "--dsn", srv.AdminDSN())
+	r.wantExit(t, exitOK, exitGateFailed)
+	ws := r.checkFaultsRevertedOK(t, "db.lock")
+	before := medianDB(r.between(0.5, ws[0].injected-0.2))
+	during := medianDB(r.between(ws[0].injected+0.1, ws[0].ended-0.3))
+	after := medianDB(r.between(ws[0].ended+1, 1e9))
+	t.Logf("faults: %s; median db time before %v, while locked %v, after %v", windowsLine(ws), before, during, after)
+	if during < before+200*time.Millisecond {
+		t.Errorf("median db time while locked %v, before %v: want at least 200ms more", during, before)
+	}
+	if after > before+100*time.Millisecond {
+		t.Errorf("median db time after the lock %v, before %v: it should have gone back", after, before)
+	}
+	if states := sqlStates(r.results); states["53300"] > 0 {
+		t.Errorf("%d results with 53300: the lock should not exhaust connections", states["53300"])
+	}
+	maxRole, maxWaiters := 0.0, 0.0
+	for _, ev := range r.of("db_sample") {
+		n, _ := ev["role_backends"].(float64)
+		w, _ := ev["lock_waiters"].(float64)
+		maxRole, maxWaiters = max(maxRole, n), max(maxWaiters, w)
+	}
+	t.Logf("db samples: at most %.0f backends of the role, %.0f lock waiters", maxRole, maxWaiters)
+	if maxWaiters == 0 {
+		t.Errorf("no db_sample saw a session waiting on a lock")
+	}
+	if maxRole >= 20 {
+		t.Errorf("the role had %.0f backends, at the pool's cap of 20", maxRole)
+	}
+	if sr := successRatio(r.results); sr < 0.95 {
+		t.Errorf("success %.2f (codes %v): a short lock should delay logins, not fail them", sr, codes(r.results))
+	}
+	admin.checkNothingLeft(-1)
+	checkJournalDone(t, r.dir, 1)
+	r.checkStatusNamed(t, "db.lock{")
+	r.checkNoSecrets(t, srv, passwordOf(t, srv.AdminDSN()))
+}
