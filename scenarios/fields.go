@@ -235,6 +235,21 @@ func scenarioSpec() *object {
 			{key: "percentile", kind: kFloat, def: "99", min: above(0), max: below(100), example: "99", desc: "Latency percentile the SLO is about, in (0, 100)."},
 			{key: "latency", kind: kDuration, def: "500ms", min: above(0), example: "500ms", desc: "Latency that percentile must stay under (> 0)."},
 		}}},
+		{key: "mode", kind: kEnum, enum: []string{ModeStages, ModeSearch}, def: ModeStages, desc: "stages runs the stages as planned; search finds the sustainable rate with trials at a changing rate (see search), like stampede find-limit."},
+		{key: "abort", kind: kObject, obj: &object{desc: "Stop the surge once the SLO has failed for a while, to protect a shared environment: when at least ratio of the whole seconds in the last after failed the SLO (each second judged by planned send time, as the report does). The run stops sending like the first Ctrl-C, records an abort event, and the report follows. Not used by mode: search, whose trials end an overload themselves.", fields: []field{
+			durationField("after", "The sliding window: the last this many whole seconds are judged (>= 1s).", true, atLeast(1), "5s"),
+			{key: "ratio", kind: kFloat, def: "1", min: above(0), max: atMost(1), example: "0.8", desc: "Share of the window's seconds that must have failed the SLO, in (0, 1]; 1 (default): every one."},
+		}}},
+		{key: "search", kind: kObject, obj: &object{desc: "The adaptive search of mode: search (and stampede find-limit): trials at one rate each (warmup, then hold, judged on the hold against the SLO), the rate raised by factor until a trial fails, then bisected between the last good and the first bad rate until (hi - lo) / lo <= precision or the budget ends. One attack, one set of connections; faults apply throughout.", fields: []field{
+			{key: "from", kind: kFloat, min: above(0), example: "20", desc: "Rate of the first trial, in requests per second; default: the first stage's starting rate."},
+			{key: "factor", kind: kFloat, def: "1.5", min: above(1), max: atMost(10), example: "1.5", desc: "Factor between trial rates until the SLO fails (or, when the first trial fails, downwards)."},
+			{key: "precision", kind: kFloat, def: "0.05", min: above(0), max: below(1), example: "0.05", desc: "Stop when the bracket is this narrow: (hi - lo) / lo, in (0, 1)."},
+			{key: "budget", kind: kDuration, def: "3m", min: above(0), example: "3m", desc: "Time budget of the whole search (> 0); no trial starts that would end after it."},
+			{key: "max_rate", kind: kFloat, min: above(0), max: atMost(maxRateCeiling), example: "1000", desc: "Highest rate a trial may offer, in requests per second (at most the scenario's max_rate, its default)."},
+			{key: "warmup", kind: kDuration, def: "2s", min: atLeast(0), example: "2s", desc: "Start of each trial at its rate, not judged: queues and pools settle (>= 0)."},
+			{key: "hold", kind: kDuration, def: "3s", min: above(0), example: "3s", desc: "Judged part of each trial, at least (> 0); longer at low rates to plan min_requests."},
+			{key: "min_requests", kind: kInt, def: "200", min: atLeast(1), example: "200", desc: "Requests each trial's hold must plan at least, so that the SLO percentile means something (100 per 1% above it)."},
+		}}},
 		{key: "faults", kind: kFaults, desc: "Faults injected on a schedule during the run."},
 		{key: "gates", kind: kObject, obj: &object{desc: "CI pass/fail rules, checked on the report.", fields: []field{
 			{key: "min_sustainable_rps", kind: kFloat, min: above(0), example: "100", desc: "Fail if the sustainable rate is below this, in requests per second."},

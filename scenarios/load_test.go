@@ -84,6 +84,16 @@ func TestLoadBroken(t *testing.T) {
 		{"expect_cause typo", one + "gates: {expect_cause: db.connection}\n", "b.yaml:2:23", `did you mean "db.connections"?`},
 		{"max_p99_at_rps alone", one + "gates: {max_p99_at_rps: 100}\n", "b.yaml:2:25", "max_p99, which is missing"},
 		{"merge key", one + "x: &x {rate: 5}\n", "b.yaml:2:1", `unknown key "x"`},
+		{"mode typo", one + "mode: serach\n", "b.yaml:2:7", `did you mean "search"?`},
+		{"abort without after", one + "abort: {ratio: 0.5}\n", "b.yaml:2:8", "abort is missing after; add e.g. after: 5s"},
+		{"abort after below a second", one + "abort: {after: 500ms}\n", "b.yaml:2:16", "abort.after must be >= 1s, got 500ms"},
+		{"abort ratio zero", one + "abort: {after: 5s, ratio: 0}\n", "b.yaml:2:27", "abort.ratio must be within (0, 1]"},
+		{"abort bare number", one + "abort: {after: 5}\n", "b.yaml:2:16", `bare number; write a duration with a unit, e.g. "5s"`},
+		{"search factor 1", one + "search: {factor: 1}\n", "b.yaml:2:18", "search.factor must be within (1, 10]"},
+		{"search precision 1", one + "search: {precision: 1}\n", "b.yaml:2:21", "search.precision must be within (0, 1)"},
+		{"search zero budget", one + "search: {budget: 0s}\n", "b.yaml:2:18", "search.budget must be > 0s"},
+		{"search unknown key", one + "search: {precison: 0.1}\n", "b.yaml:2:10", `did you mean "precision"?`},
+		{"search from zero", one + "search: {from: 0}\n", "b.yaml:2:16", "search.from must be > 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := LoadBytes(filepath.Join("testdata", "b.yaml"), []byte(tc.yaml))
@@ -161,8 +171,11 @@ func TestLoadDefaults(t *testing.T) {
 		Stages:      []Stage{{Name: "constant 1", Kind: StageConstant, Rate: 20, Duration: 5 * time.Second, Line: 3}},
 		Client:      Client{Timeout: 5 * time.Second, KeepAlive: &yes, MaxConnections: 512, MaxWorkers: 1024},
 		SLO:         SLO{SuccessRatio: 0.99, Percentile: 99, Latency: 500 * time.Millisecond},
-		Path:        "dir/three.yaml",
-		Raw:         []byte("# three lines\nstages:\n  - constant: {rate: 20, for: 5s}\n"),
+		Mode:        ModeStages,
+		Search: Search{Factor: 1.5, Precision: 0.05, Budget: 3 * time.Minute, Warmup: 2 * time.Second,
+			Hold: 3 * time.Second, MinRequests: 200},
+		Path: "dir/three.yaml",
+		Raw:  []byte("# three lines\nstages:\n  - constant: {rate: 20, for: 5s}\n"),
 	}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("got  %+v\nwant %+v", *s, *want)

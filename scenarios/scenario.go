@@ -20,6 +20,9 @@ type Scenario struct {
 	MaxRate float64 `yaml:"max_rate"`
 	// Seed drives credential choice and the wrong-credential mix; 0 = random (recorded).
 	Seed int64 `yaml:"seed"`
+	// Mode is "stages" (default: run the stages as planned) or "search"
+	// (find the limit: see Search).
+	Mode string `yaml:"mode"`
 
 	Login       Login       `yaml:"login"`
 	Credentials Credentials `yaml:"credentials"`
@@ -29,6 +32,10 @@ type Scenario struct {
 	Faults      []Fault     `yaml:"faults"`
 	Gates       Gates       `yaml:"gates"`
 	Output      Output      `yaml:"output"`
+	// Abort stops the surge once the SLO has failed for a while; nil: never.
+	Abort *Abort `yaml:"abort"`
+	// Search tunes mode: search.
+	Search Search `yaml:"search"`
 	// Fixture tunes the bundled login service when Target is empty.
 	Fixture Fixture `yaml:"fixture"`
 	// Evidence names what a user's own service offers beyond its responses.
@@ -154,6 +161,34 @@ type SLO struct {
 	// Percentile (e.g. 99) whose latency must stay under Latency.
 	Percentile float64       `yaml:"percentile"` // default 99
 	Latency    time.Duration `yaml:"latency"`    // default 500ms
+}
+
+// Mode values.
+const (
+	ModeStages = "stages"
+	ModeSearch = "search"
+)
+
+// Abort stops a run whose SLO failed in at least Ratio of the whole seconds
+// of the last After (by planned send time), to protect a shared
+// environment. The run stops sending like the first Ctrl-C.
+type Abort struct {
+	After time.Duration `yaml:"after"` // the sliding window, whole seconds (>= 1s)
+	Ratio float64       `yaml:"ratio"` // share of its seconds that must fail; default 1 (every one)
+}
+
+// Search is the adaptive search for the sustainable rate (mode: search,
+// stampede find-limit): trials at a rising rate (x Factor) until the SLO
+// fails, then bisection until (hi-lo)/lo <= Precision or Budget ends.
+type Search struct {
+	From        float64       `yaml:"from"`         // first trial's rate; 0: the first stage's starting rate
+	Factor      float64       `yaml:"factor"`       // growth between trials until one fails; default 1.5
+	Precision   float64       `yaml:"precision"`    // target (hi-lo)/lo; default 0.05
+	Budget      time.Duration `yaml:"budget"`       // the whole search; default 3m
+	MaxRate     float64       `yaml:"max_rate"`     // highest rate tried; 0: the scenario's max_rate
+	Warmup      time.Duration `yaml:"warmup"`       // each trial's unjudged start; default 2s
+	Hold        time.Duration `yaml:"hold"`         // each trial's judged part, at least; default 3s
+	MinRequests int           `yaml:"min_requests"` // ...and long enough for this many requests; default 200
 }
 
 // Fault is one scheduled fault. Its parameters are kept raw here and
