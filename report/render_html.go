@@ -1,36 +1,44 @@
 package report
 
 import (
+	"fmt"
 	"html/template"
 	"io"
 	"math"
 	"strings"
 )
 
-// causeColors mark degraded windows by cause in the charts' strip.
-func causeColor(c string) string {
+// causeRGB marks degraded windows by cause, in the charts' strip.
+func causeRGB(c string) uint32 {
 	switch c {
 	case CauseDBConnections:
-		return "#d62728"
+		return 0xd62728
 	case CauseDBQueries:
-		return "#e377c2"
+		return 0xe377c2
 	case CauseNetClient:
-		return "#9467bd"
+		return 0x9467bd
 	case CauseNetDB:
-		return "#17becf"
+		return 0x17becf
 	case CauseApp:
-		return "#ff7f0e"
+		return 0xff7f0e
 	case CauseGenerator:
-		return "#7f7f7f"
+		return 0x7f7f7f
 	}
-	return "#bcbd22" // undetermined
+	return 0xbcbd22 // undetermined
 }
 
-// htmlCharts builds the report's charts from its windows.
-func htmlCharts(r *Report) []template.HTML {
+func causeColor(c string) string { return fmt.Sprintf("#%06x", causeRGB(c)) }
+
+// legendCauses are the causes in the order legends list them.
+func legendCauses() []string {
+	return []string{CauseDBConnections, CauseDBQueries, CauseNetClient, CauseNetDB, CauseApp, CauseGenerator, CauseUndetermined}
+}
+
+// htmlCharts builds the report's charts from its windows: load, latency,
+// errors, and the database against its caps when samples exist.
+func htmlCharts(r *Report) ([]template.HTML, error) {
 	n := len(r.Windows)
 	win := r.Window.Seconds()
-	xmax := float64(n) * win
 	series := func(f func(w *Window) float64) []float64 {
 		out := make([]float64, n)
 		for i := range r.Windows {
@@ -46,50 +54,56 @@ func htmlCharts(r *Report) []template.HTML {
 			return f(w)
 		}
 	}
-	var bands []svgBand
+	tc := timeCharts{Window: win, XMax: float64(n) * win, Strip: make([]string, n)}
 	for _, f := range r.Faults {
 		if f.OK {
-			bands = append(bands, svgBand{From: f.Start.Seconds(), To: f.End.Seconds(), Label: f.Kind + pathSuffix(f.Path)})
+			tc.Bands = append(tc.Bands, chartBand{From: f.Start.Seconds(), To: f.End.Seconds(), Label: f.Kind + pathSuffix(f.Path)})
 		}
 	}
-	strip := make([]string, n)
 	for i, w := range r.Windows {
 		if w.Traffic && !w.SLOMet {
-			strip[i] = causeColor(w.Cause)
+			tc.Strip[i] = w.Cause
 		}
 	}
-	base := svgChart{Window: win, XMax: xmax, Bands: bands, Strip: strip}
 
-	load := base
-	load.Title, load.YUnit = "Load: offered vs achieved vs goodput", "requests/s"
-	load.Lines = []svgLine{
-		{Name: "offered", Color: "#888", Dashed: true, Y: series(func(w *Window) float64 { return w.OfferedRPS })},
-		{Name: "achieved", Color: "#1f77b4", Y: series(func(w *Window) float64 { return w.AchievedRPS })},
-		{Name: "goodput", Color: "#2ca02c", Y: series(func(w *Window) float64 { return w.GoodputRPS })},
-	}
+	tc.Charts = append(tc.Charts, timeChart{
+		Title: "Load: offered vs achieved vs goodput", YLabel: "requests/s",
+		Lines: []chartLine{
+			{Name: "offered", Color: rgb(0x888888), Dashed: true, Y: series(func(w *Window) float64 { return w.OfferedRPS })},
+			{Name: "achieved", Color: rgb(0x1f77b4), Y: series(func(w *Window) float64 { return w.AchievedRPS })},
+			{Name: "goodput", Color: rgb(0x2ca02c), Y: series(func(w *Window) float64 { return w.GoodputRPS })},
+		},
+	})
 
-	lat := base
-	lat.Title, lat.YUnit = "Latency percentiles", "ms"
-	lat.Lines = []svgLine{
-		{Name: "p50", Color: "#2ca02c", Y: series(withTraffic(func(w *Window) float64 { return ms(w.P50) }))},
-		{Name: "p90", Color: "#ff7f0e", Y: series(withTraffic(func(w *Window) float64 { return ms(w.P90) }))},
-		{Name: "p99", Color: "#d62728", Y: series(withTraffic(func(w *Window) float64 { return ms(w.P99) }))},
-		{Name: "p" + fnum(r.SLO.Percentile) + " from planned send", Color: "#8c564b", Dashed: true,
-			Y: series(withTraffic(func(w *Window) float64 { return ms(w.LatencyAtSLO) }))},
-	}
-	lat.HLines = []svgHLine{{Name: "SLO", Color: "#d62728", Y: ms(r.SLO.Latency)}}
+	tc.Charts = append(tc.Charts, timeChart{
+		Title: "Latency percentiles", YLabel: "latency (ms, log scale)", LogY: true,
+		Lines: []chartLine{
+			{Name: "p50", Color: rgb(0x2ca02c), Y: series(withTraffic(func(w *Window) float64 { return ms(w.P50) }))},
+			{Name: "p90", Color: rgb(0xff7f0e), Y: series(withTraffic(func(w *Window) float64 { return ms(w.P90) }))},
+			{Name: "p99", Color: rgb(0xd62728), Y: series(withTraffic(func(w *Window) float64 { return ms(w.P99) }))},
+			{Name: "p" + fnum(r.SLO.Percentile) + " from planned send", Color: rgb(0x8c564b), Dashed: true,
+				Y: series(withTraffic(func(w *Window) float64 { return ms(w.LatencyAtSLO) }))},
+		},
+		HLines: []chartHLine{{Name: "SLO p" + fnum(r.SLO.Percentile) + " " + fmsShort(r.SLO.Latency), Color: rgb(0xd62728), Y: ms(r.SLO.Latency)}},
+	})
 
-	errs := base
-	errs.Title, errs.YUnit = "Errors by class (per window)", "errors"
-	errs.Stacks = []svgStack{
-		{Name: "db", Color: "#d62728", Y: series(func(w *Window) float64 { return float64(w.Errors.DB) })},
-		{Name: "transport", Color: "#9467bd", Y: series(func(w *Window) float64 { return float64(w.Errors.Transport) })},
-		{Name: "client_timeout", Color: "#8c564b", Y: series(func(w *Window) float64 { return float64(w.Errors.ClientTimeout) })},
-		{Name: "server_other", Color: "#ff7f0e", Y: series(func(w *Window) float64 { return float64(w.Errors.ServerOther) })},
-		{Name: "generator", Color: "#7f7f7f", Y: series(func(w *Window) float64 { return float64(w.Errors.Generator) })},
-		{Name: "other", Color: "#bcbd22", Y: series(func(w *Window) float64 { return float64(w.Errors.Other) })},
+	errs := timeChart{Title: "Errors by class", YLabel: "errors per " + r.Window.String() + " window"}
+	for _, s := range []chartStack{
+		{Name: "db", Color: rgb(0xd62728), Y: series(func(w *Window) float64 { return float64(w.Errors.DB) })},
+		{Name: "transport", Color: rgb(0x9467bd), Y: series(func(w *Window) float64 { return float64(w.Errors.Transport) })},
+		{Name: "client_timeout", Color: rgb(0x8c564b), Y: series(func(w *Window) float64 { return float64(w.Errors.ClientTimeout) })},
+		{Name: "server_other", Color: rgb(0xff7f0e), Y: series(func(w *Window) float64 { return float64(w.Errors.ServerOther) })},
+		{Name: "generator", Color: rgb(0x7f7f7f), Y: series(func(w *Window) float64 { return float64(w.Errors.Generator) })},
+		{Name: "other", Color: rgb(0xbcbd22), Y: series(func(w *Window) float64 { return float64(w.Errors.Other) })},
+	} {
+		if seriesMax(s.Y) > 0 { // only the classes that occurred
+			errs.Stacks = append(errs.Stacks, s)
+		}
 	}
-	out := []template.HTML{template.HTML(load.render()), template.HTML(lat.render()), template.HTML(errs.render())}
+	if len(errs.Stacks) == 0 {
+		errs.Title += ": none"
+	}
+	tc.Charts = append(tc.Charts, errs)
 
 	// Database connections against their caps, when samples exist. The caps
 	// are drawn per window: a fault may move them during the run.
@@ -101,8 +115,7 @@ func htmlCharts(r *Report) []template.HTML {
 		}
 	}
 	if haveBackends || havePool {
-		db := base
-		db.Title, db.YUnit = "Database connections against their caps", "connections"
+		db := timeChart{Title: "Database connections against their caps", YLabel: "connections"}
 		dbv := func(f func(d *DBWindow) float64) []float64 {
 			return series(func(w *Window) float64 {
 				if w.DB == nil {
@@ -114,48 +127,48 @@ func htmlCharts(r *Report) []template.HTML {
 				return math.NaN()
 			})
 		}
+		capOf := func(v float64) float64 {
+			if v <= 0 {
+				return -1
+			}
+			return v
+		}
 		if haveBackends {
 			db.Lines = append(db.Lines,
-				svgLine{Name: "role backends", Color: "#1f77b4", Y: dbv(func(d *DBWindow) float64 { return d.RoleBackends })},
-				svgLine{Name: "role limit", Cap: true, Color: "#1f77b4", Dashed: true, Y: dbv(func(d *DBWindow) float64 {
-					if d.RoleLimit <= 0 {
-						return -1
-					}
-					return d.RoleLimit
-				})},
-				svgLine{Name: "server backends", Color: "#17becf", Y: dbv(func(d *DBWindow) float64 { return d.BackendsTotal })},
-				svgLine{Name: "usable max_connections", Cap: true, Color: "#17becf", Dashed: true, Y: dbv(func(d *DBWindow) float64 {
+				chartLine{Name: "role backends", Color: rgb(0x1f77b4), Y: dbv(func(d *DBWindow) float64 { return d.RoleBackends })},
+				chartLine{Name: "role limit", Cap: true, Color: rgb(0x1f77b4), Dashed: true, Y: dbv(func(d *DBWindow) float64 { return capOf(d.RoleLimit) })},
+				chartLine{Name: "server backends", Color: rgb(0x17becf), Y: dbv(func(d *DBWindow) float64 { return d.BackendsTotal })},
+				chartLine{Name: "usable max_connections", Cap: true, Color: rgb(0x17becf), Dashed: true, Y: dbv(func(d *DBWindow) float64 {
 					if d.MaxConnections <= 0 {
 						return -1
 					}
 					return d.MaxConnections - d.SuperuserReserved
 				})},
-				svgLine{Name: "lock waiters", Color: "#e377c2", Y: dbv(func(d *DBWindow) float64 { return d.LockWaiters })})
+				chartLine{Name: "lock waiters", Color: rgb(0xe377c2), Y: dbv(func(d *DBWindow) float64 { return d.LockWaiters })})
 		}
 		if havePool {
 			db.Lines = append(db.Lines,
-				svgLine{Name: "service pool in use", Color: "#2ca02c", Y: dbv(func(d *DBWindow) float64 { return d.PoolAcquired })},
-				svgLine{Name: "pool size", Cap: true, Color: "#2ca02c", Dashed: true, Y: dbv(func(d *DBWindow) float64 {
-					if d.PoolMax <= 0 {
-						return -1
-					}
-					return d.PoolMax
-				})})
+				chartLine{Name: "service pool in use", Color: rgb(0x2ca02c), Y: dbv(func(d *DBWindow) float64 { return d.PoolAcquired })},
+				chartLine{Name: "pool size", Cap: true, Color: rgb(0x2ca02c), Dashed: true, Y: dbv(func(d *DBWindow) float64 { return capOf(d.PoolMax) })})
 		}
-		out = append(out, template.HTML(db.render()))
+		tc.Charts = append(tc.Charts, db)
 	}
-	return out
+	return tc.render()
 }
 
 // WriteHTML writes report.html: one self-contained file (inline CSS and
 // SVG, no script, nothing fetched) with the charts and the tables.
 func WriteHTML(w io.Writer, r *Report) error {
+	charts, err := htmlCharts(r)
+	if err != nil {
+		return err
+	}
 	data := struct {
 		R      *Report
 		Charts []template.HTML
 		Legend []struct{ Cause, Color string }
-	}{R: r, Charts: htmlCharts(r)}
-	for _, c := range []string{CauseDBConnections, CauseDBQueries, CauseNetClient, CauseNetDB, CauseApp, CauseGenerator, CauseUndetermined} {
+	}{R: r, Charts: charts}
+	for _, c := range legendCauses() {
 		data.Legend = append(data.Legend, struct{ Cause, Color string }{c, causeColor(c)})
 	}
 	return htmlPage().Execute(w, data)
@@ -189,7 +202,7 @@ h1{font-size:22px;margin-bottom:4px} h2{font-size:17px;margin-top:28px;border-bo
 table{border-collapse:collapse;font-size:13px;margin:8px 0} td,th{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}
 th{background:#f6f6f6} .pass{color:#2a7d2a;font-weight:bold} .fail{color:#c22;font-weight:bold}
 .verdict{font-size:15px;padding:8px 12px;border-radius:4px;background:#f6f6f6;margin:10px 0}
-.chart{margin:14px 0} .muted{color:#777;font-size:12px} ul{margin:4px 0 8px 0} li{margin:2px 0}
+.chart{margin:18px 0} .chart svg{display:block;max-width:100%;height:auto} .muted{color:#777;font-size:12px} ul{margin:4px 0 8px 0} li{margin:2px 0}
 .swatch{display:inline-block;width:12px;height:8px;margin:0 4px 0 10px}
 tr.bad td{background:#fff3f3}
 </style></head><body>
@@ -214,7 +227,7 @@ tr.bad td{background:#fff3f3}
 {{with .R.Cause.NotChecked}}<b>Not checked</b><ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}
 
 <h2>Charts</h2>
-<div class="muted">Degraded windows are marked under each chart's axis by cause:{{range .Legend}}<span class="swatch" style="background:{{.Color}}"></span>{{.Cause}}{{end}}</div>
+<div class="muted">Shaded: a fault in force. The strip above each chart marks the windows that missed the SLO, by cause:{{range .Legend}}<span class="swatch" style="background:{{.Color}}"></span>{{.Cause}}{{end}}</div>
 {{range .Charts}}<div class="chart">{{.}}</div>
 {{end}}
 <h2>Stages</h2>
