@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"html"
 	"html/template"
@@ -141,6 +142,9 @@ func (tc timeCharts) render() ([]template.HTML, error) {
 		built[i] = tc.build(c)
 		legendW = max(legendW, built[i].legend.Rectangle(draw.Canvas{}).Size().X)
 	}
+	// Room for a wider fallback font: DejaVu Sans, sans-serif on many
+	// Linux desktops, sets text ~12% wider than Liberation Sans.
+	legendW *= 1.15
 	top := chartTitleH + stripGap + stripH + stripGap
 	plotArea := func(dc draw.Canvas) draw.Canvas {
 		return draw.Crop(dc, chartMargin, -(chartMargin + legendW + legendGap), chartMargin, -top)
@@ -229,23 +233,27 @@ func (tc timeCharts) build(c timeChart) builtChart {
 		p.Add(h)
 	}
 
-	for _, l := range c.Lines {
-		sty := draw.LineStyle{Color: l.Color, Width: 1.6}
-		if l.Dashed {
-			sty.Dashes = []vg.Length{5, 3}
-		}
-		name := l.Name
-		y, cut := yr.onScale(l)
-		if cut {
-			name += " (" + fnum(round(seriesMax(l.Y), 1)) + ", off scale)"
-		}
+	// dashed lines (offered rate, caps) over the solid ones they often
+	// coincide with, so both show
+	lines := slices.Clone(c.Lines)
+	slices.SortStableFunc(lines, func(a, b chartLine) int {
+		return cmp.Compare(btoi(a.Dashed), btoi(b.Dashed))
+	})
+	for _, l := range lines {
+		y, _ := yr.onScale(l)
 		for _, seg := range lineSegments(y, tc.Window, c.LogY) {
 			for i := range seg {
 				seg[i].Y = ty(seg[i].Y)
 			}
-			p.Add(&plotter.Line{XYs: seg, LineStyle: sty})
+			p.Add(&plotter.Line{XYs: seg, LineStyle: lineStyle(l)})
 		}
-		leg.Add(name, &plotter.Line{LineStyle: sty})
+	}
+	for _, l := range c.Lines {
+		name := l.Name
+		if _, cut := yr.onScale(l); cut {
+			name += " (" + fnum(round(seriesMax(l.Y), 1)) + ", off scale)"
+		}
+		leg.Add(name, &plotter.Line{LineStyle: lineStyle(l)})
 	}
 	// the legend lists the classes top to bottom, as the bars stack
 	for k := len(c.Stacks) - 1; k >= 0; k-- {
@@ -284,6 +292,22 @@ func (tc timeCharts) build(c timeChart) builtChart {
 		})
 	}
 	return builtChart{title: c.Title, plot: p, legend: leg, hover: hover}
+}
+
+// lineStyle is how a series is drawn.
+func lineStyle(l chartLine) draw.LineStyle {
+	sty := draw.LineStyle{Color: l.Color, Width: 1.6}
+	if l.Dashed {
+		sty.Dashes = []vg.Length{5, 3}
+	}
+	return sty
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // stripCauses are the causes in a strip, known ones in legend order.

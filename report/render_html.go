@@ -190,6 +190,8 @@ func htmlPage() *template.Template {
 		"result":  func(c Check) string { return c.result() },
 		"inc":     func(i int) int { return i + 1 },
 		"faultOf": func(r *Report, i int) Fault { return r.Faults[i] },
+		// the badge says the verdict: the summary's own "fail: " need not
+		"summary": func(r *Report) string { return strings.TrimPrefix(r.Summary, r.Verdict+": ") },
 	}).Parse(htmlTemplate))
 }
 
@@ -202,13 +204,14 @@ h1{font-size:22px;margin-bottom:4px} h2{font-size:17px;margin-top:28px;border-bo
 table{border-collapse:collapse;font-size:13px;margin:8px 0} td,th{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}
 th{background:#f6f6f6} .pass{color:#2a7d2a;font-weight:bold} .fail{color:#c22;font-weight:bold}
 .verdict{font-size:15px;padding:8px 12px;border-radius:4px;background:#f6f6f6;margin:10px 0}
+.badge{text-transform:uppercase;margin-right:4px}
 .chart{margin:18px 0} .chart svg{display:block;max-width:100%;height:auto} .muted{color:#777;font-size:12px} ul{margin:4px 0 8px 0} li{margin:2px 0}
 .swatch{display:inline-block;width:12px;height:8px;margin:0 4px 0 10px}
 tr.bad td{background:#fff3f3}
 </style></head><body>
 <h1>stampede report: {{.R.Scenario}}</h1>
 <div class="muted">seed {{.R.Seed}} · {{.R.Status}} · planned {{fsec .R.Planned}} · ran {{fsec .R.Elapsed}} · SLO {{.R.SLO}} per {{.R.Window}} window</div>
-<div class="verdict"><span class="{{.R.Verdict}}">{{.R.Verdict}}</span> {{.R.Summary}}</div>
+<div class="verdict"><span class="badge {{.R.Verdict}}">{{.R.Verdict}}</span> {{summary .R}}</div>
 
 <h2>Limit</h2>
 <table>
