@@ -403,18 +403,34 @@ func (a *pgAdmin) exec(q string, args ...any) {
 	}
 }
 
+// with returns the same session reporting to t (a subtest).
+func (a *pgAdmin) with(t *testing.T) *pgAdmin { return &pgAdmin{t: t, c: a.c} }
+
+// queryInt returns one integer; safe to call beside the run, in a goroutine.
+func (a *pgAdmin) queryInt(q string, args ...any) (int, error) {
+	var n int
+	err := a.c.QueryRow(context.Background(), q, args...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", q, err)
+	}
+	return n, nil
+}
+
 func (a *pgAdmin) int(q string, args ...any) int {
 	a.t.Helper()
-	var n int
-	if err := a.c.QueryRow(context.Background(), q, args...).Scan(&n); err != nil {
-		a.t.Fatalf("%s: %v", q, err)
+	n, err := a.queryInt(q, args...)
+	if err != nil {
+		a.t.Fatal(err)
 	}
 	return n
 }
 
+// connLimitSQL is the app role's limit, or -2 when there is no such role.
+const connLimitSQL = `SELECT coalesce((SELECT rolconnlimit FROM pg_roles WHERE rolname = '` + fixtures.AppRole + `'), -2)`
+
 func (a *pgAdmin) connLimit() int {
 	a.t.Helper()
-	return a.int(`SELECT rolconnlimit FROM pg_roles WHERE rolname = $1`, fixtures.AppRole)
+	return a.int(connLimitSQL)
 }
 
 // checkNothingLeft checks that no fault of stampede is in force on the
@@ -612,7 +628,7 @@ stages:
   - constant: {name: surge, rate: 100, for: 4s}
   - constant: {name: after, rate: 10, for: 3s}
 faults:
-  - {kind: db.hog, start: 2s, for: 5s}
+  - {kind: db.hog, start: 1500ms, for: 5500ms}
 slo: {success_ratio: 0.5, latency: 2s}
 `
 	var probeErr error
@@ -622,8 +638,9 @@ slo: {success_ratio: 0.5, latency: 2s}
 			return err
 		}
 		probeErr = tryConnect(probe)
-		held = admin.int(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'stampede-hog'`)
-		return nil
+		var err error
+		held, err = admin.queryInt(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'stampede-hog'`)
+		return err
 	}, "--dsn", srv.AdminDSN())
 	r.wantExit(t, exitOK, exitGateFailed)
 	ws := r.checkFaultsRevertedOK(t, "db.hog")
@@ -767,4 +784,392 @@ slo: {success_ratio: 0.5, latency: 5s}
 	checkJournalDone(t, r.dir, 1)
 	r.checkStatusNamed(t, "db.lock{")
 	r.checkNoSecrets(t, srv, passwordOf(t, srv.AdminDSN()))
+}
+
+// TestChaosRunClientLatency: 100 ms of latency on the client path raises
+// the median login latency by at least 100 ms, and goes away after.
+func TestChaosRunClientLatency(t *testing.T) {
+	const scenario = `fixture: {users: 200, db_pool: 10, db_hold: 10ms}
+stages:
+  - constant: {name: before, rate: 20, for: 4s}
+  - constant: {name: slowed, rate: 20, for: 4s}
+  - constant: {name: after, rate: 20, for: 4s}
+faults:
+  - {kind: net.latency, path: client, start: 3500ms, for: 4s, latency: 100ms}
+`
+	r := runChaosScenario(t, scenario, nil, nil)
+	r.wantExit(t, exitOK, exitGateFailed)
+	ws := r.checkFaultsRevertedOK(t, "net.latency")
+	slowed := r.between(ws[0].injected+0.2, ws[0].ended-0.2)
+	before := medianLatency(r.between(0.5, ws[0].injected-0.2))
+	during := medianLatency(slowed)
+	after := medianLatency(r.between(ws[0].ended+0.5, 1e9))
+	fastest := time.Duration(1 << 62)
+	for _, res := range slowed {
+		fastest = min(fastest, res.Latency)
+	}
+	t.Logf("faults: %s; median latency before %v, during %v (fastest %v), after %v", windowsLine(ws),
+		before.Round(10*time.Microsecond), during.Round(10*time.Microsecond), fastest.Round(10*time.Microsecond), after.Round(10*time.Microsecond))
+	// Every response crossed the toxic: none is faster than its latency.
+	// The medians come from different requests, so their difference gets
+	// a little room for the noise of a shared machine.
+	if len(slowed) == 0 || fastest < 100*time.Millisecond {
+		t.Errorf("fastest of %d requests with 100ms on the client path took %v: want ≥ 100ms", len(slowed), fastest)
+	}
+	if during < before+90*time.Millisecond {
+		t.Errorf("median latency with 100ms on the client path %v, before %v: want about 100ms more", during, before)
+	}
+	if after > before+50*time.Millisecond {
+		t.Errorf("median latency after the fault %v, before %v: it should have gone away", after, before)
+	}
+	if sr := successRatio(r.results); sr < 0.99 {
+		t.Errorf("success %.3f (codes %v): latency alone should fail nothing", sr, codes(r.results))
+	}
+	r.checkStatusNamed(t, "net.latency{path=client")
+	r.checkNoSecrets(t, nil)
+}
+
+// TestChaosRunClientResetAndDown: reset_peer and then down on the client
+// path reach the load generator as transport errors, classed reset and
+// refused (or eof for a connection cut mid-request); traffic recovers
+// after each.
+func TestChaosRunClientResetAndDown(t *testing.T) {
+	const scenario = `fixture: {users: 200, db_pool: 10, db_hold: 10ms}
+stages:
+  - constant: {name: a, rate: 20, for: 2500ms}
+  - constant: {name: b, rate: 20, for: 4s}
+  - constant: {name: c, rate: 20, for: 4500ms}
+faults:
+  - {kind: net.reset_peer, path: client, start: 2s, for: 2s}
+  - {kind: net.down, path: client, start: 6s, for: 2s}
+slo: {success_ratio: 0.5, latency: 2s}
+`
+	r := runChaosScenario(t, scenario, nil, nil)
+	r.wantExit(t, exitOK, exitGateFailed)
+	ws := r.checkFaultsRevertedOK(t, "net.reset_peer", "net.down")
+	t.Logf("faults: %s", windowsLine(ws))
+	reset := codes(r.between(ws[0].injected+0.1, ws[0].ended))
+	down := codes(r.between(ws[1].injected+0.1, ws[1].ended))
+	t.Logf("under reset_peer: %v; under down: %v", reset, down)
+	if reset["err:reset"] == 0 {
+		t.Errorf("no transport error classed reset under reset_peer: %v", reset)
+	}
+	if down["err:refused"] == 0 {
+		t.Errorf("no transport error classed refused while the client path was down: %v", down)
+	}
+	for k := range down {
+		if k != "err:refused" && k != "err:eof" && k != "err:reset" && k != "200" {
+			t.Errorf("unexpected outcome %q while the client path was down: %v", k, down)
+		}
+	}
+	for i, w := range ws {
+		// Not just after the revert: requests sent just before it may
+		// still be retrying their connection.
+		rec := r.between(w.ended+0.5, w.ended+1.5)
+		if sr := successRatio(rec); len(rec) == 0 || sr < 0.95 {
+			t.Errorf("after %s (%d): success %.2f of %d (codes %v), want ≥ 0.95", w.kind, i, sr, len(rec), codes(rec))
+		}
+	}
+	r.checkStatusNamed(t, "net.reset_peer{path=client")
+	r.checkStatusNamed(t, "net.down{path=client")
+	r.checkNoSecrets(t, nil)
+}
+
+// TestChaosRunDBPathLatency: latency on the service's path to PostgreSQL
+// raises the service's db time, while the run's own probe straight to
+// PostgreSQL (db_sample probe_rtt_ms) stays fast: the evidence that tells
+// network.db from db.queries.
+func TestChaosRunDBPathLatency(t *testing.T) {
+	const scenario = `fixture: {users: 200, db_pool: 10, db_hold: 10ms}
+stages:
+  - constant: {name: before, rate: 20, for: 3s}
+  - constant: {name: slowed, rate: 20, for: 3s}
+  - constant: {name: after, rate: 20, for: 3s}
+faults:
+  - {kind: net.latency, path: db, start: 2500ms, for: 3500ms, latency: 100ms}
+slo: {success_ratio: 0.5, latency: 5s}
+`
+	r := runChaosScenario(t, scenario, nil, nil)
+	r.wantExit(t, exitOK, exitGateFailed)
+	ws := r.checkFaultsRevertedOK(t, "net.latency")
+	before := medianDB(r.between(0.5, ws[0].injected-0.2))
+	during := medianDB(r.between(ws[0].injected+0.3, ws[0].ended-0.5))
+	after := medianDB(r.between(ws[0].ended+1, 1e9))
+	var probes []time.Duration
+	for _, ev := range r.of("db_sample") {
+		if at, _ := ev["t"].(float64); at > ws[0].injected && at < ws[0].ended {
+			if ms, ok := ev["probe_rtt_ms"].(float64); ok {
+				probes = append(probes, time.Duration(ms*float64(time.Millisecond)))
+			}
+		}
+	}
+	probe := median(probes)
+	t.Logf("faults: %s; median db time before %v, during %v, after %v; probe rtt during %v (%d samples)",
+		windowsLine(ws), before, during, after, probe, len(probes))
+	if during < before+100*time.Millisecond {
+		t.Errorf("median db time with 100ms on the db path %v, before %v: want ≥ 100ms more", during, before)
+	}
+	if after > before+50*time.Millisecond {
+		t.Errorf("median db time after the fault %v, before %v: it should have gone away", after, before)
+	}
+	if len(probes) == 0 {
+		t.Fatalf("no db_sample with probe_rtt_ms while the fault was in force")
+	}
+	if probe > 50*time.Millisecond {
+		t.Errorf("the probe straight to PostgreSQL took %v (median) while the db path was slowed: it should not go through the proxy", probe)
+	}
+	r.checkStatusNamed(t, "net.latency{path=db")
+	r.checkNoSecrets(t, nil)
+}
+
+// TestChaosRunInterruptedMidFault: SIGINT while each database fault is in
+// force ends the run (exit 130) with nothing left in force: the role's
+// limit as before, no hog role, no stampede-hog or stampede-lock session,
+// every journal entry done, and no repetition after the revert.
+func TestChaosRunInterruptedMidFault(t *testing.T) {
+	srv := startChaosPG(t)
+	admin := adminOf(t, srv)
+	for _, tc := range []struct {
+		name, fault string
+		journal     int
+		// inForce checks, just before the signal, that the fault bites.
+		// it runs beside the run: it returns errors, never fails the test.
+		inForce func() error
+	}{
+		{"conn_limit", "{kind: db.conn_limit, start: 1s, for: 20s, limit: 3}", 1, func() error {
+			return wantInt(admin, connLimitSQL, 3)
+		}},
+		{"hog", "{kind: db.hog, start: 1s, for: 20s}", 1, func() error {
+			n, err := admin.queryInt(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'stampede-hog'`)
+			if err == nil && n == 0 {
+				err = errors.New("no stampede-hog session while in force")
+			}
+			return err
+		}},
+		{"terminate", "{kind: db.terminate, start: 1s, for: 20s, every: 1s}", 0, nil},
+		{"lock", "{kind: db.lock, start: 1s, for: 20s}", 1, func() error {
+			return wantInt(admin, `SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+				WHERE a.application_name = 'stampede-lock' AND l.granted AND l.mode = 'AccessExclusiveLock'`, 1)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			admin := admin.with(t)
+			scenario := `fixture: {users: 200, db_pool: 10, db_hold: 20ms}
+stages:
+  - constant: {rate: 20, for: 30s}
+faults:
+  - ` + tc.fault + `
+`
+			sig := make(chan os.Signal, 2)
+			var injectedAt float64
+			var sentAt time.Time
+			r := runChaosScenario(t, scenario, sig, func(dir string) error {
+				ev, err := waitForEvent(dir, chaos.EventInject, time.Minute)
+				if err != nil {
+					sig <- syscall.SIGINT // end the run anyway
+					return err
+				}
+				if tc.inForce == nil { // terminate: once repeated
+					_, err = waitForEvent(dir, chaos.EventRepeat, 10*time.Second)
+				} else {
+					time.Sleep(500 * time.Millisecond)
+					err = tc.inForce()
+				}
+				injectedAt, _ = ev["t"].(float64)
+				sentAt = time.Now()
+				sig <- syscall.SIGINT
+				return err
+			}, "--dsn", srv.AdminDSN())
+			r.wantExit(t, exitInterrupted)
+			ws := r.checkFaultsRevertedOK(t, "db."+tc.name)
+			signalled := sentAt.Sub(r.start).Seconds()
+			t.Logf("faults: %s; SIGINT at %.2fs, reverted %.2fs after it", windowsLine(ws), signalled, ws[0].ended-signalled)
+			if ws[0].reason != chaos.ReasonStop && ws[0].reason != chaos.ReasonCancel {
+				t.Errorf("revert reason %q, want stop or cancel", ws[0].reason)
+			}
+			if ws[0].injected != injectedAt || ws[0].ended < signalled {
+				t.Errorf("fault in force %.2f–%.2fs, signal at %.2fs: want the revert after the signal", ws[0].injected, ws[0].ended, signalled)
+			}
+			for _, ev := range r.of(chaos.EventRepeat) {
+				if at, _ := ev["t"].(float64); at > ws[0].ended {
+					t.Errorf("a repetition at %.2fs, after the revert at %.2fs", at, ws[0].ended)
+				}
+			}
+			admin.checkNothingLeft(-1)
+			checkJournalDone(t, r.dir, tc.journal)
+			r.checkNoSecrets(t, srv, passwordOf(t, srv.AdminDSN()))
+		})
+	}
+}
+
+// wantInt checks one integer beside the run, without failing the test.
+func wantInt(a *pgAdmin, q string, want int) error {
+	n, err := a.queryInt(q)
+	if err == nil && n != want {
+		err = fmt.Errorf("%s = %d, want %d while in force", strings.Fields(q)[1], n, want)
+	}
+	return err
+}
+
+// buildStampede builds the binary once for tests that need a separate
+// process.
+func buildStampede(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "stampede")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestChaosRunKilledThenRestore: kill -9 of `stampede run` in the middle
+// of db.conn_limit leaves the cap in force; `stampede chaos restore`
+// brings back the original limit, and running it again is harmless.
+func TestChaosRunKilledThenRestore(t *testing.T) {
+	srv := startChaosPG(t)
+	admin := adminOf(t, srv)
+	bin := buildStampede(t)
+	tmp := t.TempDir()
+	sc := filepath.Join(tmp, "killed.yaml")
+	os.WriteFile(sc, []byte(`fixture: {users: 200, db_pool: 10, db_hold: 20ms}
+stages:
+  - constant: {rate: 20, for: 60s}
+faults:
+  - {kind: db.conn_limit, start: 2s, for: 50s, limit: 3}
+`), 0o644)
+	dir := filepath.Join(tmp, "run")
+	var stdout, stderr syncBuffer
+	cmd := exec.Command(bin, "run", sc, "--dsn", srv.AdminDSN(), "--out", dir, "--quiet", "--seed", "7")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Env = append(os.Environ(), "STAMPEDE_DSN=")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		cmd.Process.Kill()
+		<-exited
+	}()
+
+	// As in the conn_limit run: a limit of our own after the fixture has
+	// seeded the database and before the fault.
+	const original = 42
+	if _, err := waitForEvent(dir, "run_start", time.Minute); err != nil {
+		t.Fatalf("%v\nstderr:\n%s", err, stderr.String())
+	}
+	admin.exec(fmt.Sprintf("ALTER ROLE %s CONNECTION LIMIT %d", fixtures.AppRole, original))
+	if _, err := waitForEvent(dir, chaos.EventInject, 30*time.Second); err != nil {
+		t.Fatalf("%v\nstderr:\n%s", err, stderr.String())
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	err := <-exited
+	exited <- err // for the deferred wait
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("child ended with %v, want killed by SIGKILL\nstderr:\n%s", err, stderr.String())
+	}
+	if got := admin.connLimit(); got != 3 {
+		t.Fatalf("role limit after kill -9 = %d, want the fault's 3 still in force", got)
+	}
+
+	var outs []string
+	for i := 1; i <= 2; i++ {
+		e, out, errb := testEnv(nil)
+		err := runMain(context.Background(), e, []string{"chaos", "restore", dir, "--dsn", srv.AdminDSN()})
+		t.Logf("restore #%d: exit %d (%v)\n%s%s", i, exitCode(err), err, out, errb)
+		if err != nil {
+			t.Fatalf("restore #%d: %v", i, err)
+		}
+		if got := admin.connLimit(); got != original {
+			t.Errorf("role limit after restore #%d = %d, want the original %d", i, got, original)
+		}
+		outs = append(outs, out.String()+errb.String())
+	}
+	if !strings.Contains(outs[0], "restored") || !strings.Contains(outs[0], strconv.Itoa(original)) {
+		t.Errorf("first restore should say it restored the limit %d:\n%s", original, outs[0])
+	}
+	if !strings.Contains(outs[1], "nothing to restore") {
+		t.Errorf("second restore should find nothing to restore:\n%s", outs[1])
+	}
+	checkJournalDone(t, dir, 1)
+	admin.checkNothingLeft(original)
+	r := &chaosRun{dir: dir, stdout: stdout.String() + strings.Join(outs, ""), stderr: stderr.String()}
+	r.checkNoSecrets(t, srv, passwordOf(t, srv.AdminDSN()))
+}
+
+// TestChaosRunPreflightWeakDSN: a DSN whose role lacks the privilege the
+// faults need fails before anything is sent or injected, with exit 3 —
+// against the bundled fixture (which cannot even be seeded with it) and
+// against a service of the user's own, where chaos's preflight decides.
+func TestChaosRunPreflightWeakDSN(t *testing.T) {
+	srv := startChaosPG(t)
+	admin := adminOf(t, srv)
+	admin.exec(`CREATE ROLE stampede_weak LOGIN PASSWORD 'weak-pw-7'`)
+	weak := srv.DSN("stampede_weak", "weak-pw-7", "postgres")
+	secrets := []string{passwordOf(t, srv.AdminDSN()), "weak-pw-7"}
+
+	checkNothingSent := func(t *testing.T, r *chaosRun, wantLimit int) {
+		t.Helper()
+		admin := admin.with(t)
+		r.wantExit(t, exitInfra)
+		if st, err := os.Stat(filepath.Join(r.dir, scenarios.ResultsFile)); err == nil && st.Size() > 0 {
+			t.Errorf("results.bin has %d bytes: something was sent", st.Size())
+		}
+		if evs := r.of(chaos.EventInject); len(evs) > 0 {
+			t.Errorf("fault_inject events after a failed preflight: %v", evs)
+		}
+		if got := admin.connLimit(); got != wantLimit {
+			t.Errorf("role limit %d after a run that failed its preflight, want %d", got, wantLimit)
+		}
+		r.checkNoSecrets(t, nil, secrets...)
+	}
+
+	t.Run("bundled fixture", func(t *testing.T) {
+		r := runChaosScenario(t, `fixture: {users: 50}
+stages:
+  - constant: {rate: 10, for: 3s}
+faults:
+  - {kind: db.conn_limit, start: 1s, for: 1s, limit: 2}
+`, nil, nil, "--dsn", weak)
+		t.Logf("error: %v", r.err)
+		checkNothingSent(t, r, -2) // the fixture could not even create its role
+	})
+
+	t.Run("own service", func(t *testing.T) {
+		dir := t.TempDir()
+		stack, err := fixtures.StartStack(context.Background(), fixtures.StackOptions{DSN: srv.AdminDSN(), Users: 50, Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stack.Close()
+		r := runChaosScenario(t, `target: `+stack.URL+`
+credentials: {file: `+stack.CredentialsPath+`}
+evidence: {role: `+fixtures.AppRole+`}
+stages:
+  - constant: {rate: 10, for: 3s}
+faults:
+  - {kind: db.conn_limit, start: 1s, for: 1s, limit: 2}
+`, nil, nil, "--dsn", weak)
+		t.Logf("error: %v", r.err)
+		if r.err == nil || !strings.Contains(r.err.Error(), "preflight") || !strings.Contains(r.err.Error(), "ALTER ROLE") {
+			t.Errorf("error %v: want the preflight naming the ALTER ROLE privilege", r.err)
+		}
+		checkNothingSent(t, r, -1)
+		var audited int
+		c, err := pgx.Connect(context.Background(), srv.DSN("postgres", passwordOf(t, srv.AdminDSN()), fixtures.Database))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close(context.Background())
+		if err := c.QueryRow(context.Background(), `SELECT count(*) FROM login_audit`).Scan(&audited); err != nil {
+			t.Fatal(err)
+		}
+		if audited != 0 {
+			t.Errorf("the service saw %d logins from a run that failed its preflight", audited)
+		}
+	})
 }
