@@ -95,7 +95,7 @@ func durPtr(s *float64) *time.Duration {
 }
 
 func fromJSONCause(j jsonCause) Cause {
-	c := Cause{Primary: j.Primary, Confidence: j.Confidence, Evidence: j.Evidence, RuledOut: j.RuledOut,
+	c := Cause{Primary: j.Primary, Confidence: j.Confidence, Sources: j.Sources, Evidence: j.Evidence, RuledOut: j.RuledOut,
 		NotChecked: j.NotChecked, Scope: j.Scope, Windows: j.Windows}
 	if j.FromS != nil {
 		c.From = durOf(*j.FromS)

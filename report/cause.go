@@ -23,8 +23,11 @@ const (
 type Cause struct {
 	Primary    string
 	Confidence string // high, medium, low
-	Evidence   []string
-	RuledOut   []string
+	// Sources are the independent sources of evidence that point to the
+	// primary cause (responses, Server-Timing, database samples, ...).
+	Sources  []string
+	Evidence []string
+	RuledOut []string
 	// NotChecked names what could not be checked for lack of data.
 	NotChecked []string
 	// Scope says which windows the diagnosis covers; Windows counts them
@@ -40,16 +43,41 @@ func causeOrder() [6]string {
 	return [...]string{CauseDBQueries, CauseDBConnections, CauseNetDB, CauseNetClient, CauseApp, CauseGenerator}
 }
 
-// diag collects points and evidence lines per cause.
-type diag struct {
-	score   map[string]float64
-	ev      map[string][]string
-	lockish bool // lock waiters or lock/timeout SQLSTATEs: a query problem
+// Sources of evidence, independent of one another: a cause two of them
+// point to is surer than one a single source points to twice.
+const (
+	srcResponses = "responses"        // status codes, error bodies, transport errors
+	srcTiming    = "Server-Timing"    // the service's own split of its time
+	srcDB        = "database samples" // pg_stat_activity and a probe query, over a reserved connection
+	srcPool      = "pool stats"       // the service's pool counters
+	srcProbes    = "TCP probes"       // connects to the service and to the database
+	srcHealth    = "health checks"    // GET of the service's health path, the way the load goes
+	srcConnect   = "client connects"  // the load's own new connections
+	srcGenerator = "generator"        // the load generator's reports on itself
+)
+
+func sourceOrder() []string {
+	return []string{srcResponses, srcTiming, srcDB, srcPool, srcProbes, srcHealth, srcConnect, srcGenerator}
 }
 
-func (d *diag) add(cause string, pts float64, format string, args ...any) {
+// diag collects points, evidence lines and sources per cause.
+type diag struct {
+	score map[string]float64
+	ev    map[string][]string
+	src   map[string]map[string]bool
+	// What makes a full pool a symptom rather than the wall:
+	lockish bool   // lock waiters or lock/timeout SQLSTATEs: a query problem
+	holdUp  string // each login held its connection far longer: the cause credited for it
+	stalled bool   // the sessions holding the connections sat idle in transaction
+}
+
+func (d *diag) add(cause, src string, pts float64, format string, args ...any) {
 	d.score[cause] += pts
 	d.ev[cause] = append(d.ev[cause], fmt.Sprintf(format, args...))
+	if d.src[cause] == nil {
+		d.src[cause] = map[string]bool{}
+	}
+	d.src[cause][src] = true
 }
 
 // ref describes a baseline for an evidence line.
@@ -77,7 +105,7 @@ func up(cur time.Duration, base ref, factor float64, abs, noBase time.Duration) 
 // diagnose names the cause of degraded windows (merged in e) against the
 // healthy baseline b. It reads evidence only: never the fault schedule.
 func diagnose(e evidence, b *evidence) Cause {
-	d := &diag{score: map[string]float64{}, ev: map[string][]string{}}
+	d := &diag{score: map[string]float64{}, ev: map[string][]string{}, src: map[string]map[string]bool{}}
 	if b == nil {
 		b = &evidence{}
 	}
@@ -90,29 +118,53 @@ func diagnose(e evidence, b *evidence) Cause {
 
 	// db.connections: a connection cap is the wall.
 	if n := det[dSQL53300]; n > 0 {
-		d.add(CauseDBConnections, 3, "%d responses with SQLSTATE 53300 (too many connections: server, role or database limit)", n)
+		d.add(CauseDBConnections, srcResponses, 3, "%d responses with SQLSTATE 53300 (too many connections: server, role or database limit)", n)
 	}
 	if n := det[dPoolTimeout]; n > 0 {
-		d.add(CauseDBConnections, 3, "%d pool_timeout responses: the service gave up waiting for a pooled connection", n)
+		d.add(CauseDBConnections, srcResponses, 3, "%d pool_timeout responses: the service gave up waiting for a pooled connection", n)
 	}
 	if n := det[dSQL57P01]; n > 0 {
-		d.add(CauseDBConnections, 2, "%d responses with SQLSTATE 57P01: database sessions terminated", n)
+		d.add(CauseDBConnections, srcResponses, 2, "%d responses with SQLSTATE 57P01: database sessions terminated", n)
 	}
 	if n := det[dSQL57P03]; n > 0 {
-		d.add(CauseDBConnections, 2, "%d responses with SQLSTATE 57P03: the database was not accepting connections", n)
+		d.add(CauseDBConnections, srcResponses, 2, "%d responses with SQLSTATE 57P03: the database was not accepting connections", n)
 	}
 	if haveT && t.pool >= 10 && t.pool >= 2*t.db && up(msDur(t.pool), bref(bt.pool), 3, 10*time.Millisecond, 10*time.Millisecond) {
-		d.add(CauseDBConnections, 2, "Server-Timing: %s waiting for a pooled connection per login against %s in the database (%s for the wait): logins queue for connections",
+		d.add(CauseDBConnections, srcTiming, 2, "Server-Timing: %s waiting for a pooled connection per login against %s in the database (%s for the wait): logins queue for connections",
 			fms(msDur(t.pool)), fms(msDur(t.db)), bref(bt.pool))
 	}
-	if e.haveDB && e.roleLimit > 0 && e.roleBackends >= e.roleLimit {
-		d.add(CauseDBConnections, 3, "the role's backends at its connection limit: %s of %s (%s active)", fnum(e.roleBackends), fnum(e.roleLimit), fnum(e.roleActive))
+	roleAtLimit := e.haveDB && e.roleCapped
+	if roleAtLimit {
+		d.add(CauseDBConnections, srcDB, 3, "the role's backends at its connection limit: %s of %s (%s active)", fnum(e.capBackends), fnum(e.capLimit), fnum(e.capActive))
 	}
-	if e.haveDB && e.maxConns > 0 && e.backends >= e.maxConns-e.reserved {
-		d.add(CauseDBConnections, 3, "server backends at max_connections: %s of %s (%s reserved for superusers)", fnum(e.backends), fnum(e.maxConns), fnum(e.reserved))
+	if e.haveDB && e.serverCapped {
+		d.add(CauseDBConnections, srcDB, 3, "server backends at max_connections: %s of %s (%s reserved for superusers)", fnum(e.capServer), fnum(e.maxConns), fnum(e.reserved))
 	}
-	if e.havePool && e.poolMax > 0 && e.poolAcquired >= e.poolMax && e.poolWaits > 0 {
-		d.add(CauseDBConnections, 2, "the service's pool full: %s of %s connections in use, %s acquires had to wait", fnum(e.poolAcquired), fnum(e.poolMax), fnum(e.poolWaits))
+	poolFull := false
+	if e.havePool && e.poolMax > 0 && e.poolWaits > 0 {
+		mostWaited := e.poolAcquires > 0 && 2*e.poolWaits >= e.poolAcquires
+		if e.poolAcquired >= e.poolMax || mostWaited {
+			poolFull = true
+			line := fmt.Sprintf("the service's pool full: %s of %s connections in use, %s acquires had to wait", fnum(e.poolAcquired), fnum(e.poolMax), fnum(e.poolWaits))
+			if e.poolAcquires > 0 {
+				line += fmt.Sprintf(" (of %s)", fnum(e.poolAcquires))
+			}
+			pts := 2.0
+			if e.poolWaitTime > 0 {
+				wait := time.Duration(float64(e.poolWaitTime) / e.poolWaits)
+				line += fmt.Sprintf(", %s each on average", fms(wait))
+				if mostWaited && wait >= 100*time.Millisecond {
+					pts = 3
+				}
+			}
+			d.add(CauseDBConnections, srcPool, pts, "%s", line)
+		}
+	}
+	// The database's own side of a full pool: every pooled connection is a
+	// backend doing its normal work (not idle in a transaction).
+	if poolFull && !roleAtLimit && e.haveDB && e.roleBackends >= e.poolMax && 2*e.roleActive >= e.roleBackends {
+		d.add(CauseDBConnections, srcDB, 1, "the database sees the whole pool busy: %s of the role's backends (%s active) for a pool of %s",
+			fnum(e.roleBackends), fnum(e.roleActive), fnum(e.poolMax))
 	}
 
 	// db.queries: work inside the database is slow or blocked.
@@ -122,7 +174,7 @@ func diagnose(e evidence, b *evidence) Cause {
 			pts = 4
 		}
 		d.lockish = true
-		d.add(CauseDBQueries, pts, "%s sessions waiting on locks (pg_stat_activity wait_event_type Lock; %s at baseline)", fnum(e.lockWaiters), fnum(b.lockWaiters))
+		d.add(CauseDBQueries, srcDB, pts, "%s sessions waiting on locks (pg_stat_activity wait_event_type Lock; %s at baseline)", fnum(e.lockWaiters), fnum(b.lockWaiters))
 	}
 	for _, q := range []struct {
 		det  detail
@@ -130,47 +182,56 @@ func diagnose(e evidence, b *evidence) Cause {
 	}{{dSQL57014, "57014 (statement timeout)"}, {dSQL55P03, "55P03 (lock timeout)"}, {dSQL40P01, "40P01 (deadlock)"}} {
 		if n := det[q.det]; n > 0 {
 			d.lockish = true
-			d.add(CauseDBQueries, 3, "%d responses with SQLSTATE %s", n, q.what)
+			d.add(CauseDBQueries, srcResponses, 3, "%d responses with SQLSTATE %s", n, q.what)
 		}
 	}
 	if n := det[dDBTimeout]; n > 0 {
-		d.add(CauseDBQueries, 2, "%d db_timeout responses: database work did not finish in time", n)
+		d.add(CauseDBQueries, srcResponses, 2, "%d db_timeout responses: database work did not finish in time", n)
 	}
 	rttRef := ref{b.rtt, b.haveRTT}
 	rttUp := e.haveRTT && up(e.rtt, rttRef, 3, 5*time.Millisecond, 20*time.Millisecond)
 	var notChecked []string
-	if haveT && up(msDur(t.db), bref(bt.db), 3, 20*time.Millisecond, 100*time.Millisecond) {
+	if haveT && up(msDur(t.dbReached), bref(bt.dbReached), 3, 20*time.Millisecond, 100*time.Millisecond) {
 		switch {
 		case e.haveDB && e.haveRTT && !rttUp && !d.lockish:
-			d.add(CauseNetDB, 3, "the service's db time is %s per login against %s while the database's own probe answered in %s (%s) with %s lock waiters and %s of %s role backends: the time goes between the service and the database",
-				fms(msDur(t.db)), bref(bt.db), fms(e.rtt), rttRef, fnum(e.lockWaiters), fnum(e.roleBackends), fnumOrNone(e.roleLimit))
+			d.holdUp = CauseNetDB
+			d.add(CauseNetDB, srcTiming, 3, "the service's db time is %s per login against %s while the database's own probe answered in %s (%s) with %s lock waiters and %s of %s role backends: the time goes between the service and the database",
+				fms(msDur(t.dbReached)), bref(bt.dbReached), fms(e.rtt), rttRef, fnum(e.lockWaiters), fnum(e.roleBackends), fnumOrNone(e.roleLimit))
 		case e.haveDB || e.haveRTT:
-			d.add(CauseDBQueries, 2, "Server-Timing: db %s per login against %s", fms(msDur(t.db)), bref(bt.db))
+			d.holdUp = CauseDBQueries
+			d.add(CauseDBQueries, srcTiming, 2, "Server-Timing: db %s per login against %s", fms(msDur(t.dbReached)), bref(bt.dbReached))
 		default:
-			d.add(CauseDBQueries, 1.5, "Server-Timing: db %s per login against %s", fms(msDur(t.db)), bref(bt.db))
+			d.add(CauseDBQueries, srcTiming, 1.5, "Server-Timing: db %s per login against %s", fms(msDur(t.dbReached)), bref(bt.dbReached))
 			notChecked = append(notChecked, "no database samples: slow queries (db.queries) and a slow path to the database (network.db) look alike from the service")
 		}
 	}
 	if rttUp {
-		d.add(CauseDBQueries, 1, "the database's own probe query took %s against %s", fms(e.rtt), rttRef)
+		d.add(CauseDBQueries, srcDB, 1, "the database's own probe query took %s against %s", fms(e.rtt), rttRef)
 	}
 
 	// network.db: the path between the service and the database.
 	if n := det[dDBReset] + det[dDBEOF]; n > 0 {
-		d.add(CauseNetDB, 3, "%d logins failed on a database connection reset or closed mid-request", n)
+		d.add(CauseNetDB, srcResponses, 3, "%d logins failed on a database connection reset or closed mid-request", n)
 	}
 	if n := det[dDBRefused]; n > 0 {
-		d.add(CauseNetDB, 1.5, "%d logins failed on a database connection refused (TCP)", n)
+		d.add(CauseNetDB, srcResponses, 1.5, "%d logins failed on a database connection refused (TCP)", n)
 	}
 	if n := det[dDBConnTimeout]; n > 0 {
-		d.add(CauseNetDB, 1, "%d logins failed opening a database connection in time (pool had room)", n)
+		d.add(CauseNetDB, srcResponses, 1, "%d logins failed opening a database connection in time (pool had room)", n)
 	}
 	dbpRef := ref{b.dbConnect, b.haveDBProbe}
 	if e.haveDBProbe && up(e.dbConnect, dbpRef, 3, 5*time.Millisecond, 50*time.Millisecond) {
-		d.add(CauseNetDB, 2, "TCP connect to the database %s against %s", fms(e.dbConnect), dbpRef)
+		d.add(CauseNetDB, srcProbes, 2, "TCP connect to the database %s against %s", fms(e.dbConnect), dbpRef)
 	}
 	if e.dbErrors > b.dbErrors {
-		d.add(CauseNetDB, 2, "%d TCP probes to the database failed", e.dbErrors)
+		d.add(CauseNetDB, srcProbes, 2, "%d TCP probes to the database failed", e.dbErrors)
+	}
+	// Sessions idle in a transaction: the database waits on the service, or
+	// on the path to it, between statements; it is not working on them.
+	if e.haveDB && !d.lockish && e.roleBackends >= 3 && 2*e.idleInTx >= e.roleBackends && e.idleInTx >= 2*b.idleInTx+2 {
+		d.stalled = true
+		d.add(CauseNetDB, srcDB, 2, "%s of the service's %s database sessions idle in transaction (%s at baseline): the database waits on the service between statements, it is not working on them",
+			fnum(e.idleInTx), fnum(e.roleBackends), fnum(b.idleInTx))
 	}
 
 	// network.client: between the load generator and the service.
@@ -179,21 +240,28 @@ func diagnose(e evidence, b *evidence) Cause {
 		if float64(n)/float64(sent) < 0.01 {
 			pts = 1.5
 		}
-		d.add(CauseNetClient, pts, "%d transport errors before any response (%s)", n, transportBreakdown(det))
+		d.add(CauseNetClient, srcResponses, pts, "%d transport errors before any response (%s)", n, transportBreakdown(det))
 	}
 	connRef := ref{b.connP99, b.haveConn}
 	if e.haveConn && up(e.connP99, connRef, 3, 5*time.Millisecond, 50*time.Millisecond) {
-		d.add(CauseNetClient, 2, "TCP connect p99 %s against %s (%d new connections)", fms(e.connP99), connRef, c.newConns)
+		d.add(CauseNetClient, srcConnect, 2, "TCP connect p99 %s against %s (%d new connections)", fms(e.connP99), connRef, c.newConns)
 	}
 	svcRef := ref{b.svcConnect, b.haveSvc}
 	if e.haveSvc && up(e.svcConnect, svcRef, 3, 5*time.Millisecond, 50*time.Millisecond) {
-		d.add(CauseNetClient, 2, "TCP connect probes to the service %s against %s", fms(e.svcConnect), svcRef)
+		d.add(CauseNetClient, srcProbes, 2, "TCP connect probes to the service %s against %s", fms(e.svcConnect), svcRef)
 	}
 	if e.svcErrors > b.svcErrors {
-		d.add(CauseNetClient, 2, "%d TCP probes to the service failed", e.svcErrors)
+		d.add(CauseNetClient, srcProbes, 2, "%d TCP probes to the service failed", e.svcErrors)
+	}
+	healthRef := ref{b.health, b.haveHealth}
+	if e.haveHealth && up(e.health, healthRef, 3, 20*time.Millisecond, 100*time.Millisecond) {
+		d.add(CauseNetClient, srcHealth, 2, "health checks through the client path took %s against %s", fms(e.health), healthRef)
+	}
+	if e.healthErrors > b.healthErrors {
+		d.add(CauseNetClient, srcHealth, 2, "%d health checks through the client path failed before any answer", e.healthErrors)
 	}
 	if haveT && t.gap >= t.app && up(msDur(t.gap), bref(bt.gap), 3, 20*time.Millisecond, 100*time.Millisecond) {
-		d.add(CauseNetClient, 2, "client latency exceeds the service's own time by %s per login against %s: not explained by server time",
+		d.add(CauseNetClient, srcTiming, 2, "client latency exceeds the service's own time by %s per login against %s: not explained by server time",
 			fms(msDur(t.gap)), bref(bt.gap))
 	}
 
@@ -203,63 +271,90 @@ func diagnose(e evidence, b *evidence) Cause {
 		if t.appNet >= t.app/2 {
 			pts = 3
 		}
-		d.add(CauseApp, pts, "Server-Timing: app time net of pool and db %s per login against %s", fms(msDur(t.appNet)), bref(bt.appNet))
+		d.add(CauseApp, srcTiming, pts, "Server-Timing: app time net of pool and db %s per login against %s", fms(msDur(t.appNet)), bref(bt.appNet))
 	}
 	if haveT && up(msDur(t.hash), bref(bt.hash), 3, 10*time.Millisecond, 100*time.Millisecond) {
-		d.add(CauseApp, 1, "Server-Timing: password hashing %s per login against %s", fms(msDur(t.hash)), bref(bt.hash))
+		d.add(CauseApp, srcTiming, 1, "Server-Timing: password hashing %s per login against %s", fms(msDur(t.hash)), bref(bt.hash))
 	}
 	if n := det[dHTTP5xx]; n > 0 {
-		d.add(CauseApp, 1, "%d 5xx responses that name no database cause", n)
+		d.add(CauseApp, srcResponses, 1, "%d 5xx responses that name no database cause", n)
 	}
 
-	// generator: the load generator itself.
+	// generator: the load generator itself. Late sends count only while
+	// latency stayed normal: when the target's latency rose, the SLO
+	// missed for the target's reason, whatever the generator's lag.
+	p50Ref, p99Ref := ref{b.p50, b.windows > 0}, ref{b.p99, b.windows > 0}
+	latencyNormal := !up(e.p50, p50Ref, 1.5, 5*time.Millisecond, time.Hour) && !up(e.p99, p99Ref, 2, 50*time.Millisecond, time.Hour)
 	if n := c.cls[clsGenerator]; n > 0 {
-		d.add(CauseGenerator, 3, "%d local generator failures (%s)", n, generatorBreakdown(det))
+		d.add(CauseGenerator, srcGenerator, 3, "%d local generator failures (%s)", n, generatorBreakdown(det))
 	}
-	if e.genOwnFault {
+	if len(e.genLocal) > 0 || (e.genBehind && latencyNormal) {
 		what := fmt.Sprintf("the generator sent %d of %d hits late (lag up to %s) with workers free (%d in flight of %d)",
 			e.genLate, e.genHits, fms(e.genMaxLag), e.genInflight, e.genMaxWorkers)
 		if len(e.genLocal) > 0 {
 			what += "; local errors " + countsText(e.genLocal)
 		}
-		d.add(CauseGenerator, 3, "%s", what)
+		d.add(CauseGenerator, srcGenerator, 3, "%s", what)
 	}
 	lagRef := ref{b.lagP99, b.lagP99 > 0 || b.windows > 0}
-	p50Ref := ref{b.p50, b.windows > 0}
-	if !e.genSat && e.lagP99 >= 50*time.Millisecond && up(e.lagP99, lagRef, 3, 20*time.Millisecond, 50*time.Millisecond) &&
-		!up(e.p50, p50Ref, 1.5, 5*time.Millisecond, time.Hour) {
-		d.add(CauseGenerator, 2, "send lag p99 %s while latency stayed normal (p50 %s against %s)", fms(e.lagP99), fms(e.p50), p50Ref)
+	if !e.genSat && e.lagP99 >= 50*time.Millisecond && up(e.lagP99, lagRef, 3, 20*time.Millisecond, 50*time.Millisecond) && latencyNormal {
+		d.add(CauseGenerator, srcGenerator, 2, "send lag p99 %s while latency stayed normal (p50 %s against %s)", fms(e.lagP99), fms(e.p50), p50Ref)
 	}
 
-	primary, best, second := CauseUndetermined, 0.0, 0.0
+	primary, best := CauseUndetermined, 0.0
 	for _, k := range causeOrder() {
-		s := d.score[k]
-		switch {
-		case s > best:
-			primary, best, second = k, s, best
-		case s > second:
-			second = s
+		if s := d.score[k]; s > best {
+			primary, best = k, s
 		}
 	}
-	// A pool full of lock waiters is a query problem, not a connection one.
-	if primary == CauseDBConnections && d.lockish && d.score[CauseDBQueries] >= 3 {
-		primary, best, second = CauseDBQueries, d.score[CauseDBQueries], d.score[CauseDBConnections]
+	// A full pool is a symptom when what holds its connections is slow: a
+	// pool full of lock waiters is a query problem, one whose logins hold
+	// their connection far longer while the database itself is fast (or
+	// whose sessions sit idle in transaction) is the path to the database.
+	var symptom string
+	if primary == CauseDBConnections {
+		switch {
+		case d.lockish && d.score[CauseDBQueries] >= 3:
+			primary, symptom = CauseDBQueries, "its connections were held by sessions waiting on locks"
+		case d.holdUp != "" && d.score[d.holdUp] >= 3:
+			primary, symptom = d.holdUp, fmt.Sprintf("each login held its connection %s in the database against %s", fms(msDur(t.dbReached)), bref(bt.dbReached))
+		case d.stalled && d.score[CauseNetDB] >= 2 && d.score[CauseApp] == 0:
+			primary, symptom = CauseNetDB, "its connections were held by sessions idle in transaction"
+		}
+	}
+	best = d.score[primary]
+	second := 0.0
+	for _, k := range causeOrder() {
+		if k != primary && (symptom == "" || k != CauseDBConnections) {
+			second = max(second, d.score[k])
+		}
 	}
 	if best < 2 {
 		primary = CauseUndetermined
 	}
 	out := Cause{Primary: primary, Windows: e.windows}
+	nsrc := len(d.src[primary])
 	switch {
 	case primary == CauseUndetermined:
 		out.Confidence = "low"
-	case best >= 5 && second <= best/2:
+	case second <= best/2 && (best >= 5 || (best >= 4 && nsrc >= 2)):
 		out.Confidence = "high"
 	case best >= 3 && second < best:
 		out.Confidence = "medium"
 	default:
 		out.Confidence = "low"
 	}
+	if primary != CauseUndetermined {
+		for _, s := range sourceOrder() {
+			if d.src[primary][s] {
+				out.Sources = append(out.Sources, s)
+			}
+		}
+	}
 	out.Evidence = append(out.Evidence, d.ev[primary]...)
+	if symptom != "" {
+		out.Evidence = append(out.Evidence, "the service's full pool is a symptom, not the wall: "+symptom)
+	}
 	for _, k := range causeOrder() {
 		if k != primary {
 			for _, line := range d.ev[k] {
@@ -308,10 +403,13 @@ func ruledOut(d *diag, primary string, e evidence, b *evidence, notChecked []str
 		if e.haveSvc {
 			parts = append(parts, fmt.Sprintf("service connect probes %s against %s", fms(e.svcConnect), ref{b.svcConnect, b.haveSvc}))
 		}
+		if e.haveHealth || e.healthErrors > 0 {
+			parts = append(parts, fmt.Sprintf("health checks %s against %s, %d failed", fms(e.health), ref{b.health, b.haveHealth}, e.healthErrors))
+		}
 		if haveT {
 			parts = append(parts, fmt.Sprintf("client latency beyond server time %s%s", fms(msDur(t.gap)), base(bt.gap)))
 		}
-		if e.haveConn || e.haveSvc || haveT {
+		if e.haveConn || e.haveSvc || e.haveHealth || haveT {
 			ruled = append(ruled, "network.client ruled out: "+strings.Join(parts, ", "))
 		} else {
 			unchecked = append(unchecked, fmt.Sprintf("network.client: no connect times, probes or Server-Timing to compare (%d transport errors)", c.cls[clsTransport]))
@@ -319,11 +417,14 @@ func ruledOut(d *diag, primary string, e evidence, b *evidence, notChecked []str
 	}
 	if quiet(CauseNetDB) {
 		parts := []string{}
-		if haveT {
-			parts = append(parts, fmt.Sprintf("service db time %s%s", fms(msDur(t.db)), base(bt.db)))
+		if haveT && c.dbN > 0 {
+			parts = append(parts, fmt.Sprintf("service db time %s per login%s", fms(msDur(t.dbReached)), base(bt.dbReached)))
 		}
 		if e.haveRTT {
 			parts = append(parts, fmt.Sprintf("database probe %s", fms(e.rtt)))
+		}
+		if e.haveDB {
+			parts = append(parts, fmt.Sprintf("%s sessions idle in transaction", fnum(e.idleInTx)))
 		}
 		if e.haveDBProbe {
 			parts = append(parts, fmt.Sprintf("database connect probes %s against %s", fms(e.dbConnect), ref{b.dbConnect, b.haveDBProbe}))
@@ -347,7 +448,7 @@ func ruledOut(d *diag, primary string, e evidence, b *evidence, notChecked []str
 			parts = append(parts, fmt.Sprintf("server backends %s of %s", fnum(e.backends), fnum(e.maxConns)))
 		}
 		if e.havePool && e.poolMax > 0 {
-			parts = append(parts, fmt.Sprintf("service pool %s of %s in use", fnum(e.poolAcquired), fnum(e.poolMax)))
+			parts = append(parts, fmt.Sprintf("service pool %s of %s in use, %s acquires waited", fnum(e.poolAcquired), fnum(e.poolMax), fnum(e.poolWaits)))
 		}
 		if haveT || e.haveDB || e.havePool {
 			ruled = append(ruled, "db.connections ruled out: "+strings.Join(parts, ", "))
@@ -361,8 +462,8 @@ func ruledOut(d *diag, primary string, e evidence, b *evidence, notChecked []str
 			parts = append(parts, fmt.Sprintf("%s lock waiters", fnum(e.lockWaiters)))
 		}
 		parts = append(parts, "no 57014, 55P03 or 40P01")
-		if haveT {
-			parts = append(parts, fmt.Sprintf("db time %s per login%s", fms(msDur(t.db)), base(bt.db)))
+		if haveT && c.dbN > 0 {
+			parts = append(parts, fmt.Sprintf("db time %s per login%s", fms(msDur(t.dbReached)), base(bt.dbReached)))
 		}
 		if haveT || e.haveDB {
 			ruled = append(ruled, "db.queries ruled out: "+strings.Join(parts, ", "))

@@ -94,7 +94,7 @@ func TestCauseDBConnections(t *testing.T) {
 	ruled := joined(r.Cause.RuledOut)
 	for _, want := range []string{
 		"network.client ruled out: connect p99 0.40 ms against a 0.30 ms baseline, 0 transport errors",
-		"network.db ruled out: service db time 2.4 ms against a 3.0 ms baseline",
+		"network.db ruled out: service db time 3.0 ms per login against a 3.0 ms baseline",
 		"generator ruled out",
 	} {
 		if !strings.Contains(ruled, want) {
@@ -271,4 +271,174 @@ func TestCauseSaturatedWorkersAreNotGenerator(t *testing.T) {
 	if !strings.Contains(joined(r.Cause.RuledOut), "the target's doing") {
 		t.Errorf("ruled out:\n%s", joined(r.Cause.RuledOut))
 	}
+}
+
+// healthProbes writes service probes every 500ms over [from, to): connect
+// times normal, health checks answered in healthMS (or failing when it is
+// negative).
+func (b *runDir) healthProbes(from, to int, healthMS func(sec int) float64) {
+	for s := from; s < to; s++ {
+		for _, off := range []float64{0.2, 0.7} {
+			m := map[string]any{"path": "service", "connect_ms": 0.2}
+			if h := healthMS(s); h >= 0 {
+				m["health_ms"], m["health_status"] = h, 200
+			} else {
+				m["health_error"] = "read: connection reset by peer"
+			}
+			b.event(EventTCPProbe, float64(s)+off, m)
+		}
+	}
+}
+
+// Latency on the client path: Server-Timing says the time is outside the
+// service, and health checks sent through the same path say so too. Two
+// independent sources agree: high confidence.
+func TestCauseNetworkClientHealthChecksAgree(t *testing.T) {
+	b := constRun(t, func(at float64, i int) hitSpec {
+		return hitSpec{lat: 610 * time.Millisecond, timing: timingHdr(0.1, 3, 2, 8)}
+	})
+	b.dbSamples(0, 20, normalDB)
+	b.healthProbes(0, 20, func(s int) float64 {
+		if s >= 8 {
+			return 600.4
+		}
+		return 0.4
+	})
+	r := analyzeDir(t, b.write())
+	checkCause(t, r, CauseNetClient)
+	ev := joined(r.Cause.Evidence)
+	if !strings.Contains(ev, "health checks through the client path took 600 ms against a 0.40 ms baseline") {
+		t.Errorf("evidence lacks the health checks:\n%s", ev)
+	}
+	if r.Cause.Confidence != "high" || joined(r.Cause.Sources) != "Server-Timing\nhealth checks" {
+		t.Errorf("confidence %s from %q, want high from Server-Timing and health checks", r.Cause.Confidence, r.Cause.Sources)
+	}
+}
+
+// A black box whose client path resets connections: transport errors, and
+// the health checks fail the same way.
+func TestCauseNetworkClientHealthCheckFailures(t *testing.T) {
+	b := constRun(t, func(at float64, i int) hitSpec {
+		return hitSpec{lat: 50 * time.Millisecond, outcome: OutcomeFailed, class: "reset"}
+	})
+	b.healthProbes(0, 20, func(s int) float64 {
+		if s >= 8 {
+			return -1
+		}
+		return 0.4
+	})
+	r := analyzeDir(t, b.write())
+	checkCause(t, r, CauseNetClient)
+	if ev := joined(r.Cause.Evidence); !strings.Contains(ev, "health checks through the client path failed before any answer") {
+		t.Errorf("evidence lacks the failed health checks:\n%s", ev)
+	}
+	if r.Cause.Confidence != "high" {
+		t.Errorf("confidence %s, want high", r.Cause.Confidence)
+	}
+}
+
+// Latency on the path to the database fills the service's pool: pool
+// timeouts and a full pool, but each login holds its connection ten times
+// longer while the database answers its own probe at once and its
+// sessions sit idle in transaction. The pool is a symptom: network.db.
+func TestCauseNetworkDBFillsThePool(t *testing.T) {
+	b := constRun(t, func(at float64, i int) hitSpec {
+		if i%3 == 0 {
+			return hitSpec{lat: 2001 * time.Millisecond, outcome: OutcomeFailed, code: 503,
+				body: `{"error":"pool_timeout"}`, timing: timingHdr(2000, 0, 0, 2000.5)}
+		}
+		return hitSpec{lat: 1500 * time.Millisecond, timing: timingHdr(1200, 290, 2, 1495)}
+	})
+	empty := 0.0
+	b.dbSamples(0, 20, func(s int) map[string]any {
+		m := normalDB(s)
+		m["by_state"] = map[string]any{"active": 2, "idle in transaction": 1}
+		if s >= 8 {
+			empty += 15
+			m["role_backends"], m["role_active"] = 10, 1
+			m["by_state"] = map[string]any{"active": 2, "idle in transaction": 9}
+			m["pool"] = map[string]any{"acquired_conns": 10, "max_conns": 10, "empty_acquire_count": empty}
+		}
+		return m
+	})
+	r := analyzeDir(t, b.write())
+	checkCause(t, r, CauseNetDB)
+	ev := joined(r.Cause.Evidence)
+	for _, want := range []string{"the time goes between the service and the database", "9 of the service's 10 database sessions idle in transaction",
+		"full pool is a symptom", "also (db.connections)"} {
+		if !strings.Contains(ev, want) {
+			t.Errorf("evidence lacks %q:\n%s", want, ev)
+		}
+	}
+}
+
+// DESIGN.md's trap: a black box (no Server-Timing) whose pool is the wall
+// answers nothing in time: the client sees timeouts only. The service's
+// pool counters (nearly every acquire waited, for long) and the database
+// (the whole pool busy doing normal work) name the connections; never the
+// network.
+func TestCauseBlackBoxPoolWallSeenAsTimeouts(t *testing.T) {
+	b := constRun(t, func(at float64, i int) hitSpec {
+		return hitSpec{lat: time.Second, outcome: OutcomeFailed, class: "client_timeout"}
+	})
+	var acquires, waits, waitMS float64
+	b.dbSamples(0, 20, func(s int) map[string]any {
+		m := normalDB(s)
+		pool := map[string]any{"acquired_conns": 2, "max_conns": 5}
+		acquires += 20
+		if s >= 8 {
+			waits += 19
+			waitMS += 19 * 900
+			m["role_backends"], m["role_active"] = 5, 5
+			pool["acquired_conns"] = 4 // a gauge caught between two logins
+		}
+		pool["acquire_count"], pool["empty_acquire_count"], pool["empty_acquire_wait_ms"] = acquires, waits, waitMS
+		m["pool"] = pool
+		return m
+	})
+	r := analyzeDir(t, b.write())
+	checkCause(t, r, CauseDBConnections)
+	ev := joined(r.Cause.Evidence)
+	for _, want := range []string{"228 acquires had to wait (of 240), 900 ms each on average", "the database sees the whole pool busy: 5 of the role's backends (5 active) for a pool of 5", "client timeouts"} {
+		if !strings.Contains(ev, want) {
+			t.Errorf("evidence lacks %q:\n%s", want, ev)
+		}
+	}
+	if r.Cause.Confidence == "low" {
+		t.Errorf("confidence %s: two sources agree", r.Cause.Confidence)
+	}
+}
+
+// A login sent just before a lock bites spends its life under it: the
+// database samples that decide its window are those taken while it was in
+// flight, not only those of the second it was sent in.
+func TestCauseFollowsLoginsInFlight(t *testing.T) {
+	b := constRun(t, func(at float64, i int) hitSpec {
+		return hitSpec{lat: 2500 * time.Millisecond, timing: timingHdr(0.1, 2490, 2, 2495)}
+	})
+	b.dbSamples(0, 20, func(s int) map[string]any {
+		m := normalDB(s)
+		if s >= 9 { // the sample of second 8 was taken before the lock bit
+			m["lock_waiters"], m["role_active"] = 10, 10
+		}
+		return m
+	})
+	r := analyzeDir(t, b.write())
+	checkCause(t, r, CauseDBQueries)
+}
+
+// A few late sends do not make the generator the cause of a window whose
+// latency rose for the target's reasons.
+func TestCauseLateSendsWithSlowTargetAreNotGenerator(t *testing.T) {
+	b := constRun(t, func(at float64, i int) hitSpec {
+		return hitSpec{lat: 610 * time.Millisecond, timing: timingHdr(0.1, 3, 2, 8)}
+	})
+	for s := 8; s < 21; s++ {
+		b.event(EventGenerator, float64(s)+1, map[string]any{"second": testStart.Add(time.Duration(s) * time.Second).Format(time.RFC3339),
+			"hits": 20, "late": 1, "max_lag_ms": 60.0, "inflight_max": 12, "max_workers": 1024,
+			"workers_saturated": false, "behind_own_fault": true})
+	}
+	b.dbSamples(0, 20, normalDB)
+	r := analyzeDir(t, b.write())
+	checkCause(t, r, CauseNetClient)
 }

@@ -11,6 +11,7 @@ type evidence struct {
 	windows int
 	c       counts
 	p50     time.Duration
+	p99     time.Duration // median of the windows' p99
 
 	haveConn bool
 	connP99  time.Duration
@@ -22,38 +23,82 @@ type evidence struct {
 	reserved                  float64
 	roleBackends, roleLimit   float64
 	roleActive                float64
-	lockWaiters               float64
-	rtt                       time.Duration
-	poolAcquired, poolMax     float64
-	poolWaits, poolTimeouts   float64
+	// roleCapped: in some window the role's backends reached its limit
+	// (capBackends of capLimit); serverCapped: the server's backends
+	// reached max_connections less the reserved slots (capServer of them).
+	roleCapped, serverCapped bool
+	capBackends, capLimit    float64
+	capActive                float64
+	capServer                float64
+	idleInTx                 float64 // max client backends idle in transaction
+	lockWaiters              float64
+	rtt                      time.Duration
+	poolAcquired, poolMax    float64
+	poolWaits, poolTimeouts  float64
+	poolAcquires             float64
+	poolWaitTime             time.Duration
 
 	// per-window Server-Timing means, for a baseline robust to a few
 	// windows where a queue was already building
 	winTiming []timingMS
 
-	// TCP probes
+	// TCP probes and the health checks sent with the service's
 	haveSvc, haveDBProbe  bool
 	svcConnect, dbConnect time.Duration
 	svcErrors, dbErrors   int
+	haveHealth            bool
+	health                time.Duration
+	healthErrors          int
 
 	// generator reports
-	genHits, genLate    int64
-	genMaxLag           time.Duration
-	genOwnFault, genSat bool
-	genInflight         int64
-	genMaxWorkers       uint64
-	genLocal            map[string]int64
-	haveGen             bool
+	genHits, genLate  int64
+	genMaxLag         time.Duration
+	genBehind, genSat bool // sends late with workers free; every worker busy
+	genInflight       int64
+	genMaxWorkers     uint64
+	genLocal          map[string]int64
+	haveGen           bool
 }
 
-// gather merges windows into one body of evidence.
-func gather(wins []*Window) evidence {
+// maxSpan bounds how far past a window's end its logins are followed.
+const maxSpan = 10 * time.Second
+
+// spans lists, for each window in wins, the windows its logins were in
+// flight over: from itself to the one where its p99 login ended (at most
+// maxSpan later). The database samples and probes taken over that span are
+// what those logins met; a login sent just before a lock or a cap bites
+// spends its life under it.
+func spans(wins []*Window, all []Window) []*Window {
+	seen := map[int]bool{}
+	var out []*Window
+	for _, w := range wins {
+		end := w.Start + w.Length + min(w.P99, maxSpan)
+		for i := w.Index; i < len(all) && all[i].Start < end; i++ {
+			if !seen[i] {
+				seen[i] = true
+				out = append(out, &all[i])
+			}
+		}
+		if !seen[w.Index] { // a window not in all (tests): itself
+			seen[w.Index] = true
+			out = append(out, w)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
+	return out
+}
+
+// gather merges windows into one body of evidence: the hits of wins, the
+// database samples, probes and generator reports of samples (wins itself,
+// or the windows their logins were in flight over: spans).
+func gather(wins, samples []*Window) evidence {
 	e := evidence{windows: len(wins), roleLimit: -1}
-	var p50, conn, lag, rtt, svc, dbp []time.Duration
+	var p50, p99, conn, lag []time.Duration
 	for _, w := range wins {
 		e.c.merge(&w.c)
 		if w.Sent > 0 {
 			p50 = append(p50, w.P50)
+			p99 = append(p99, w.P99)
 			lag = append(lag, w.SendLagP99)
 		}
 		if t := w.c.timing(); t.n > 0 {
@@ -62,6 +107,25 @@ func gather(wins []*Window) evidence {
 		if w.Connect.HaveTiming {
 			conn = append(conn, w.Connect.P99)
 		}
+		if g := w.Generator; g != nil {
+			e.haveGen = true
+			e.genHits += g.Hits
+			e.genLate += g.Late
+			e.genMaxLag = max(e.genMaxLag, g.MaxLag)
+			e.genBehind = e.genBehind || (g.BehindOwnFault && !g.WorkersSaturated)
+			e.genSat = e.genSat || g.WorkersSaturated
+			e.genInflight = max(e.genInflight, g.InflightMax)
+			e.genMaxWorkers = max(e.genMaxWorkers, g.MaxWorkers)
+			for k, v := range g.LocalErrors {
+				if e.genLocal == nil {
+					e.genLocal = map[string]int64{}
+				}
+				e.genLocal[k] += v
+			}
+		}
+	}
+	var rtt, svc, dbp, health []time.Duration
+	for _, w := range samples {
 		if d := w.DB; d != nil {
 			if d.HaveBackends {
 				e.haveDB = true
@@ -71,6 +135,19 @@ func gather(wins []*Window) evidence {
 				e.roleBackends = max(e.roleBackends, d.RoleBackends)
 				e.roleActive = max(e.roleActive, d.RoleActive)
 				e.roleLimit = max(e.roleLimit, d.RoleLimit)
+				if d.RoleLimit > 0 && d.RoleBackends >= d.RoleLimit {
+					if !e.roleCapped || d.RoleLimit < e.capLimit {
+						e.capLimit = d.RoleLimit
+					}
+					e.roleCapped = true
+					e.capBackends = max(e.capBackends, d.RoleBackends)
+					e.capActive = max(e.capActive, d.RoleActive)
+				}
+				if d.MaxConnections > 0 && d.BackendsTotal >= d.MaxConnections-d.SuperuserReserved {
+					e.serverCapped = true
+					e.capServer = max(e.capServer, d.BackendsTotal)
+				}
+				e.idleInTx = max(e.idleInTx, d.IdleInTx)
 				e.lockWaiters = max(e.lockWaiters, d.LockWaiters)
 			}
 			if d.HaveProbeRTT {
@@ -83,6 +160,8 @@ func gather(wins []*Window) evidence {
 				e.poolMax = max(e.poolMax, d.PoolMax)
 				e.poolWaits += d.PoolWaits
 				e.poolTimeouts += d.PoolTimeouts
+				e.poolAcquires += d.PoolAcquires
+				e.poolWaitTime += d.PoolWaitTime
 			}
 		}
 		p := w.Probes
@@ -92,38 +171,31 @@ func gather(wins []*Window) evidence {
 		if p.DBN > 0 {
 			dbp = append(dbp, p.DBConnect)
 		}
+		if p.HealthN > 0 {
+			health = append(health, p.Health)
+		}
 		e.svcErrors += p.ServiceErrors
 		e.dbErrors += p.DBErrors
-		if g := w.Generator; g != nil {
-			e.haveGen = true
-			e.genHits += g.Hits
-			e.genLate += g.Late
-			e.genMaxLag = max(e.genMaxLag, g.MaxLag)
-			e.genOwnFault = e.genOwnFault || (g.BehindOwnFault && !g.WorkersSaturated) || len(g.LocalErrors) > 0
-			e.genSat = e.genSat || g.WorkersSaturated
-			e.genInflight = max(e.genInflight, g.InflightMax)
-			e.genMaxWorkers = max(e.genMaxWorkers, g.MaxWorkers)
-			for k, v := range g.LocalErrors {
-				if e.genLocal == nil {
-					e.genLocal = map[string]int64{}
-				}
-				e.genLocal[k] += v
-			}
-		}
+		e.healthErrors += p.HealthErrors
 	}
 	e.p50 = medianDur(p50)
+	e.p99 = medianDur(p99)
 	e.lagP99 = medianDur(lag)
 	e.haveConn, e.connP99 = len(conn) > 0, medianDur(conn)
 	e.rtt = medianDur(rtt)
 	e.haveSvc, e.svcConnect = len(svc) > 0, medianDur(svc)
 	e.haveDBProbe, e.dbConnect = len(dbp) > 0, medianDur(dbp)
+	e.haveHealth, e.health = len(health) > 0, medianDur(health)
 	return e
 }
 
-// timingMS are Server-Timing means, in ms.
+// timingMS are Server-Timing means, in ms. dbReached is the db time per
+// login that reached the database (pool timeouts, which never did, left
+// out): the time each login held its connection.
 type timingMS struct {
 	n                                int64
 	pool, db, app, hash, appNet, gap float64
+	dbReached                        float64
 }
 
 func (c *counts) timing() timingMS {
@@ -131,8 +203,12 @@ func (c *counts) timing() timingMS {
 		return timingMS{}
 	}
 	n := float64(c.timingN)
-	return timingMS{n: c.timingN, pool: c.pool / n, db: c.db / n, app: c.app / n, hash: c.hash / n,
+	t := timingMS{n: c.timingN, pool: c.pool / n, db: c.db / n, app: c.app / n, hash: c.hash / n,
 		appNet: c.appNet / n, gap: c.gap / n}
+	if c.dbN > 0 {
+		t.dbReached = c.db / float64(c.dbN)
+	}
+	return t
 }
 
 // timing is the Server-Timing means over all the evidence's logins; ok
@@ -159,7 +235,8 @@ func (e *evidence) baseTiming() (timingMS, bool) {
 	return timingMS{n: e.c.timingN,
 		pool: med(func(t timingMS) float64 { return t.pool }), db: med(func(t timingMS) float64 { return t.db }),
 		app: med(func(t timingMS) float64 { return t.app }), hash: med(func(t timingMS) float64 { return t.hash }),
-		appNet: med(func(t timingMS) float64 { return t.appNet }), gap: med(func(t timingMS) float64 { return t.gap })}, true
+		appNet: med(func(t timingMS) float64 { return t.appNet }), gap: med(func(t timingMS) float64 { return t.gap }),
+		dbReached: med(func(t timingMS) float64 { return t.dbReached })}, true
 }
 
 // baselineWindows are the healthy windows the degraded ones are compared

@@ -14,7 +14,7 @@ func finishAnalysis(r *Report, p *plan, opts Options) {
 	baseWins := baselineWindows(r.Windows)
 	var base *evidence
 	if len(baseWins) > 0 {
-		b := gather(baseWins)
+		b := gather(baseWins, baseWins)
 		base = &b
 	}
 	for i := range r.Windows {
@@ -23,7 +23,8 @@ func finishAnalysis(r *Report, p *plan, opts Options) {
 		if w.SLOMet {
 			continue
 		}
-		d := diagnose(gather([]*Window{w}), base)
+		one := []*Window{w}
+		d := diagnose(gather(one, spans(one, r.Windows)), base)
 		d.Windows, d.From = 1, w.Start
 		w.Cause, w.Diagnosis = d.Primary, &d
 	}
@@ -80,7 +81,7 @@ func runCause(r *Report, base *evidence) Cause {
 			group = append(group, w)
 		}
 	}
-	c := diagnose(gather(group), base)
+	c := diagnose(gather(group, spans(group, r.Windows)), base)
 	c.Windows, c.From = len(group), group[0].Start
 	if r.Limit.BreakingRPS != nil {
 		c.Scope = fmt.Sprintf("at the breaking point: %d degraded windows from %s (%s/s) on", len(degraded), fsec(from), fnum(round(*r.Limit.BreakingRPS, 1)))

@@ -22,18 +22,25 @@ func joinTimeline(wins []Window, tl *timeline, width time.Duration) {
 	// Database samples: maxima of the gauges, deltas of the pool counters.
 	type sums struct{ rtt, commits float64 }
 	acc := make(map[int]*sums)
-	var prevEmpty, prevTimeouts *float64
+	var prevEmpty, prevTimeouts, prevAcquires, prevWaitMS *float64
 	for _, s := range tl.dbSamples {
 		e := s.ev
-		var waits, timeouts float64
-		if e.Pool != nil {
-			waits = delta(prevEmpty, e.Pool.EmptyAcquireCount)
-			timeouts = delta(prevTimeouts, e.Pool.PoolTimeouts)
-			if e.Pool.EmptyAcquireCount != nil {
-				prevEmpty = e.Pool.EmptyAcquireCount
-			}
-			if e.Pool.PoolTimeouts != nil {
-				prevTimeouts = e.Pool.PoolTimeouts
+		var waits, timeouts, acquires, waitMS float64
+		if p := e.Pool; p != nil {
+			waits = delta(prevEmpty, p.EmptyAcquireCount)
+			timeouts = delta(prevTimeouts, p.PoolTimeouts)
+			acquires = delta(prevAcquires, p.AcquireCount)
+			waitMS = delta(prevWaitMS, p.EmptyAcquireWaitMS)
+			for _, c := range []struct {
+				prev **float64
+				cur  *float64
+			}{
+				{&prevEmpty, p.EmptyAcquireCount}, {&prevTimeouts, p.PoolTimeouts},
+				{&prevAcquires, p.AcquireCount}, {&prevWaitMS, p.EmptyAcquireWaitMS},
+			} {
+				if c.cur != nil {
+					*c.prev = c.cur
+				}
 			}
 		}
 		i := idx(s.at)
@@ -83,6 +90,8 @@ func joinTimeline(wins []Window, tl *timeline, width time.Duration) {
 			d.PoolMax = maxp(d.PoolMax, p.MaxConns)
 			d.PoolWaits += waits
 			d.PoolTimeouts += timeouts
+			d.PoolAcquires += acquires
+			d.PoolWaitTime += msDur(waitMS)
 		}
 	}
 
@@ -102,6 +111,13 @@ func joinTimeline(wins []Window, tl *timeline, width time.Duration) {
 			}
 			p.ServiceConnect = runningMean(p.ServiceConnect, p.ServiceN, msDur(*s.ev.ConnectMS))
 			p.ServiceN++
+			switch {
+			case s.ev.HealthError != "":
+				p.HealthErrors++
+			case s.ev.HealthMS != nil:
+				p.Health = runningMean(p.Health, p.HealthN, msDur(*s.ev.HealthMS))
+				p.HealthN++
+			}
 		case "db":
 			if !ok {
 				p.DBErrors++

@@ -118,6 +118,7 @@ type FaultEvent struct {
 
 // PoolStat is the service's /debug/pool JSON, when a db_sample carries it.
 type PoolStat struct {
+	AcquireCount       *float64 `json:"acquire_count"`
 	AcquiredConns      *float64 `json:"acquired_conns"`
 	MaxConns           *float64 `json:"max_conns"`
 	TotalConns         *float64 `json:"total_conns"`
@@ -144,11 +145,19 @@ type DBSample struct {
 	Error             string             `json:"error"`
 }
 
-// TCPProbe is one TCP connect probe to the service or to the database.
+// TCPProbe is one TCP connect probe to the service or to the database;
+// a service probe may also carry a health check (a GET of the service's
+// health path, sent the way the load goes: through the client-path proxy
+// when there is one).
 type TCPProbe struct {
 	Path      string   `json:"path"`
 	ConnectMS *float64 `json:"connect_ms"`
 	Error     string   `json:"error"`
+	// HealthMS is the health check's round trip; HealthError its transport
+	// failure (an HTTP status, even a 5xx, is an answer: HealthStatus).
+	HealthMS     *float64 `json:"health_ms"`
+	HealthStatus *int     `json:"health_status"`
+	HealthError  string   `json:"health_error"`
 }
 
 // Manifest is the part of manifest.json the report reads.

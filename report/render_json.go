@@ -64,6 +64,7 @@ type jsonLimit struct {
 type jsonCause struct {
 	Primary    string   `json:"primary"`
 	Confidence string   `json:"confidence,omitempty"`
+	Sources    []string `json:"sources"`
 	Evidence   []string `json:"evidence"`
 	RuledOut   []string `json:"ruled_out"`
 	NotChecked []string `json:"not_checked"`
@@ -166,6 +167,7 @@ type jsonDB struct {
 	MaxConnections    float64  `json:"max_connections"`
 	SuperuserReserved float64  `json:"superuser_reserved"`
 	RoleBackends      float64  `json:"role_backends"`
+	RoleActive        float64  `json:"role_active"`
 	RoleLimit         *float64 `json:"role_limit"`
 	Active            float64  `json:"active"`
 	IdleInTx          float64  `json:"idle_in_transaction"`
@@ -176,6 +178,8 @@ type jsonDB struct {
 	PoolMax           *float64 `json:"pool_max"`
 	PoolWaits         *float64 `json:"pool_waits"`
 	PoolTimeouts      *float64 `json:"pool_timeouts"`
+	PoolAcquires      *float64 `json:"pool_acquires"`
+	PoolWaitMS        *float64 `json:"pool_wait_ms"`
 	Utilisation       *float64 `json:"utilisation"`
 	Errors            int      `json:"errors,omitempty"`
 }
@@ -187,6 +191,9 @@ type jsonProbes struct {
 	DBN              int      `json:"db_n"`
 	DBConnectMS      *float64 `json:"db_connect_ms"`
 	DBErrors         int      `json:"db_errors"`
+	HealthN          int      `json:"health_n"`
+	HealthMS         *float64 `json:"health_ms"`
+	HealthErrors     int      `json:"health_errors"`
 }
 
 type jsonGenerator struct {
@@ -292,7 +299,7 @@ func roundp(v *float64, digits int) *float64 {
 }
 
 func toJSONCause(c Cause) jsonCause {
-	j := jsonCause{Primary: c.Primary, Confidence: c.Confidence, Evidence: nonNil(c.Evidence),
+	j := jsonCause{Primary: c.Primary, Confidence: c.Confidence, Sources: nonNil(c.Sources), Evidence: nonNil(c.Evidence),
 		RuledOut: nonNil(c.RuledOut), NotChecked: nonNil(c.NotChecked), Scope: c.Scope, Windows: c.Windows}
 	if c.Windows > 0 {
 		j.FromS = fp(round(c.From.Seconds(), 3))
@@ -391,7 +398,7 @@ func toJSONWindow(w Window) jsonWindow {
 	}
 	if d := w.DB; d != nil {
 		jd := &jsonDB{Samples: d.Samples, BackendsTotal: d.BackendsTotal, MaxConnections: d.MaxConnections,
-			SuperuserReserved: d.SuperuserReserved, RoleBackends: d.RoleBackends, Active: d.Active, IdleInTx: d.IdleInTx,
+			SuperuserReserved: d.SuperuserReserved, RoleBackends: d.RoleBackends, RoleActive: d.RoleActive, Active: d.Active, IdleInTx: d.IdleInTx,
 			LockWaiters: d.LockWaiters, CommitsPerS: round(d.CommitsPerS, 3), Errors: d.Errors}
 		if d.RoleLimit > 0 {
 			jd.RoleLimit = fp(d.RoleLimit)
@@ -401,6 +408,7 @@ func toJSONWindow(w Window) jsonWindow {
 		}
 		if d.HavePool {
 			jd.PoolAcquired, jd.PoolMax, jd.PoolWaits, jd.PoolTimeouts = fp(d.PoolAcquired), fp(d.PoolMax), fp(d.PoolWaits), fp(d.PoolTimeouts)
+			jd.PoolAcquires, jd.PoolWaitMS = fp(d.PoolAcquires), fp(msf(d.PoolWaitTime))
 		}
 		if u, _, ok := d.utilisation(); ok {
 			jd.Utilisation = fp(round(u, 3))
@@ -408,7 +416,11 @@ func toJSONWindow(w Window) jsonWindow {
 		j.DB = jd
 	}
 	p := w.Probes
-	j.Probes = jsonProbes{ServiceN: p.ServiceN, ServiceErrors: p.ServiceErrors, DBN: p.DBN, DBErrors: p.DBErrors}
+	j.Probes = jsonProbes{ServiceN: p.ServiceN, ServiceErrors: p.ServiceErrors, DBN: p.DBN, DBErrors: p.DBErrors,
+		HealthN: p.HealthN, HealthErrors: p.HealthErrors}
+	if p.HealthN > 0 {
+		j.Probes.HealthMS = fp(msf(p.Health))
+	}
 	if p.ServiceN > 0 {
 		j.Probes.ServiceConnectMS = fp(msf(p.ServiceConnect))
 	}

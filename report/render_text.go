@@ -143,6 +143,9 @@ func writeCauseText(w io.Writer, c Cause) {
 		conf = " (confidence " + c.Confidence + ")"
 	}
 	fmt.Fprintf(w, "Primary cause: %s%s\n", c.Primary, conf)
+	if len(c.Sources) > 0 {
+		fmt.Fprintf(w, "Sources: %s\n", strings.Join(c.Sources, ", "))
+	}
 	if c.Scope != "" {
 		fmt.Fprintf(w, "Scope: %s\n", c.Scope)
 	}

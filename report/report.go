@@ -175,7 +175,12 @@ type DBWindow struct {
 	PoolMax           float64
 	PoolWaits         float64 // empty acquires during the window
 	PoolTimeouts      float64
-	HavePool          bool
+	// PoolAcquires are the acquires during the window; PoolWaitTime the
+	// time acquires spent waiting for a connection during it (both from
+	// the service's pool counters, when it reports them).
+	PoolAcquires float64
+	PoolWaitTime time.Duration
+	HavePool     bool
 	// HaveBackends: the samples carried pg_stat_activity counts (not only
 	// the service's pool stats).
 	HaveBackends bool
@@ -183,12 +188,18 @@ type DBWindow struct {
 	Errors       int
 }
 
-// ProbeWindow joins the TCP connect probes of a window.
+// ProbeWindow joins the TCP connect probes of a window, and the health
+// checks sent with the service's.
 type ProbeWindow struct {
 	ServiceN, DBN           int
 	ServiceConnect          time.Duration // mean
 	DBConnect               time.Duration
 	ServiceErrors, DBErrors int
+	// HealthN health checks answered, in Health on average; HealthErrors
+	// failed before any answer (reset, refused, timeout).
+	HealthN      int
+	Health       time.Duration
+	HealthErrors int
 }
 
 // GeneratorWindow is what the load generator said about its own sends.

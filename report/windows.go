@@ -44,6 +44,7 @@ type counts struct {
 	maxIntended, maxConnect   time.Duration
 
 	timingN                          int64
+	dbN                              int64   // logins with Server-Timing that reached the database (db > 0)
 	pool, db, app, hash, gap, appNet float64 // sums, ms
 	poolMax, dbMax                   float64
 
@@ -72,6 +73,9 @@ func (c *counts) add(h *hit) {
 	if h.hasTimng {
 		t := h.timing
 		c.timingN++
+		if t.db > 0 {
+			c.dbN++
+		}
 		c.pool += t.pool
 		c.db += t.db
 		c.app += t.app
@@ -105,6 +109,7 @@ func (c *counts) merge(o *counts) {
 	c.maxIntended = max(c.maxIntended, o.maxIntended)
 	c.maxConnect = max(c.maxConnect, o.maxConnect)
 	c.timingN += o.timingN
+	c.dbN += o.dbN
 	c.pool += o.pool
 	c.db += o.db
 	c.app += o.app
