@@ -121,6 +121,18 @@ func (r *Runner) ActiveNames() []string {
 
 func (r *Runner) run(ctx context.Context) {
 	defer close(r.done)
+	// Injections run on a context that Stop also cancels: a slow Inject
+	// (a lock waited for, connections still being opened) must not hold
+	// up the reverts that Stop asks for. Reverts have contexts of their own.
+	ictx, cancelInjects := context.WithCancel(ctx)
+	defer cancelInjects()
+	go func() {
+		select {
+		case <-r.stopCh:
+			cancelInjects()
+		case <-ictx.Done():
+		}
+	}()
 	defer func() {
 		if p := recover(); p != nil {
 			r.addErr(fmt.Errorf("chaos: fault runner panicked: %v", p))
@@ -170,7 +182,7 @@ func (r *Runner) run(ctx context.Context) {
 		}
 
 		if repeat >= 0 {
-			r.repeat(ctx, repeat)
+			r.repeat(ictx, repeat)
 			// Skip repetitions missed while this one ran, rather than
 			// firing them back to back.
 			every := r.items[repeat].Fault.(Repeating).Interval()
@@ -186,7 +198,7 @@ func (r *Runner) run(ctx context.Context) {
 			repeatAt[tr.Index] = 0
 			continue
 		}
-		if r.inject(ctx, tr.Index) {
+		if r.inject(ictx, tr.Index) {
 			if rp, ok := r.items[tr.Index].Fault.(Repeating); ok && rp.Interval() > 0 {
 				repeatAt[tr.Index] = max(tr.At, 0) + rp.Interval()
 			}

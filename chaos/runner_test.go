@@ -274,3 +274,56 @@ func TestRunSchedulePanicsElsewhereStillRevert(t *testing.T) {
 		t.Errorf("%d events, want 4:\n%s", n, &ev.events)
 	}
 }
+
+// stuck is a fault whose Inject waits until its context is done, as
+// db.lock waits behind someone else's lock.
+type stuck struct {
+	described
+	entered  chan struct{}
+	reverted chan struct{}
+}
+
+func (s *stuck) Inject(ctx context.Context) error {
+	close(s.entered)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (s *stuck) Revert(context.Context) error {
+	select {
+	case <-s.reverted:
+	default:
+		close(s.reverted)
+	}
+	return nil
+}
+
+// TestStopCancelsAnInjectionInProgress: Stop (Ctrl-C) during a slow
+// Inject cancels it and undoes what it did, rather than waiting up to
+// InjectTimeout for it to finish before reverting.
+func TestStopCancelsAnInjectionInProgress(t *testing.T) {
+	f := &stuck{described: described{kind: "test.stuck"}, entered: make(chan struct{}), reverted: make(chan struct{})}
+	ev := &events{}
+	r := StartSchedule(context.Background(), time.Now(), []Scheduled{{Fault: f, Duration: time.Minute}}, ev)
+	select {
+	case <-f.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Inject never started")
+	}
+	// Far below InjectTimeout (30s), far above what a cancellation takes.
+	ctx, cancel := context.WithTimeout(context.Background(), InjectTimeout/3)
+	defer cancel()
+	if err := r.Stop(ctx); err != nil {
+		t.Fatalf("Stop during an injection: %v\n%s", err, ev)
+	}
+	select {
+	case <-f.reverted:
+	default:
+		t.Error("the cancelled injection was not reverted")
+	}
+	all := ev.all()
+	if len(all) != 2 || all[0].typ != EventInject || all[0].fields["ok"] != false ||
+		all[1].typ != EventRevert || all[1].fields["reason"] != ReasonInjectFailed {
+		t.Errorf("events:\n%s", ev)
+	}
+}
