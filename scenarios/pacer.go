@@ -261,6 +261,29 @@ func (p *Pacer) DueAt(n uint64) (due time.Duration, ok bool) {
 	return due, true
 }
 
+// HitsBefore is the number of hits due before t: the n with DueAt(n) < t.
+// It agrees with DueAt hit for hit (both round the same floats), so the
+// hits bucketed by due time into [a, b) number HitsBefore(b)-HitsBefore(a).
+func (p *Pacer) HitsBefore(t time.Duration) uint64 {
+	if t <= 0 {
+		return 0
+	}
+	n := uint64(math.Max(0, math.Ceil(p.Hits(t)-1e-6)))
+	for n > 0 {
+		if due, ok := p.DueAt(n - 1); ok && due < t {
+			break
+		}
+		n--
+	}
+	for {
+		due, ok := p.DueAt(n)
+		if !ok || due >= t {
+			return n
+		}
+		n++
+	}
+}
+
 // StageAt is the index of the stage in force at elapsed, clamped to the
 // first stage before the start and to the last one from the end on.
 func (p *Pacer) StageAt(elapsed time.Duration) int {
