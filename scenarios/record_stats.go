@@ -43,8 +43,8 @@ type stageAcc struct {
 // display over the last second. Memory is bounded whatever the run's length.
 type stats struct {
 	mu     sync.Mutex
-	pacer  *Pacer
-	stages []stageAcc
+	pacer  schedule
+	stages []stageAcc // grown as stages come: a search adds them as it goes
 
 	// live window
 	winStart          time.Time
@@ -70,21 +70,18 @@ type Live struct {
 	Failed      int64
 }
 
-func newStats(p *Pacer) *stats {
+func newStats(p schedule) *stats {
 	st := &stats{pacer: p}
-	var at time.Duration
-	for i, s := range p.Stages() {
-		d := s.Duration
-		planned := p.Hits(at+d) - p.Hits(at)
-		st.stages = append(st.stages, stageAcc{
-			sum: StageSummary{Index: i, Name: s.Name, Kind: s.Kind, Start: at, Duration: d,
-				PlannedHits: planned, OfferedRPS: planned / d.Seconds(), ErrorClasses: map[string]int{}},
-			hist: newHistogram(),
-		})
-		at += d
-	}
+	st.grow(len(p.Stages()))
 	st.cur.hist, st.prev.hist = newHistogram(), newHistogram()
 	return st
+}
+
+// grow makes room for n stages; the plan's figures are filled in by summaries.
+func (st *stats) grow(n int) {
+	for len(st.stages) < n {
+		st.stages = append(st.stages, stageAcc{sum: StageSummary{ErrorClasses: map[string]int{}}, hist: newHistogram()})
+	}
 }
 
 func (st *stats) add(start time.Time, res *vegeta.Result, outcome Outcome, errClass string) {
@@ -92,9 +89,7 @@ func (st *stats) add(start time.Time, res *vegeta.Result, outcome Outcome, errCl
 	defer st.mu.Unlock()
 	el := res.Timestamp.Sub(start)
 	i := st.pacer.StageAt(el)
-	if i >= len(st.stages) {
-		i = len(st.stages) - 1
-	}
+	st.grow(i + 1)
 	acc := &st.stages[i]
 	acc.sum.Sent++
 	switch outcome {
@@ -152,13 +147,22 @@ func (st *stats) live(elapsed time.Duration) Live {
 	return l
 }
 
-// summaries closes the stage accumulators.
+// summaries closes the stage accumulators, with the plan's figures of
+// each stage as the plan stands now.
 func (st *stats) summaries() []StageSummary {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	out := make([]StageSummary, len(st.stages))
-	for i, acc := range st.stages {
+	stages := st.pacer.Stages()
+	st.grow(len(stages))
+	out := make([]StageSummary, len(stages))
+	var at time.Duration
+	for i, acc := range st.stages[:len(stages)] {
 		s := acc.sum
+		d := stages[i].Duration
+		planned := st.pacer.Hits(at+d) - st.pacer.Hits(at)
+		s.Index, s.Name, s.Kind, s.Start, s.Duration, s.PlannedHits = i, stages[i].Name, stages[i].Kind, at, d, planned
+		s.OfferedRPS = planned / d.Seconds()
+		at += d
 		if s.Duration > 0 {
 			s.AchievedRPS = float64(s.Sent) / s.Duration.Seconds()
 		}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,9 +65,29 @@ type RunResult struct {
 	Dir         string
 	Start, End  time.Time
 	Interrupted bool // first signal: stopped early, everything flushed
-	Stages      []StageSummary
-	FollowUps   FollowUpStats
-	Seed        int64
+	// Aborted: the scenario's abort rule stopped the surge (the SLO failed
+	// for its stated time); the run reached its breaking point, and is
+	// recorded and reported like any other.
+	Aborted   bool
+	Stages    []StageSummary
+	FollowUps FollowUpStats
+	Seed      int64
+	// Search is what mode: search found; nil for a run of stages.
+	Search *SearchResult
+}
+
+// schedule is what the runner needs of a plan: the stages' Pacer, or the
+// AdaptivePacer that a search extends as it goes.
+type schedule interface {
+	Pace(elapsed time.Duration, hits uint64) (time.Duration, bool)
+	Rate(elapsed time.Duration) float64
+	Hits(elapsed time.Duration) float64
+	HitsBefore(t time.Duration) uint64
+	DueAt(n uint64) (time.Duration, bool)
+	StageAt(elapsed time.Duration) int
+	Stages() []Stage
+	Duration() time.Duration
+	String() string
 }
 
 // FollowUpStats counts the sampled session checks after successful logins.
@@ -79,7 +100,9 @@ type FollowUpStats struct {
 var ErrAbortedImmediately = errors.New("interrupted twice: stopped at once")
 
 // Run executes the scenario's traffic plan as one vegeta attack and records
-// every result in the run directory.
+// every result in the run directory. With mode: search the plan is a search
+// for the sustainable rate (see Search); with abort: the surge stops once
+// the SLO has failed for the stated time.
 func Run(ctx context.Context, o RunOptions) (*RunResult, error) {
 	sc := o.Scenario
 	if o.Scale == 0 {
@@ -88,9 +111,31 @@ func Run(ctx context.Context, o RunOptions) (*RunResult, error) {
 	if len(o.Credentials) == 0 {
 		return nil, errNoCredentials
 	}
-	pacer, err := NewPacer(sc.Stages, o.Scale)
-	if err != nil {
-		return nil, err
+	slo := sloWithDefaults(sc.SLO)
+	var pacer schedule
+	var search *searchCtl
+	var watch *abortWatch
+	if sc.Mode == ModeSearch {
+		if o.Scale != 1 {
+			return nil, fmt.Errorf("scenarios: a search cannot be scaled (got %g): each agent would search on its own", o.Scale)
+		}
+		cfg, err := sc.SearchSettings()
+		if err != nil {
+			return nil, fmt.Errorf("scenarios: %w", err)
+		}
+		if search, err = newSearchCtl(cfg, slo, sc.Client.Timeout, nil); err != nil {
+			return nil, err
+		}
+		pacer = search.pacer
+	} else {
+		p, err := NewPacer(sc.Stages, o.Scale)
+		if err != nil {
+			return nil, err
+		}
+		pacer = p
+		if sc.Abort != nil {
+			watch = newAbortWatch(*sc.Abort, slo, sc.Client.Timeout)
+		}
 	}
 	pf, err := newPreflight(o.Target, sc.Login.Preflight)
 	if err != nil {
@@ -120,6 +165,14 @@ func Run(ctx context.Context, o RunOptions) (*RunResult, error) {
 		"target": o.Target.Redacted(), "host": hostname(), "status": "running",
 		"go_version": runtime.Version(), "vegeta_version": moduleVersion("github.com/tsenart/vegeta/v12"),
 		"planned_duration_s": pacer.Duration().Seconds(), "pacer": pacer.String(),
+	}
+	if search != nil {
+		search.sink = rec
+		manifest["mode"] = ModeSearch
+		manifest["search"] = searchManifest(search.cfg)
+	}
+	if sc.Abort != nil && watch != nil {
+		manifest["abort"] = map[string]any{"after_s": sc.Abort.After.Seconds(), "ratio": watch.rule.Ratio}
 	}
 	for k, v := range o.Manifest {
 		manifest[k] = v
@@ -155,8 +208,10 @@ func Run(ctx context.Context, o RunOptions) (*RunResult, error) {
 
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
-	wg.Add(1)
-	go func() { defer wg.Done(); stageEvents(runCtx, rec, pacer, start) }()
+	if p, ok := pacer.(*Pacer); ok { // a search records its stages as it goes
+		wg.Add(1)
+		go func() { defer wg.Done(); stageEvents(runCtx, rec, p, start) }()
+	}
 
 	fu := newFollowUps(runCtx, client, o.Target, sc, o.Seed)
 	st := newStats(pacer)
@@ -165,7 +220,18 @@ func Run(ctx context.Context, o RunOptions) (*RunResult, error) {
 	defer prog.done()
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
+	// The SLO is judged on a finer tick, when there is something to judge.
+	var judgeC <-chan time.Time
+	if search != nil || watch != nil {
+		jt := time.NewTicker(100 * time.Millisecond)
+		defer jt.Stop()
+		judgeC = jt.C
+	}
 
+	// The plan's clock: vegeta starts its own in Attack, so elapsed time
+	// measured from here is never behind the attack's (a search's changes
+	// to the plan always land in the attack's future).
+	attackStart := time.Now()
 	results := attacker.Attack(targeter.Target, pacer, pacer.Duration()+time.Second, sc.Name)
 	var writeErr error
 	stopping := false
@@ -176,6 +242,9 @@ func Run(ctx context.Context, o RunOptions) (*RunResult, error) {
 		stopping = true
 		attacker.Stop()
 		rec.Event(reason, time.Now(), fields)
+		if search != nil {
+			search.finish(time.Since(attackStart), SearchInterrupted)
+		}
 	}
 loop:
 	for {
@@ -185,7 +254,7 @@ loop:
 				break loop
 			}
 			hi := tt.take(r.Seq)
-			due, _ := pacer.DueAt(r.Seq)
+			due, planned := pacer.DueAt(r.Seq)
 			lag := r.Timestamp.Sub(start.Add(due))
 			if lag < 0 {
 				lag = 0
@@ -201,10 +270,27 @@ loop:
 			}
 			st.add(start, r, outcome, hi.errClass)
 			gw.add(rec, r, lag, hi.errClass, tt.inflight.Load())
+			if good := outcome != OutcomeFailed; planned && search != nil {
+				search.add(due, lag+r.Latency, good)
+			} else if planned && watch != nil {
+				watch.add(due, lag+r.Latency, good)
+			}
+		case <-judgeC:
+			now := time.Since(attackStart)
+			if search != nil {
+				search.tick(now, tt.inflight.Load())
+			}
+			if watch != nil && !stopping && watch.judge(now, pacer.HitsBefore) {
+				res.Aborted = true
+				stop("abort", watch.event())
+			}
 		case <-tick.C:
 			extra := ""
 			if o.Status != nil {
 				extra = o.Status()
+			}
+			if search != nil {
+				extra = strings.TrimSpace(search.status(time.Since(attackStart)) + "  " + extra)
 			}
 			prog.update(st.live(time.Since(start)), extra)
 		case sig := <-o.Signals:
@@ -214,7 +300,10 @@ loop:
 				if err := stopHooks(); err != nil {
 					rec.Event("error", time.Now(), map[string]any{"error": err.Error()})
 				}
-				finish(rec, manifestPath, manifest, res, st, fu, "interrupted")
+				if search != nil {
+					search.finish(time.Since(attackStart), SearchInterrupted)
+				}
+				finish(rec, manifestPath, manifest, res, st, fu, search, "interrupted")
 				go func() { // let vegeta's workers finish without us
 					for range results {
 					}
@@ -234,15 +323,25 @@ loop:
 		writeErr = errors.Join(writeErr, err)
 	}
 	status := "completed"
-	if res.Interrupted {
+	switch {
+	case res.Interrupted:
 		status = "interrupted"
+	case res.Aborted:
+		status = "aborted"
 	}
-	finish(rec, manifestPath, manifest, res, st, fu, status)
+	if search != nil { // the plan ran to its horizon: the budget is spent
+		search.finish(time.Since(attackStart), SearchBudget)
+	}
+	finish(rec, manifestPath, manifest, res, st, fu, search, status)
 	return res, writeErr
 }
 
-func finish(rec *recorder, path string, manifest map[string]any, res *RunResult, st *stats, fu *followUps, status string) {
+func finish(rec *recorder, path string, manifest map[string]any, res *RunResult, st *stats, fu *followUps, search *searchCtl, status string) {
 	res.End = time.Now()
+	if search != nil { // finished by now: by its own decision, a stop, or the end of its plan
+		res.Search = search.result()
+		manifest["search_result"] = searchResultManifest(res.Search)
+	}
 	res.Stages = st.summaries()
 	res.FollowUps = fu.stats()
 	rec.Event("run_end", res.End, map[string]any{"status": status})
