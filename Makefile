@@ -6,7 +6,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
 DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 
-.PHONY: build test demo bench lint clean docs
+.PHONY: build test test-browser demo bench lint clean docs
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/stampede
@@ -14,6 +14,11 @@ build:
 # Every database test runs against a real throwaway PostgreSQL started by fixtures/pg.
 test:
 	$(GO) test -count=1 -timeout 20m ./...
+
+# report.html in headless Chromium (installed with apt-get when missing);
+# saves docs/report-screenshot.png.
+test-browser:
+	./scripts/browser-test.sh
 
 demo: build
 	./scripts/demo.sh
