@@ -14,6 +14,7 @@ import (
 // analyze is Analyze once the small files are read.
 func analyze(dir string, in *inputs, opts Options) (*Report, error) {
 	r := &Report{Dir: dir, Window: opts.Window, Notes: in.notes}
+	readSearch(dir, r) // a search's trials, an abort's note (search.go)
 	if r.Window <= 0 {
 		r.Window = time.Second
 	}
@@ -55,7 +56,7 @@ func analyze(dir string, in *inputs, opts Options) (*Report, error) {
 	}
 
 	var p *plan
-	if in.scenario != nil {
+	if in.scenario != nil && r.Search == nil { // a search's plan is in its stage events
 		if pl, ok := planFromStages(in.scenario.planStages(), scale); ok {
 			p = pl
 		}

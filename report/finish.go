@@ -29,6 +29,7 @@ func finishAnalysis(r *Report, p *plan, opts Options) {
 		w.Cause, w.Diagnosis = d.Primary, &d
 	}
 	r.Limit = computeLimit(r.Windows, p)
+	applySearch(r) // a search's limit is its bracket (search.go)
 	r.Cause = runCause(r, base)
 	r.Scorecard = scorecard(r.Windows, r.Faults)
 	target := opts.TargetRPS
@@ -42,6 +43,7 @@ func finishAnalysis(r *Report, p *plan, opts Options) {
 	}
 	r.Checks = append(sloChecks(r), gateChecks(r)...)
 	r.Verdict, r.Summary = verdict(r)
+	searchSummary(r)
 	if r.Baseline != nil {
 		r.Baseline.New.Verdict = r.Verdict
 	}

@@ -32,6 +32,7 @@ type jsonReport struct {
 	Checks          []jsonCheck        `json:"checks"`
 	Noise           jsonNoise          `json:"noise"`
 	Baseline        *jsonComparison    `json:"baseline,omitempty"`
+	Search          *jsonSearch        `json:"search,omitempty"`
 	Windows         []jsonWindow       `json:"windows"`
 	Notes           []string           `json:"notes"`
 }
@@ -313,6 +314,7 @@ func toJSON(r *Report) jsonReport {
 		SLO:     jsonSLO{SuccessRatio: r.SLO.SuccessRatio, Percentile: r.SLO.Percentile, LatencyMS: msf(r.SLO.Latency)},
 		Verdict: r.Verdict, Summary: r.Summary, Cause: toJSONCause(r.Cause), Notes: nonNil(r.Notes),
 		Stages: []jsonStage{}, Faults: []jsonFault{}, Scorecard: []jsonScore{}, Checks: []jsonCheck{}, Windows: []jsonWindow{}}
+	j.Search = searchJSON(r)
 	if !r.Start.IsZero() {
 		j.Start = r.Start.UTC().Format(time.RFC3339Nano)
 	}

@@ -26,6 +26,7 @@ func WriteText(w io.Writer, r *Report) error {
 	fmt.Fprintf(ew, "stampede report: %s\n", r.heading())
 	fmt.Fprintf(ew, "SLO: %s per %s window\n", r.SLO, r.Window)
 	fmt.Fprintf(ew, "Verdict: %s\n", r.Summary)
+	writeSearchText(ew, r)
 
 	section(ew, "Stages")
 	t := newTable(ew)

@@ -63,6 +63,8 @@ type Report struct {
 	Summary string // one line: the verdict in words
 	// Notes are caveats about the data (truncated results, missing files).
 	Notes []string
+	// Search is an adaptive search's trials and bracket (search.go); nil for a run of stages.
+	Search *Search
 
 	histSets int          // histogram sets the streaming pass allocated: its memory bound
 	atRate   *rateLatency // the max_p99 gate's windows at its stated rate, merged

@@ -104,7 +104,7 @@ func readTimeline(r io.Reader) (*timeline, error) {
 			var e TCPProbe
 			bad = json.Unmarshal(l.line, &e) != nil
 			tl.probes = append(tl.probes, timed[TCPProbe]{at, e})
-		case EventInterrupt:
+		case EventInterrupt, EventAbort: // the surge stopped here
 			tl.interrupts = append(tl.interrupts, at)
 		case EventRunEnd:
 			var e struct {

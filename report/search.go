@@ -1,0 +1,261 @@
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// An adaptive search (mode: search, stampede find-limit) runs trials at
+// one rate each, judged live by the runner on each trial's hold, and
+// records them as trial events and a search_result; its stages are the
+// trials (and the pauses after failed ones), recorded as it went. The
+// report shows the trials with a cause each (from its own windows'
+// evidence) and takes its limit from the bracket the search found.
+
+// Timeline event types of a search and of an abort.
+const (
+	EventTrial        = "trial"
+	EventSearchResult = "search_result"
+	EventAbort        = "abort" // the scenario's abort rule stopped the surge
+)
+
+// Search is an adaptive search's outcome.
+type Search struct {
+	// Lo is the highest rate held, Hi the lowest that failed; nil for none.
+	Lo, Hi *float64
+	// Precision is (Hi-Lo)/Lo, nil without both; Target is the precision asked for.
+	Precision *float64
+	Target    float64
+	Reason    string // precision, budget, max_rate, min_rate, interrupted
+	Elapsed   time.Duration
+	Trials    []Trial
+}
+
+// Trial is one judged trial of a search.
+type Trial struct {
+	Index         int
+	Rate          float64
+	Phase         string
+	Start         time.Duration // the warmup's start
+	Warmup, Hold  time.Duration
+	Planned, Sent int64 // planned in the hold, and back when judged
+	SuccessRatio  float64
+	P99           time.Duration
+	LatencyAtSLO  time.Duration // the SLO percentile
+	SLOMet        bool
+	// Cause is "none" when the trial held, else the most frequent cause of
+	// the degraded windows inside its hold ("undetermined" without one).
+	Cause string
+}
+
+// Bracketed reports whether the search found both ends.
+func (s *Search) Bracketed() bool { return s != nil && s.Lo != nil && s.Hi != nil }
+
+type trialEvent struct {
+	Index        int     `json:"index"`
+	Rate         float64 `json:"rate"`
+	Phase        string  `json:"phase"`
+	StartS       float64 `json:"start_s"`
+	WarmupS      float64 `json:"warmup_s"`
+	HoldS        float64 `json:"hold_s"`
+	Planned      int64   `json:"planned"`
+	Received     int64   `json:"received"`
+	SuccessRatio float64 `json:"success_ratio"`
+	P99MS        float64 `json:"p99_ms"`
+	SLOLatencyMS float64 `json:"slo_latency_ms"`
+	SLOMet       bool    `json:"slo_met"`
+}
+
+type searchResultEvent struct {
+	Lo              *float64 `json:"lo"`
+	Hi              *float64 `json:"hi"`
+	Precision       *float64 `json:"precision"`
+	TargetPrecision float64  `json:"target_precision"`
+	ElapsedS        float64  `json:"elapsed_s"`
+	Reason          string   `json:"reason"`
+}
+
+type abortEvent struct {
+	AfterS        float64 `json:"after_s"`
+	Ratio         float64 `json:"ratio"`
+	WindowSeconds int     `json:"window_seconds"`
+	FailedSeconds int     `json:"failed_seconds"`
+}
+
+// readSearch reads a run's trial, search_result and abort events: it sets
+// r.Search for a search, and notes an abort. A run without them is left
+// as it is.
+func readSearch(dir string, r *Report) {
+	f, err := os.Open(filepath.Join(dir, TimelineFile))
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			r.Notes = append(r.Notes, fmt.Sprintf("timeline.jsonl: %v", err))
+		}
+		return
+	}
+	defer f.Close()
+	var s Search
+	search := false
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		var h struct {
+			Type string   `json:"type"`
+			T    *float64 `json:"t"`
+		}
+		b := sc.Bytes()
+		if json.Unmarshal(b, &h) != nil {
+			continue // counted by readTimeline
+		}
+		switch h.Type {
+		case EventTrial:
+			var e trialEvent
+			if json.Unmarshal(b, &e) == nil {
+				search = true
+				s.Trials = append(s.Trials, Trial{Index: e.Index, Rate: e.Rate, Phase: e.Phase, Start: secs(e.StartS),
+					Warmup: secs(e.WarmupS), Hold: secs(e.HoldS), Planned: e.Planned, Sent: e.Received,
+					SuccessRatio: e.SuccessRatio, P99: msDur(e.P99MS), LatencyAtSLO: msDur(e.SLOLatencyMS), SLOMet: e.SLOMet})
+			}
+		case EventSearchResult:
+			var e searchResultEvent
+			if json.Unmarshal(b, &e) == nil {
+				search = true
+				s.Lo, s.Hi, s.Precision, s.Target, s.Reason = e.Lo, e.Hi, e.Precision, e.TargetPrecision, e.Reason
+				s.Elapsed = secs(e.ElapsedS)
+			}
+		case EventAbort:
+			var e abortEvent
+			if json.Unmarshal(b, &e) == nil {
+				at := ""
+				if h.T != nil {
+					at = " at " + fsec(secs(*h.T))
+				}
+				r.Notes = append(r.Notes, fmt.Sprintf("aborted%s: the SLO failed in %d of the last %d seconds (abort after %s, ratio %s); the surge was stopped, later windows are not judged",
+					at, e.FailedSeconds, e.WindowSeconds, fsec(secs(e.AfterS)), fnum(e.Ratio)))
+			}
+		}
+	}
+	if search {
+		if s.Reason == "" {
+			s.Reason = "unknown (no search_result: the run was cut short)"
+		}
+		r.Search = &s
+	}
+}
+
+// applySearch gives a search's trials their causes, from the windows
+// inside each hold, and makes the bracket the run's limit. It runs once
+// the windows have their causes, before the run's cause and the checks.
+func applySearch(r *Report) {
+	s := r.Search
+	if s == nil {
+		return
+	}
+	for i := range s.Trials {
+		s.Trials[i].Cause = trialCause(r.Windows, s.Trials[i])
+	}
+	l := &r.Limit
+	l.SustainableRPS, l.BreakingRPS, l.KneeRPS = s.Lo, s.Hi, nil
+	l.PrecisionRPS = nil
+	if s.Hi != nil {
+		for _, t := range s.Trials {
+			if !t.SLOMet && t.Rate == *s.Hi {
+				l.BreakingAt = t.Start + t.Warmup
+			}
+		}
+	}
+	l.Method = fmt.Sprintf("adaptive search: %d trials, each judged on its hold after a %s warmup", len(s.Trials), trialWarmup(s))
+	switch {
+	case s.Bracketed():
+		l.PrecisionRPS = fp(*s.Hi - *s.Lo)
+		l.Precision = fmt.Sprintf("sustainable ≥ %s/s, broken at %s/s: a bracket of %s (target %s)",
+			fnum(round(*s.Lo, 1)), fnum(round(*s.Hi, 1)), pct(*s.Precision), pct(s.Target))
+	case s.Lo != nil:
+		l.Precision = "the search never broke the SLO (" + s.Reason + "): the limit is above " + fnum(round(*s.Lo, 1)) + "/s"
+	case s.Hi != nil:
+		l.Precision = "no trial held (" + s.Reason + "): the limit is below " + fnum(round(*s.Hi, 1)) + "/s"
+	default:
+		l.Precision = "no trial was judged (" + s.Reason + ")"
+	}
+}
+
+func trialWarmup(s *Search) string {
+	if len(s.Trials) == 0 {
+		return "-"
+	}
+	return fsec(s.Trials[0].Warmup)
+}
+
+// trialCause is the most frequent cause among the degraded windows that
+// lie inside the trial's hold.
+func trialCause(wins []Window, t Trial) string {
+	if t.SLOMet {
+		return CauseNone
+	}
+	a, b := t.Start+t.Warmup, t.Start+t.Warmup+t.Hold
+	counts := map[string]int{}
+	for _, w := range wins {
+		if w.Start >= a && w.Start+w.Length <= b && !w.SLOMet && w.Cause != "" {
+			counts[w.Cause]++
+		}
+	}
+	if len(counts) == 0 {
+		return CauseUndetermined
+	}
+	return majority(counts)
+}
+
+// searchChecks judge a search run in place of the SLO checks: its trials
+// break the SLO on purpose, so the check is whether it found the limit.
+func searchChecks(r *Report) []Check {
+	s := r.Search
+	c := Check{Name: "search.bracket", Kind: "slo", Passed: s.Bracketed()}
+	switch {
+	case s.Bracketed():
+		c.Detail = fmt.Sprintf("sustainable ≥ %s/s, broken at %s/s: bracket %s (target %s) after %d trials in %s; stopped: %s",
+			fnum(round(*s.Lo, 1)), fnum(round(*s.Hi, 1)), pct(*s.Precision), pct(s.Target), len(s.Trials), fsec(s.Elapsed), s.Reason)
+	case s.Lo != nil:
+		c.Detail = fmt.Sprintf("no bracket: held up to %s/s and never broke (%s); raise search.max_rate (and max_rate) to find the limit", fnum(round(*s.Lo, 1)), s.Reason)
+	case s.Hi != nil:
+		c.Detail = fmt.Sprintf("no bracket: failed down to %s/s and never held (%s); lower search.from, or look at the cause", fnum(round(*s.Hi, 1)), s.Reason)
+	default:
+		c.Detail = fmt.Sprintf("no bracket: no trial was judged (%s)", s.Reason)
+	}
+	return []Check{c}
+}
+
+// searchSummary rewrites the verdict's line for a search: the bracket,
+// not a breaking point the load stayed at.
+func searchSummary(r *Report) {
+	s := r.Search
+	if s == nil {
+		return
+	}
+	line := r.Verdict + ": "
+	switch {
+	case s.Bracketed():
+		line += fmt.Sprintf("sustainable ≥ %s/s, broken at %s/s (bracket %s, %d trials)", fnum(round(*s.Lo, 1)), fnum(round(*s.Hi, 1)),
+			pct(*s.Precision), len(s.Trials))
+	default:
+		line += "no bracket found (" + s.Reason + ")"
+	}
+	if r.Cause.Primary != CauseNone {
+		line += "; cause " + r.Cause.Primary
+	}
+	var failed []string
+	for _, c := range r.Checks {
+		if !c.Passed && !c.Skipped {
+			failed = append(failed, c.Name)
+		}
+	}
+	if len(failed) > 0 {
+		line += fmt.Sprintf("; failed: %v", failed)
+	}
+	r.Summary = line
+}
