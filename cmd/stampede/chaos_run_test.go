@@ -1167,3 +1167,78 @@ faults:
 		}
 	})
 }
+
+// TestChaosRunInterruptedWhileInjecting: SIGINT while db.lock is still
+// waiting for its lock (another session holds a conflicting one) cancels
+// the injection at once, rather than letting it wait out its 10s
+// lock_timeout first, and leaves nothing behind.
+func TestChaosRunInterruptedWhileInjecting(t *testing.T) {
+	srv := startChaosPG(t)
+	admin := adminOf(t, srv)
+	// A table the service never touches, so that the waiting lock holds up
+	// no login and the run drains at once: what remains is the injection.
+	if _, err := fixtures.Prepare(context.Background(), srv.AdminDSN(), fixtures.SeedOptions{Users: 200}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	blocker, err := pgx.Connect(ctx, srv.DSN("postgres", passwordOf(t, srv.AdminDSN()), fixtures.Database))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocker.Close(ctx)
+	if _, err := blocker.Exec(ctx, "CREATE TABLE IF NOT EXISTS drill (id int)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := blocker.Exec(ctx, "BEGIN; LOCK TABLE drill IN ACCESS SHARE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	sig := make(chan os.Signal, 2)
+	var sentAt time.Time
+	r := runChaosScenario(t, `fixture: {users: 200, db_pool: 10, db_hold: 20ms}
+stages:
+  - constant: {rate: 10, for: 30s}
+faults:
+  - {kind: db.lock, table: drill, start: 1s, for: 20s}
+`, sig, func(dir string) error {
+		defer func() { sig <- syscall.SIGINT }()
+		if _, err := waitForEvent(dir, "run_start", time.Minute); err != nil {
+			return err
+		}
+		// Until the lock holder's session waits on our lock.
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			n, err := admin.queryInt(`SELECT count(*) FROM pg_stat_activity
+				WHERE application_name = 'stampede-lock' AND wait_event_type = 'Lock'`)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				time.Sleep(300 * time.Millisecond)
+				sentAt = time.Now()
+				return nil
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		return errors.New("db.lock never waited on the test's lock")
+	}, "--dsn", srv.AdminDSN())
+	if _, err := blocker.Exec(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	r.wantExit(t, exitInterrupted)
+	ws := r.faultWindows()
+	if len(ws) != 1 {
+		t.Fatalf("fault windows %v, want the one db.lock", windowsLine(ws))
+	}
+	w := ws[0]
+	signalled := sentAt.Sub(r.start).Seconds()
+	t.Logf("SIGINT at %.2fs; fault_inject at %.2fs: ok %v, %v; reverted (%s) %.2fs after the signal",
+		signalled, w.injected, w.injectOK, w.inject["error"], w.reason, w.ended-signalled)
+	if w.injectOK || !strings.Contains(fmt.Sprint(w.inject["error"]), context.Canceled.Error()) {
+		t.Errorf("fault_inject %v: want the injection cancelled by the signal", w.inject)
+	}
+	if !w.reverted || !w.revOK || w.reason != chaos.ReasonInjectFailed {
+		t.Errorf("fault_revert %v: want ok, reason %s", w.revertEv, chaos.ReasonInjectFailed)
+	}
+	admin.checkNothingLeft(-1)
+	checkJournalDone(t, r.dir, 1)
+}
