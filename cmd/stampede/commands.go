@@ -20,6 +20,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "SCENARIO [flags]", "run a scenario (file or example name) and record it in a run directory", cmdRun},
+		{"find-limit", "SCENARIO [flags]", "find the sustainable rate: trials raised until the SLO fails, then bisected; run's flags", cmdFindLimit},
 		{"version", "", "print version, commit and build date", cmdVersion},
 		{"report", "RUN_DIR [--format text|json|junit|markdown|html]", "re-analyse a run directory: print its report, rewrite its report files", cmdReport},
 		{"compare", "OLD NEW [--format text|json|markdown]", "compare two runs (report.json or run directory); exit 1 on a regression beyond the noise", cmdCompare},

@@ -53,8 +53,22 @@ func (f *fixtureTuning) register(fs *pflag.FlagSet, prefix string) {
 }
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
+	return runScenario(ctx, e, args, runVariant{name: "run"})
+}
+
+// runVariant is what sets a command that runs a scenario apart from run
+// (find-limit): its name, flags of its own, and a change to the scenario
+// once loaded, before anything starts.
+type runVariant struct {
+	name   string
+	flags  func(fs *pflag.FlagSet)
+	adjust func(sc *scenarios.Scenario) error
+}
+
+// runScenario runs a scenario and reports it, for run and find-limit.
+func runScenario(ctx context.Context, e *env, args []string, v runVariant) error {
 	var f runFlags
-	fs := newFlagSet("run", "SCENARIO [flags]", e)
+	fs := newFlagSet(v.name, "SCENARIO [flags]", e)
 	fs.StringVar(&f.target, "target", "", "base URL of the login service (default: the scenario's target, else the bundled fixture)")
 	fs.StringVar(&f.dsn, "dsn", "", "admin DSN of the service's database, for evidence and database faults; with the bundled fixture, an existing PostgreSQL instead of a throwaway one (also $STAMPEDE_DSN)")
 	fs.StringVar(&f.out, "out", "", "run directory (default runs/<time>-<scenario>)")
@@ -64,12 +78,15 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow a target that is not a loopback address")
 	fs.BoolVar(&f.quiet, "quiet", false, "no live progress display")
 	f.fixture.register(fs, "fixture-")
+	if v.flags != nil {
+		v.flags(fs)
+	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	f.fixture.dbHoldSet = fs.Changed("fixture-db-hold")
 	if fs.NArg() != 1 {
-		return usageErr("run needs exactly one SCENARIO (a file or an example: %s)", strings.Join(scenarios.Examples(), ", "))
+		return usageErr("%s needs exactly one SCENARIO (a file or an example: %s)", v.name, strings.Join(scenarios.Examples(), ", "))
 	}
 	if f.scale <= 0 {
 		return usageErr("--scale must be above 0, got %g", f.scale)
@@ -77,6 +94,19 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	sc, err := scenarios.LoadNamed(fs.Arg(0))
 	if err != nil {
 		return usageErr("%v", err)
+	}
+	if v.adjust != nil {
+		if err := v.adjust(sc); err != nil {
+			return usageErr("%v", err)
+		}
+	}
+	if sc.Mode == scenarios.ModeSearch {
+		if f.scale != 1 {
+			return usageErr("--scale: a search cannot be scaled (got %g): it finds one rate for one load generator", f.scale)
+		}
+		if _, err := sc.SearchSettings(); err != nil {
+			return usageErr("%s: %v", sc.Path, err)
+		}
 	}
 	reg := chaos.NewRegistry()
 	plan, err := scenarios.BuildFaults(sc, reg, nil) // check every fault before anything starts
@@ -117,8 +147,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		status = fh.Status
 	}
 
-	fmt.Fprintf(e.stderr, "stampede: running %s against %s for %s; recording to %s\n",
-		sc.Name, s.target.Redacted(), totalDuration(sc), s.dir)
+	fmt.Fprintf(e.stderr, "stampede: %s; recording to %s\n", describeRun(sc, s.target), s.dir)
 	res, runErr := scenarios.Run(ctx, scenarios.RunOptions{
 		Scenario: sc, Target: s.target, Credentials: s.creds, Dir: s.dir, Scale: f.scale, Seed: s.seed,
 		Signals: e.signals, Progress: progressOut(e, f.quiet), Terminal: isTerminal(e.stderr),
@@ -154,6 +183,9 @@ func finishRun(e *env, res *scenarios.RunResult, baseline *report.Report) error 
 	}
 	fmt.Fprintf(e.stdout, "\nrun directory: %s\n  report.html:   %s\n  postmortem.md: %s\n", res.Dir,
 		filepath.Join(res.Dir, "report.html"), filepath.Join(res.Dir, "postmortem.md"))
+	if res.Search != nil {
+		fmt.Fprintf(e.stdout, "limit: %s\n", res.Search)
+	}
 	if res.Interrupted {
 		return &exitError{code: exitInterrupted, err: errors.New("interrupted: results and report written")}
 	}
@@ -261,6 +293,15 @@ func fmtDur(d time.Duration) string {
 		return fmt.Sprintf("%dµs", d.Microseconds())
 	}
 	return fmt.Sprintf("%.1fms", float64(d)/1e6)
+}
+
+// describeRun says what a run will do, for its first line.
+func describeRun(sc *scenarios.Scenario, target *url.URL) string {
+	if sc.Mode == scenarios.ModeSearch {
+		c, _ := sc.SearchSettings() // checked before anything started
+		return fmt.Sprintf("searching for the limit of %s against %s: %s", sc.Name, target.Redacted(), c)
+	}
+	return fmt.Sprintf("running %s against %s for %s", sc.Name, target.Redacted(), totalDuration(sc))
 }
 
 func totalDuration(sc *scenarios.Scenario) time.Duration {
