@@ -48,6 +48,13 @@ type RunOptions struct {
 	Hooks []Hook
 }
 
+// Interrupter is a Hook to be stopped as soon as a run stops sending (a
+// signal, an abort, an error), before the requests in flight have drained;
+// its Stop is still called at the end and must then be harmless.
+type Interrupter interface {
+	Interrupt(ctx context.Context) error
+}
+
 // Hook is something that runs beside the traffic on the run's clock.
 type Hook interface {
 	Start(ctx context.Context, sink EventSink, start time.Time) error
@@ -242,6 +249,14 @@ func Run(ctx context.Context, o RunOptions) (*RunResult, error) {
 		stopping = true
 		attacker.Stop()
 		rec.Event(reason, time.Now(), fields)
+		// Revert faults now, not after the requests in flight: those a fault
+		// holds up (a lock, a stalled proxy) could not finish while it lasts.
+		for _, h := range o.Hooks[:started] {
+			if in, ok := h.(Interrupter); ok {
+				wg.Add(1)
+				go func() { defer wg.Done(); _ = in.Interrupt(context.WithoutCancel(ctx)) }()
+			}
+		}
 		if search != nil {
 			search.finish(time.Since(attackStart), SearchInterrupted)
 		}

@@ -71,6 +71,10 @@ func (h *FaultHook) Stop(ctx context.Context) error {
 	return h.runner.Stop(ctx)
 }
 
+// Interrupt reverts every fault at once when the run stops sending early,
+// so that requests a fault holds up can drain; Stop afterwards is harmless.
+func (h *FaultHook) Interrupt(ctx context.Context) error { return h.Stop(ctx) }
+
 // Status names the faults in force, for the live display.
 func (h *FaultHook) Status() string {
 	if h.runner == nil {
