@@ -347,3 +347,14 @@ func FuzzLoadBytes(f *testing.F) {
 		}
 	})
 }
+
+// A search sets its own length, so a fault past the stages is not late.
+func TestLoadSearchAllowsFaultsPastTheStages(t *testing.T) {
+	src := "mode: search\nstages:\n  - constant: {rate: 20, for: 5s}\nfaults:\n  - {kind: db.conn_limit, start: 30s, for: 10s, limit: 3}\n"
+	if _, err := LoadBytes("search.yaml", []byte(src)); err != nil {
+		t.Fatalf("search scenario with a late fault: %v", err)
+	}
+	if _, err := LoadBytes("stages.yaml", []byte(src[len("mode: search\n"):])); err == nil {
+		t.Fatal("a run of stages accepted a fault after its end")
+	}
+}
