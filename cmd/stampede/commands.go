@@ -35,6 +35,10 @@ const helpExamples = `Examples:
   stampede run smoke                    # a few seconds against the bundled fixture
   stampede run surge --fixture-db-pool 5
   stampede run my-login.yaml --target http://127.0.0.1:8080
+  stampede run gameday                  # the incident, with a network decoy: what make demo runs
+  stampede find-limit steps --fixture-db-pool 5 --fixture-db-hold 50ms
+  stampede report runs/<dir> --format html > report.html
+  stampede compare runs/old runs/new
   stampede fixture                      # bundled login service + throwaway PostgreSQL
   stampede fixture --db-pool 10 --db-hold 50ms --max-connections 40
   stampede version
