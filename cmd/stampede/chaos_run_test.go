@@ -1042,7 +1042,8 @@ faults:
 	var stdout, stderr syncBuffer
 	cmd := exec.Command(bin, "run", sc, "--dsn", srv.AdminDSN(), "--out", dir, "--quiet", "--seed", "7")
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.Env = append(os.Environ(), "STAMPEDE_DSN=")
+	// Its own TMPDIR: a killed run cannot remove its credentials folder.
+	cmd.Env = append(os.Environ(), "STAMPEDE_DSN=", "TMPDIR="+t.TempDir())
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
