@@ -313,3 +313,55 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+// TestPreflightAndFollowUp drives the optional parts of the login flow: a
+// CSRF token fetched from a cookie before each login and sent back in a
+// header, and GET /me checks with the returned token for a sampled share of
+// successful logins.
+func TestPreflightAndFollowUp(t *testing.T) {
+	var preflights, logins, meOK, meBad atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/form":
+			preflights.Add(1)
+			http.SetCookie(w, &http.Cookie{Name: "csrf", Value: "tok-123"})
+			io.WriteString(w, "<form>")
+		case "/login":
+			logins.Add(1)
+			if r.Header.Get("X-CSRF-Token") != "tok-123" {
+				http.Error(w, "csrf", http.StatusForbidden)
+				return
+			}
+			io.WriteString(w, `{"token":"sess-9"}`)
+		case "/me":
+			if r.Header.Get("Authorization") == "Bearer sess-9" {
+				meOK.Add(1)
+				io.WriteString(w, `{"user":"u"}`)
+				return
+			}
+			meBad.Add(1)
+			http.Error(w, "no", http.StatusUnauthorized)
+		}
+	}))
+	defer srv.Close()
+	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 100, Duration: 2 * time.Second})
+	sc.Login.Success = Success{Status: []int{200}, JSONField: "token"}
+	sc.Login.Preflight = &Preflight{Method: "GET", Path: "/form", From: "cookie", Name: "csrf", SendAs: "header", SendName: "X-CSRF-Token"}
+	sc.Login.FollowUp = &FollowUp{Method: "GET", Path: "/me", Share: 0.5, Status: []int{200}}
+	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL), Credentials: creds(3), Dir: t.TempDir(), Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := res.Stages[0]
+	if s.OK != s.Sent || s.Sent < 190 {
+		t.Fatalf("%d of %d logins ok: the CSRF token did not make it", s.OK, s.Sent)
+	}
+	if preflights.Load() != logins.Load() {
+		t.Errorf("%d preflights for %d logins, want one each", preflights.Load(), logins.Load())
+	}
+	fu := res.FollowUps
+	share := float64(fu.Sent+fu.Dropped) / float64(s.OK)
+	if fu.OK == 0 || fu.Failed != 0 || meBad.Load() != 0 || math.Abs(share-0.5) > 0.1 {
+		t.Errorf("follow-ups %+v (share %.2f of %d logins, %d rejected): want about half, all 200", fu, share, s.OK, meBad.Load())
+	}
+}

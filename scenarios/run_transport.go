@@ -69,7 +69,8 @@ func (t *tracingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	defer t.inflight.Add(-1)
 
 	hi := &hitInfo{intent: Intent(req.Header.Get(intentHeader))}
-	if hi.intent == "" {
+	login := hi.intent != "" // the targeter's logins carry an intent; follow-ups do not
+	if !login {
 		hi.intent = IntentValid
 	}
 	if s := req.Header.Get("X-Vegeta-Seq"); s != "" {
@@ -109,7 +110,7 @@ func (t *tracingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	r := req.Clone(httptrace.WithClientTrace(req.Context(), trace))
 	r.Header.Del(intentHeader)
 
-	if t.preflight != nil {
+	if t.preflight != nil && login {
 		if err := t.preflight.apply(r, t.base); err != nil {
 			mu.Lock()
 			hi.errClass = classifyTransportError(err, canceled(r), connecting, wrote, gotConn)
