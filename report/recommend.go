@@ -50,7 +50,8 @@ func recommend(r *Report, base []*Window, targetRPS float64) Recommendations {
 	for _, w := range base {
 		c.merge(&w.c)
 	}
-	capConns, capName := connectionCap(r, base)
+	cp := connectionCap(r, base)
+	capConns, capName := cp.conns, cp.name
 	switch {
 	case c.timingN > 0 && c.db > 0:
 		rec.HoldTime = msDur(c.db / float64(c.timingN))
@@ -61,7 +62,7 @@ func recommend(r *Report, base []*Window, targetRPS float64) Recommendations {
 			capacity = (capacity + *b) / 2
 		}
 		rec.HoldTime = time.Duration(float64(capConns) / capacity * float64(time.Second))
-		rec.HoldSource = fmt.Sprintf("estimated: %s of %s connections / a capacity of %s/s (Little's law)", capName, fnum(capConns), fnum(round(capacity, 1)))
+		rec.HoldSource = fmt.Sprintf("estimated: %s of %s connections (%s) / a capacity of %s/s (Little's law)", capName, fnum(capConns), cp.where, fnum(round(capacity, 1)))
 	}
 
 	if rec.HoldTime > 0 {
@@ -79,13 +80,21 @@ func recommend(r *Report, base []*Window, targetRPS float64) Recommendations {
 				Connections: max(1, int(math.Ceil(busy*headroom)))})
 		}
 		for _, s := range rec.Sizing {
-			rec.Lines = append(rec.Lines, fmt.Sprintf("At %s/s, logins holding a connection %s each keep %s connections busy on average (Little's law: L = λ·W); provision %d (%.0f%% headroom)",
-				fnum(round(s.RPS, 1)), fms(rec.HoldTime), fnum(round(s.Busy, 1)), s.Connections, (headroom-1)*100))
+			line := fmt.Sprintf("At %s/s, logins holding a connection %s each keep %s connections busy on average (Little's law: L = λ·W); provision %d (%.0f%% headroom)",
+				fnum(round(s.RPS, 1)), fms(rec.HoldTime), fnum(round(s.Busy, 1)), s.Connections, (headroom-1)*100)
+			if capConns > 0 && capConns < float64(s.Connections) {
+				where := cp.where
+				if where == "seen" {
+					where = "(the tightest seen)"
+				}
+				line += fmt.Sprintf(": more than %s of %s %s, so raise it (and any cap below %d)", capName, fnum(capConns), where, s.Connections)
+			}
+			rec.Lines = append(rec.Lines, line)
 		}
 		if capConns > 0 {
 			predicted := capConns / hold
-			line := fmt.Sprintf("The tightest connection cap seen, %s of %s, supports about %s/s at that hold time (measured: sustainable %s, breaking %s)",
-				capName, fnum(capConns), fnum(round(predicted, 0)), rpsOrDash(r.Limit.SustainableRPS), rpsOrNever(r.Limit.BreakingRPS))
+			line := fmt.Sprintf("The tightest connection cap %s, %s of %s, supports about %s/s at that hold time (measured: sustainable %s, breaking %s)",
+				cp.where, capName, fnum(capConns), fnum(round(predicted, 0)), rpsOrDash(r.Limit.SustainableRPS), rpsOrNever(r.Limit.BreakingRPS))
 			if b := r.Limit.BreakingRPS; b != nil && *b < predicted/2 && r.Cause.Primary == CauseDBConnections {
 				line += "; the cap bit far below that: connections are held longer than their db time (idle in transaction, pool churn) or another cap binds first"
 			}
@@ -95,7 +104,12 @@ func recommend(r *Report, base []*Window, targetRPS float64) Recommendations {
 		rec.Lines = append(rec.Lines, "No hold time: without Server-Timing (db) or a known pool size and limit, connections cannot be sized by Little's law")
 	}
 
-	rec.Alerts = alerts(r)
+	var baseEv *evidence
+	if len(base) > 0 {
+		e := gather(base, base)
+		baseEv = &e
+	}
+	rec.Alerts = alerts(r, baseEv)
 	for _, a := range rec.Alerts {
 		rec.Lines = append(rec.Lines, fmt.Sprintf("Alert (%s) when %s exceeds %s: %s", a.Name, a.Metric, pct0(a.Utilisation), a.Why))
 	}
@@ -108,17 +122,74 @@ func recommend(r *Report, base []*Window, targetRPS float64) Recommendations {
 	return rec
 }
 
-// connectionCap is the tightest connection cap on healthy windows: the
-// service's pool, the role's limit or the server's usable slots (the
-// fixture's pool size when nothing was sampled).
-func connectionCap(r *Report, base []*Window) (float64, string) {
-	best, name := 0.0, ""
-	consider := func(v float64, what string) {
-		if v > 0 && (best == 0 || v < best) {
-			best, name = v, what
+// connCap is a connection cap: how many connections, which cap, and where
+// it was read.
+type connCap struct {
+	conns float64
+	name  string // "the role's connection limit"
+	where string // "in force at the breaking point (150/s, from 35s)"
+}
+
+// connectionCap is the tightest connection cap that bound the run: the
+// service's pool, the role's limit or the server's usable slots. It is
+// read where the limit was measured: the degraded db.connections windows
+// from the breaking point on, else any degraded db.connections windows,
+// else the degraded windows from the breaking point on; only when none of
+// those carry a cap, the healthy windows (and last the fixture's pool
+// size when nothing was sampled). A cap on healthy windows can be looser
+// than one imposed later in the run.
+func connectionCap(r *Report, base []*Window) connCap {
+	var atBreak, atBreakConn, conn []*Window
+	for i := range r.Windows {
+		w := &r.Windows[i]
+		if w.SLOMet {
+			continue
+		}
+		broke := r.Limit.BreakingRPS != nil && w.Start >= r.Limit.BreakingAt
+		if broke {
+			atBreak = append(atBreak, w)
+		}
+		if w.Cause == CauseDBConnections {
+			conn = append(conn, w)
+			if broke {
+				atBreakConn = append(atBreakConn, w)
+			}
 		}
 	}
-	for _, w := range base {
+	brk := ""
+	if b := r.Limit.BreakingRPS; b != nil {
+		brk = fmt.Sprintf("in force at the breaking point (%s/s, from %s)", fnum(round(*b, 1)), fsec(r.Limit.BreakingAt))
+	}
+	for _, c := range []struct {
+		wins  []*Window
+		where string
+	}{
+		{atBreakConn, brk},
+		{conn, "in force while the cause was db.connections"},
+		{atBreak, brk},
+		{base, "seen"},
+	} {
+		if cp := tightestCap(c.wins); cp.conns > 0 {
+			cp.where = c.where
+			return cp
+		}
+	}
+	if r.Fixture != nil && r.Fixture.DBPool > 0 {
+		return connCap{conns: float64(r.Fixture.DBPool), name: "the fixture's pool", where: "seen"}
+	}
+	return connCap{}
+}
+
+// tightestCap is the smallest connection cap the windows' database
+// samples show.
+func tightestCap(wins []*Window) connCap {
+	var best connCap
+	consider := func(v float64, what string) {
+		if v > 0 && (best.conns == 0 || v < best.conns) {
+			best = connCap{conns: v, name: what}
+		}
+	}
+	for _, w := range wins {
 		if d := w.DB; d != nil {
 			if d.HavePool {
 				consider(d.PoolMax, "the service's pool")
@@ -131,32 +202,42 @@ func connectionCap(r *Report, base []*Window) (float64, string) {
 			}
 		}
 	}
-	if best == 0 && r.Fixture != nil {
-		consider(float64(r.Fixture.DBPool), "the fixture's pool")
-	}
-	return best, name
+	return best
 }
 
 // alerts place thresholds on connection utilisation: warn where latency
 // turned upward (the knee, else the first degraded window), page where
-// errors began.
-func alerts(r *Report) []Alert {
+// errors began. Only windows whose cause is db.connections count (a knee
+// that met the SLO is diagnosed on its own evidence): a latency turn or
+// errors with another cause, a network blip say, say nothing about
+// connection utilisation.
+func alerts(r *Report, base *evidence) []Alert {
 	util := func(w *Window) (float64, string, bool) {
 		if w == nil {
 			return 0, "", false
 		}
 		return w.DB.utilisation()
 	}
+	connCause := func(w *Window) bool {
+		if w.DB == nil {
+			return false
+		}
+		if !w.SLOMet {
+			return w.Cause == CauseDBConnections
+		}
+		one := []*Window{w}
+		return diagnose(gather(one, spans(one, r.Windows)), base).Primary == CauseDBConnections
+	}
 	var kneeWin, errWin, firstBad *Window
 	for i := range r.Windows {
 		w := &r.Windows[i]
-		if r.Limit.KneeRPS != nil && w.Start == r.Limit.KneeAt {
+		if r.Limit.KneeRPS != nil && w.Start == r.Limit.KneeAt && connCause(w) {
 			kneeWin = w
 		}
-		if errWin == nil && w.Errors.Total() > w.Errors.Generator && w.Cause != CauseGenerator && w.DB != nil {
+		if errWin == nil && w.Errors.Total() > w.Errors.Generator && w.Cause != CauseGenerator && connCause(w) {
 			errWin = w
 		}
-		if firstBad == nil && !w.SLOMet && w.Cause != CauseGenerator && w.DB != nil {
+		if firstBad == nil && !w.SLOMet && w.Cause == CauseDBConnections && w.DB != nil {
 			firstBad = w
 		}
 	}

@@ -97,3 +97,101 @@ func TestRecommendAlerts(t *testing.T) {
 		t.Errorf("warn %+v", a[0])
 	}
 }
+
+// decoyCapRun is the embedded gameday scenario in small: a client-path
+// latency blip (a network decoy) at 3–6 s on a 30/s baseline, then the
+// role's connection limit cut to 4 from 6 s and a surge to 120/s at 12 s
+// that breaks on it. The service's pool of 10 stays as it was. Each login
+// holds a connection 51 ms.
+func decoyCapRun(t testing.TB) *runDir {
+	const sc = "stages:\n  - constant: {rate: 30, for: 12s}\n  - constant: {rate: 120, for: 10s}\n"
+	b := newRunDir(t, sc)
+	p := mustPlan(t, sc)
+	b.stages(p)
+	i := 0
+	b.traffic(p, 0, 22, func(at float64) hitSpec {
+		i++
+		h := hitSpec{lat: 56 * time.Millisecond, timing: timingHdr(0.1, 51, 2, 54)}
+		switch {
+		case at >= 3 && at < 6: // the blip: time outside the service
+			h.lat = 756 * time.Millisecond
+		case at >= 12 && i%2 == 0:
+			h = hitSpec{lat: 3 * time.Millisecond, outcome: OutcomeFailed, code: 503, timing: timingHdr(1, 0, 0, 2),
+				body: `{"error":"db_unavailable","sqlstate":"53300","detail":"too many connections for role \"app\""}`}
+		}
+		return h
+	})
+	b.dbSamples(0, 22, func(s int) map[string]any {
+		m := normalDB(s)
+		m["role_backends"], m["role_active"] = 2, 2
+		if s >= 6 {
+			m["role_limit"] = 4
+		}
+		if s >= 12 {
+			m["role_backends"], m["role_active"] = 4, 4
+			m["pool"] = map[string]any{"acquired_conns": 4, "max_conns": 10, "empty_acquire_count": 0}
+		}
+		return m
+	})
+	b.healthProbes(0, 22, func(s int) float64 {
+		if s >= 3 && s < 6 {
+			return 700.4
+		}
+		return 0.4
+	})
+	b.probes("db", 0, 22, func(int) float64 { return 0.2 })
+	b.event(EventRunEnd, 22.3, map[string]any{"status": "completed"})
+	return b
+}
+
+// A latency turn caused by the network says nothing about connection
+// utilisation: the alerts come from the db.connections windows only, and
+// the cap that bound is the role's limit of 4 in force at the breaking
+// point, not the service's pool of 10 seen on the healthy windows.
+func TestRecommendIgnoresNetworkDecoy(t *testing.T) {
+	r := analyzeDir(t, decoyCapRun(t).write())
+	if r.Cause.Primary != CauseDBConnections {
+		t.Fatalf("cause %s, want db.connections", r.Cause.Primary)
+	}
+	if w := r.Windows[4]; w.SLOMet || w.Cause != CauseNetClient {
+		t.Fatalf("blip window 4s: met %v cause %s, want a network.client miss", w.SLOMet, w.Cause)
+	}
+	if r.Limit.BreakingRPS == nil || *r.Limit.BreakingRPS != 120 || r.Limit.BreakingAt != 12*time.Second {
+		t.Fatalf("breaking %s at %s, want 120/s at 12s", ptrStr(r.Limit.BreakingRPS), r.Limit.BreakingAt)
+	}
+	lines := joined(r.Recommend.Lines)
+	a := r.Recommend.Alerts
+	if len(a) != 2 || a[0].Name != "warn" || a[1].Name != "page" {
+		t.Fatalf("alerts %+v\n%s", a, lines)
+	}
+	for _, al := range a {
+		if !strings.Contains(al.Metric, "role") || strings.Contains(al.Why, "(3s") || strings.Contains(al.Why, "(4s") || strings.Contains(al.Why, "(5s") {
+			t.Errorf("%s alert from the network blip or the wrong cap: %+v", al.Name, al)
+		}
+	}
+	if a[0].Utilisation != 0.8 || a[1].Utilisation != 1 {
+		t.Errorf("warn %g page %g, want 0.8 (before where errors began) and 1", a[0].Utilisation, a[1].Utilisation)
+	}
+	if !strings.Contains(lines, "The tightest connection cap in force at the breaking point (120/s, from 12s), the role's connection limit of 4, supports about 78/s") {
+		t.Errorf("cap line names the wrong cap:\n%s", lines)
+	}
+	if strings.Contains(lines, "the service's pool of 10") {
+		t.Errorf("the pool of 10 did not bind:\n%s", lines)
+	}
+	if !strings.Contains(lines, "provision 8 (30% headroom): more than the role's connection limit of 4") {
+		t.Errorf("sizing line does not say the cap in force is too small:\n%s", lines)
+	}
+}
+
+// Without a breaking point the cap is the tightest among the degraded
+// db.connections windows (the drill's role limit of 2), not the pool of 10
+// on healthy windows.
+func TestRecommendCapFromDegradedConnectionWindows(t *testing.T) {
+	r := analyzeDir(t, drillRun(t).write())
+	if r.Limit.BreakingRPS != nil {
+		t.Fatalf("breaking %s, want none", ptrStr(r.Limit.BreakingRPS))
+	}
+	if lines := joined(r.Recommend.Lines); !strings.Contains(lines, "in force while the cause was db.connections, the role's connection limit of 2") {
+		t.Errorf("lines:\n%s", lines)
+	}
+}
