@@ -3,11 +3,13 @@ package report
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestWriteAll(t *testing.T) {
@@ -123,5 +125,82 @@ func TestHTMLSelfContained(t *testing.T) {
 	}
 	if n := strings.Count(buf.String(), "<svg "); n != 3 {
 		t.Errorf("%d charts without database samples, want 3", n)
+	}
+}
+
+// The text Windows table merges consecutive windows alike in stage, SLO
+// verdict, cause and faults in force: the decoy-then-cap run's 22 windows
+// take 4 rows, the cap's 10 windows one with their errors summed; the JSON
+// keeps every window.
+func TestTextWindowsMerged(t *testing.T) {
+	r := analyzeDir(t, decoyCapRun(t).write())
+	var buf bytes.Buffer
+	if err := WriteText(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	txt := buf.String()
+	var dbErrs int64
+	for _, w := range r.Windows[12:] {
+		dbErrs += w.Errors.DB
+	}
+	for _, want := range []string{
+		"22 windows in 4 rows",
+		"│ 0s–2s   │ 1     │ 30 ",
+		"│ 3s–5s   │ 1     │ 30 ",
+		"network.client │",
+		"│ 6s–11s  │ 1     │ 30 ",
+		fmt.Sprintf("│ 12s–21s │ 2     │ 120       │ 120        │ 60        │ 50.00%%  │ 56.0 ms │ 56.0 ms      │ -       │ db %d │ db.connections │", dbErrs),
+	} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("text lacks %q:\n%s", want, txt)
+		}
+	}
+	buf.Reset()
+	if err := WriteJSON(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadJSON(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Windows) != 22 {
+		t.Errorf("JSON has %d windows, want all 22", len(back.Windows))
+	}
+}
+
+// windowRows keeps a window alone where anything changes, and over a
+// merged run gives the offered range, the lowest success, the highest
+// latencies and the summed errors.
+func TestWindowRows(t *testing.T) {
+	w := func(stage int, met bool, cause string, offered, success float64, p99 int, db int64, faults ...string) Window {
+		return Window{Stage: stage, SLOMet: met, Cause: cause, OfferedRPS: offered, AchievedRPS: offered, GoodputRPS: offered * success,
+			SuccessRatio: success, P99: time.Duration(p99) * time.Millisecond, LatencyAtSLO: time.Duration(p99) * time.Millisecond,
+			Errors: ErrorCounts{DB: db}, Faults: faults}
+	}
+	wins := []Window{
+		w(0, true, CauseNone, 30, 1, 50, 0),
+		w(0, true, CauseNone, 30, 1, 50, 0, "net.latency"), // a fault begins
+		w(1, true, CauseNone, 40, 1, 55, 0, "net.latency"), // the stage changes
+		w(1, false, CauseDBConnections, 50, 0.9, 60, 5, "net.latency"),
+		w(1, false, CauseDBConnections, 60, 0.7, 58, 18, "net.latency"),
+		w(1, false, CauseDBConnections, 70, 0.8, 70, 14, "net.latency"),
+		w(1, false, CauseNetClient, 80, 0.8, 700, 0, "net.latency"), // the cause changes
+	}
+	for i := range wins {
+		wins[i].Start = time.Duration(i) * time.Second
+	}
+	rows := windowRows(wins)
+	if len(rows) != 5 {
+		t.Fatalf("%d rows, want 5", len(rows))
+	}
+	m := rows[3]
+	if m.first.Start != 3*time.Second || m.last.Start != 5*time.Second || m.offered.String() != "50–70" ||
+		m.success != 0.7 || m.p99 != 70*time.Millisecond || m.errors.DB != 37 {
+		t.Errorf("merged row: %s–%s offered %s success %g p99 %s db %d", m.first.Start, m.last.Start, m.offered, m.success, m.p99, m.errors.DB)
+	}
+	for _, i := range []int{0, 1, 2, 4} {
+		if rows[i].first != rows[i].last {
+			t.Errorf("row %d merged %s–%s, want a single window", i, rows[i].first.Start, rows[i].last.Start)
+		}
 	}
 }

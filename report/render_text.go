@@ -11,8 +11,9 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 )
 
-// maxTextWindows: with more windows than this, the text report lists only
-// the degraded ones (the JSON and HTML keep them all).
+// maxTextWindows: with more rows than this (after merging like windows),
+// the text report lists only the degraded ones (the JSON and HTML keep
+// every window).
 const maxTextWindows = 60
 
 // newTable is a tablewriter table that keeps headers as written.
@@ -64,15 +65,18 @@ func WriteText(w io.Writer, r *Report) error {
 	writeCauseText(ew, r.Cause)
 
 	section(ew, "Windows")
-	rows := r.Windows
+	rows := windowRows(r.Windows)
+	fmt.Fprintf(ew, "%s in %s: consecutive windows alike in stage, SLO verdict, cause and faults in force share a row (rates as ranges, lowest success, highest latencies, errors summed; report.json and report.html keep every window)\n",
+		plural(len(r.Windows), "window"), plural(len(rows), "row"))
 	if len(rows) > maxTextWindows {
-		rows = nil
-		for _, win := range r.Windows {
-			if !win.SLOMet {
-				rows = append(rows, win)
+		var bad []windowRow
+		for _, row := range rows {
+			if !row.first.SLOMet {
+				bad = append(bad, row)
 			}
 		}
-		fmt.Fprintf(ew, "%d windows; the %d that missed the SLO:\n", len(r.Windows), len(rows))
+		rows = bad
+		fmt.Fprintf(ew, "The %d rows that missed the SLO:\n", len(rows))
 	}
 	t = newTable(ew)
 	head := []any{"t", "stage", "offered/s", "achieved/s", "goodput/s", "success", "p99", "p" + fnum(r.SLO.Percentile) + " intended", "lag p99", "errors", "cause"}
@@ -80,18 +84,22 @@ func WriteText(w io.Writer, r *Report) error {
 		head = append(head, "faults in force")
 	}
 	t.Header(head...)
-	for _, win := range rows {
+	for _, row := range rows {
+		win := row.first
 		stage := "-"
 		if win.Stage >= 0 {
 			stage = fmt.Sprint(win.Stage + 1)
 		}
-		row := []any{fsec(win.Start), stage, fnum(round(win.OfferedRPS, 1)), fnum(round(win.AchievedRPS, 1)),
-			fnum(round(win.GoodputRPS, 1)), pct(win.SuccessRatio), fmsShort(win.P99), fmsShort(win.LatencyAtSLO),
-			fmsShort(win.SendLagP99), errorsShort(win.Errors), win.Cause}
-		if len(r.Faults) > 0 {
-			row = append(row, dash(strings.Join(win.Faults, ", ")))
+		span := fsec(win.Start)
+		if row.last != row.first {
+			span += "–" + fsec(row.last.Start)
 		}
-		_ = t.Append(row...)
+		line := []any{span, stage, row.offered.String(), row.achieved.String(), row.goodput.String(),
+			pct(row.success), fmsShort(row.p99), fmsShort(row.atSLO), fmsShort(row.lag), errorsShort(row.errors), win.Cause}
+		if len(r.Faults) > 0 {
+			line = append(line, dash(strings.Join(win.Faults, ", ")))
+		}
+		_ = t.Append(line...)
 	}
 	_ = t.Render()
 
@@ -264,4 +272,84 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	n, err := e.w.Write(p)
 	e.err = err
 	return n, err
+}
+
+// windowRow is one row of the text report's Windows table: a run of
+// consecutive windows with the same stage, SLO verdict, cause and faults
+// in force, so a steady stretch takes one row and every change its own.
+type windowRow struct {
+	first, last                *Window
+	offered, achieved, goodput rateRange
+	success                    float64       // lowest
+	p99, atSLO, lag            time.Duration // highest
+	errors                     ErrorCounts   // summed
+}
+
+// rateRange is the lowest and highest of a rate over a row's windows.
+type rateRange struct{ lo, hi float64 }
+
+func (rr *rateRange) add(v float64) {
+	rr.lo, rr.hi = min(rr.lo, v), max(rr.hi, v)
+}
+
+func (rr rateRange) String() string {
+	lo, hi := fnum(round(rr.lo, 1)), fnum(round(rr.hi, 1))
+	if lo == hi {
+		return lo
+	}
+	return lo + "–" + hi
+}
+
+// windowRows merges consecutive like windows for the text report.
+func windowRows(wins []Window) []windowRow {
+	var rows []windowRow
+	for i := range wins {
+		w := &wins[i]
+		if n := len(rows); n > 0 && sameRow(rows[n-1].last, w) {
+			row := &rows[n-1]
+			row.last = w
+			row.offered.add(w.OfferedRPS)
+			row.achieved.add(w.AchievedRPS)
+			row.goodput.add(w.GoodputRPS)
+			row.success = min(row.success, w.SuccessRatio)
+			row.p99, row.atSLO, row.lag = max(row.p99, w.P99), max(row.atSLO, w.LatencyAtSLO), max(row.lag, w.SendLagP99)
+			e := &row.errors
+			e.Transport += w.Errors.Transport
+			e.ClientTimeout += w.Errors.ClientTimeout
+			e.DB += w.Errors.DB
+			e.AuthExpected += w.Errors.AuthExpected
+			e.ServerOther += w.Errors.ServerOther
+			e.Generator += w.Errors.Generator
+			e.Other += w.Errors.Other
+			continue
+		}
+		rows = append(rows, windowRow{first: w, last: w,
+			offered:  rateRange{w.OfferedRPS, w.OfferedRPS},
+			achieved: rateRange{w.AchievedRPS, w.AchievedRPS},
+			goodput:  rateRange{w.GoodputRPS, w.GoodputRPS},
+			success:  w.SuccessRatio, p99: w.P99, atSLO: w.LatencyAtSLO, lag: w.SendLagP99, errors: w.Errors})
+	}
+	return rows
+}
+
+// sameRow: two windows share a text row when their stage, SLO verdict,
+// cause and faults in force are the same.
+func sameRow(a, b *Window) bool {
+	if a.Stage != b.Stage || a.SLOMet != b.SLOMet || a.Cause != b.Cause || len(a.Faults) != len(b.Faults) {
+		return false
+	}
+	for i := range a.Faults {
+		if a.Faults[i] != b.Faults[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// plural is "1 row", "2 rows".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
