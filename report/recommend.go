@@ -62,7 +62,11 @@ func recommend(r *Report, base []*Window, targetRPS float64) Recommendations {
 			capacity = (capacity + *b) / 2
 		}
 		rec.HoldTime = time.Duration(float64(capConns) / capacity * float64(time.Second))
-		rec.HoldSource = fmt.Sprintf("estimated: %s of %s connections (%s) / a capacity of %s/s (Little's law)", capName, fnum(capConns), cp.where, fnum(round(capacity, 1)))
+		where := ""
+		if cp.where != "seen" {
+			where = " (" + cp.where + ")"
+		}
+		rec.HoldSource = fmt.Sprintf("estimated: %s of %s connections%s / a capacity of %s/s (Little's law)", capName, fnum(capConns), where, fnum(round(capacity, 1)))
 	}
 
 	if rec.HoldTime > 0 {
