@@ -137,7 +137,11 @@ func (w *liveWindow) reset() {
 func (st *stats) live(elapsed time.Duration) Live {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	l := Live{Elapsed: elapsed, Stage: st.pacer.StageAt(elapsed), OfferedRPS: st.pacer.Rate(elapsed),
+	planned := elapsed // the last frame comes after the plan's end: show its last rate
+	if d := st.pacer.Duration(); planned >= d && d > 0 {
+		planned = d - time.Nanosecond
+	}
+	l := Live{Elapsed: elapsed, Stage: st.pacer.StageAt(planned), OfferedRPS: st.pacer.Rate(planned),
 		Total: st.total, Failed: st.totalFails}
 	if st.prev.n > 0 {
 		l.AchievedRPS = float64(st.prev.n)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -52,6 +53,11 @@ func (s *runSetup) prepare(ctx context.Context, paths map[string]bool) error {
 		s.seed = time.Now().UnixNano()
 	}
 	s.dir = firstNonEmpty(f.out, sc.Output.Dir, filepath.Join("runs", time.Now().Format("20060102-150405")+"-"+sc.Name))
+	// A run directory is the unit of record: never mix two runs in one
+	// (nor hide an earlier run's unrestored fault journal).
+	if _, err := os.Stat(filepath.Join(s.dir, scenarios.ResultsFile)); err == nil {
+		return usageErr("run directory %s already holds a run; choose another --out (or remove it; if it was interrupted, run 'stampede chaos restore %s' first)", s.dir, s.dir)
+	}
 	if sc.Credentials.File != "" {
 		var err error
 		if s.creds, err = scenarios.LoadCredentials(sc.Credentials.File); err != nil {

@@ -154,3 +154,15 @@ func TestRunInterruptedExit130(t *testing.T) {
 		t.Errorf("manifest does not say interrupted:\n%s", b)
 	}
 }
+
+// A run directory holds one run: a second run into it is refused before
+// anything starts.
+func TestRunRefusesUsedRunDirectory(t *testing.T) {
+	out := t.TempDir()
+	os.WriteFile(filepath.Join(out, scenarios.ResultsFile), []byte{}, 0o644)
+	e, _, _ := testEnv(nil)
+	err := runMain(context.Background(), e, []string{"run", "smoke", "--out", out})
+	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "already holds a run") {
+		t.Fatalf("err = %v (exit %d), want exit 2: the directory already holds a run", err, exitCode(err))
+	}
+}
