@@ -21,7 +21,7 @@ func cmdFixture(ctx context.Context, e *env, args []string) error {
 	dbPool := fs.Int("db-pool", fixtures.DefaultDBPool, "the service's database connection pool size")
 	dbHold := fs.Duration("db-hold", 0, "minimum time each login holds its database connection (pg_sleep in its transaction), e.g. 50ms")
 	acquireTimeout := fs.Duration("acquire-timeout", fixtures.DefaultAcquireTimeout, "how long a request waits for a pooled connection before 503 pool_timeout")
-	maxConns := fs.Int("max-connections", 100, "max_connections of the throwaway PostgreSQL")
+	maxConns := fs.Int("max-connections", fixtures.DefaultMaxConnections, "max_connections of the throwaway PostgreSQL")
 	users := fs.Int("users", fixtures.DefaultUsers, "users to seed")
 	cost := fs.Int("bcrypt-cost", bcrypt.MinCost, "bcrypt cost of the seeded password hashes")
 	hide := fs.Bool("hide-server-timing", false, "leave out the Server-Timing header (a black-box service)")

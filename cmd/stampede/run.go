@@ -45,10 +45,10 @@ type fixtureTuning struct {
 }
 
 func (f *fixtureTuning) register(fs *pflag.FlagSet, prefix string) {
-	fs.IntVar(&f.dbPool, prefix+"db-pool", 0, "bundled fixture: the service's database pool size (default 10)")
+	fs.IntVar(&f.dbPool, prefix+"db-pool", 0, fmt.Sprintf("bundled fixture: the service's database pool size (default %d)", fixtures.DefaultDBPool))
 	fs.DurationVar(&f.dbHold, prefix+"db-hold", 0, "bundled fixture: minimum time each login holds its database connection (e.g. 50ms; default: the scenario's fixture.db_hold, else 0)")
-	fs.IntVar(&f.maxConns, prefix+"max-connections", 0, "bundled fixture: PostgreSQL max_connections (default 100)")
-	fs.IntVar(&f.users, prefix+"users", 0, "bundled fixture: users to seed (default 10000)")
+	fs.IntVar(&f.maxConns, prefix+"max-connections", 0, fmt.Sprintf("bundled fixture: PostgreSQL max_connections (default %d)", fixtures.DefaultMaxConnections))
+	fs.IntVar(&f.users, prefix+"users", 0, fmt.Sprintf("bundled fixture: users to seed (default %d)", fixtures.DefaultUsers))
 	fs.BoolVar(&f.hideServerTiming, prefix+"hide-server-timing", false, "bundled fixture: leave out the Server-Timing header (a black box)")
 }
 
