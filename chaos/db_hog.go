@@ -2,8 +2,6 @@ package chaos
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/stampede-load/stampede/internal/secret"
 )
 
 // hog is db.hog: it opens and holds connections until only `leave` of the
@@ -73,8 +73,8 @@ func (f *hog) Inject(ctx context.Context) error {
 	}
 	defer func() { closeQuietly(c) }() // c is closed early below
 
-	role := "stampede_hog_" + randomHex(4)
-	password := randomHex(16) // hex: safe inside a literal; never journaled
+	role := "stampede_hog_" + secret.Hex(4)
+	password := secret.Hex(16) // hex: safe inside a literal; never journaled
 	id, err := f.env.record(JournalEntry{Kind: f.kind, Fault: f.String(), DropRole: role, AppName: appHog})
 	if err != nil {
 		return fmt.Errorf("chaos: hog connections: %w", err)
@@ -274,10 +274,4 @@ func dropHogRole(ctx context.Context, c *pgx.Conn, role string) error {
 
 func (f *hog) needs() needs {
 	return needs{db: true, createRole: true, readStats: true, signalAny: true}
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -8,11 +8,12 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"regexp"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/stampede-load/stampede/internal/secret"
 )
 
 // EvidenceConfig says where the run's evidence comes from besides the
@@ -63,11 +64,11 @@ func StartEvidence(ctx context.Context, cfg EvidenceConfig) (*Evidence, error) {
 		defer cancel()
 		conn, err := pgx.Connect(cctx, cfg.AdminDSN)
 		if err != nil {
-			return nil, fmt.Errorf("evidence: reserve a database connection for sampling: %w", redactErr(err))
+			return nil, fmt.Errorf("evidence: reserve a database connection for sampling: %w", secret.Err(err))
 		}
 		if _, err := conn.Exec(cctx, "SET application_name = 'stampede-sampler'"); err != nil {
 			conn.Close(ctx)
-			return nil, fmt.Errorf("evidence: %w", redactErr(err))
+			return nil, fmt.Errorf("evidence: %w", secret.Err(err))
 		}
 		ev.conn = conn
 	}
@@ -226,7 +227,7 @@ func (s *dbSampler) sample(ctx context.Context) map[string]any {
 	m := map[string]any{}
 	begin := time.Now()
 	if _, err := s.conn.Exec(ctx, "SELECT 1"); err != nil {
-		m["error"] = redactErr(err).Error()
+		m["error"] = secret.Err(err).Error()
 		return m
 	}
 	m["probe_rtt_ms"] = millis(time.Since(begin))
@@ -245,7 +246,7 @@ SELECT
   (SELECT coalesce(sum(xact_commit), 0)::bigint FROM pg_stat_database)
 FROM pg_stat_activity`, s.role).Scan(&total, &roleN, &roleActive, &lockWaiters, &roleLimit, &maxConns, &reserved, &commits)
 	if err != nil {
-		m["error"] = redactErr(err).Error()
+		m["error"] = secret.Err(err).Error()
 		return m
 	}
 	now := time.Now()
@@ -279,22 +280,3 @@ func (s *dbSampler) counts(ctx context.Context, sql string) map[string]int {
 }
 
 func millis(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
-
-// redactErr keeps a pgx error's meaning without any connection string in it.
-func redactErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf("%s", redactDSNs(err.Error()))
-}
-
-var (
-	urlPassword = regexp.MustCompile(`(postgres(?:ql)?://[^:/@\s]*:)[^@\s]*@`)
-	kvPassword  = regexp.MustCompile(`(password=)('[^']*'|\S+)`)
-)
-
-// redactDSNs masks passwords in any connection string inside s.
-func redactDSNs(s string) string {
-	s = urlPassword.ReplaceAllString(s, "${1}xxxxx@")
-	return kvPassword.ReplaceAllString(s, "${1}xxxxx")
-}

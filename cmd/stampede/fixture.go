@@ -8,9 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stampede-load/stampede/fixtures"
-	"github.com/stampede-load/stampede/fixtures/pg"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/stampede-load/stampede/fixtures"
+	"github.com/stampede-load/stampede/internal/secret"
 )
 
 // cmdFixture runs the bundled login service and its database until the
@@ -64,7 +65,7 @@ func cmdFixture(ctx context.Context, e *env, args []string) error {
 		opts.MaxConnections = *maxConns
 		fmt.Fprintf(e.stderr, "stampede fixture: starting a throwaway PostgreSQL and seeding %d users...\n", *users)
 	} else {
-		fmt.Fprintf(e.stderr, "stampede fixture: preparing %s and seeding %d users...\n", pg.Redact(*dsn), *users)
+		fmt.Fprintf(e.stderr, "stampede fixture: preparing %s and seeding %d users...\n", secret.DSN(*dsn), *users)
 	}
 
 	// A signal during start-up cancels it; StartStack then cleans up.
@@ -121,12 +122,12 @@ func printFixture(e *env, st *fixtures.Stack, took time.Duration) {
 	fmt.Fprintf(w, "  url:          %s\n", st.URL)
 	fmt.Fprintf(w, "  login:        POST %s/login   (JSON or form: username, password)\n", st.URL)
 	fmt.Fprintf(w, "  also:         GET %s/me, /healthz, /debug/pool\n", st.URL)
-	fmt.Fprintf(w, "  database:     %s\n", pg.Redact(st.AppDSN))
+	fmt.Fprintf(w, "  database:     %s\n", secret.DSN(st.AppDSN))
 	if st.PG != nil {
 		fmt.Fprintf(w, "  postgres:     throwaway, %s, max_connections=%d, data in %s (removed on exit)\n",
 			st.DBAddr, o.MaxConnections, st.PG.Dir())
 	} else {
-		fmt.Fprintf(w, "  postgres:     existing, %s (admin %s)\n", st.DBAddr, pg.Redact(st.AdminDSN))
+		fmt.Fprintf(w, "  postgres:     existing, %s (admin %s)\n", st.DBAddr, secret.DSN(st.AdminDSN))
 	}
 	fmt.Fprintf(w, "  service:      db-pool=%d db-hold=%v acquire-timeout=%v query-timeout=%v server-timing=%v\n",
 		o.DBPool, o.DBHold, o.AcquireTimeout, o.QueryTimeout, !o.HideServerTiming)
