@@ -1,0 +1,134 @@
+package rundir
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+)
+
+// Manifest is manifest.json: what ran, against what, and how it ended. The
+// engine writes it at the start (status running) and again at the end; the
+// report reads it.
+type Manifest struct {
+	StampedeVersion  string         `json:"stampede_version,omitempty"`
+	StampedeCommit   string         `json:"stampede_commit,omitempty"`
+	Scenario         string         `json:"scenario"`
+	ScenarioPath     string         `json:"scenario_path,omitempty"`
+	Seed             int64          `json:"seed"`
+	Scale            float64        `json:"scale"`
+	Target           string         `json:"target"` // redacted
+	TargetKind       string         `json:"target_kind,omitempty"`
+	Host             string         `json:"host,omitempty"`
+	Status           string         `json:"status"`
+	GoVersion        string         `json:"go_version,omitempty"`
+	VegetaVersion    string         `json:"vegeta_version,omitempty"`
+	PlannedDurationS float64        `json:"planned_duration_s"`
+	Pacer            string         `json:"pacer,omitempty"`
+	Mode             string         `json:"mode,omitempty"`
+	Search           *SearchConfig  `json:"search,omitempty"`
+	Abort            *AbortRule     `json:"abort,omitempty"`
+	Fixture          *Fixture       `json:"fixture,omitempty"`
+	NetworkPaths     []string       `json:"network_paths,omitempty"`
+	Start            time.Time      `json:"start,omitzero"`
+	End              time.Time      `json:"end,omitzero"`
+	Stages           []StageSummary `json:"stages,omitempty"`
+	FollowUps        *FollowUpStats `json:"follow_ups,omitempty"`
+	SearchResult     *SearchOutcome `json:"search_result,omitempty"`
+}
+
+// Fixture is the bundled fixture's tuning, when the run used it.
+type Fixture struct {
+	DBPool         int      `json:"db_pool"`
+	DBHold         Duration `json:"db_hold"`
+	DBHoldMS       float64  `json:"db_hold_ms"`
+	MaxConnections int      `json:"max_connections"`
+	Users          int      `json:"users,omitempty"`
+	Role           string   `json:"role,omitempty"`
+	ServerTiming   bool     `json:"server_timing"`
+}
+
+// SearchConfig is an adaptive search's settings.
+type SearchConfig struct {
+	From        float64 `json:"from"`
+	Factor      float64 `json:"factor"`
+	Precision   float64 `json:"precision"`
+	BudgetS     float64 `json:"budget_s"`
+	MaxRate     float64 `json:"max_rate"`
+	WarmupS     float64 `json:"warmup_s"`
+	HoldS       float64 `json:"hold_s"`
+	MinRequests int64   `json:"min_requests"`
+}
+
+// SearchOutcome is an adaptive search's result, as the manifest keeps it.
+type SearchOutcome struct {
+	Lo              *float64 `json:"lo"`
+	Hi              *float64 `json:"hi"`
+	Precision       *float64 `json:"precision,omitempty"`
+	TargetPrecision float64  `json:"target_precision"`
+	Trials          int      `json:"trials"`
+	ElapsedS        float64  `json:"elapsed_s"`
+	Reason          string   `json:"reason"`
+}
+
+// AbortRule is the scenario's abort rule.
+type AbortRule struct {
+	AfterS float64 `json:"after_s"`
+	Ratio  float64 `json:"ratio"`
+}
+
+// FollowUpStats counts the sampled session checks after successful logins.
+type FollowUpStats struct {
+	Sent, OK, Failed, Dropped int64
+}
+
+// Duration is written as Go's duration string ("20ms") and read from one
+// or from a number of nanoseconds.
+type Duration time.Duration
+
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return err
+		}
+		*d = Duration(v)
+		return nil
+	}
+	var n float64
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("rundir: a duration is a string or nanoseconds: %s", b)
+	}
+	*d = Duration(n)
+	return nil
+}
+
+// ReadManifest reads a run directory's manifest.json.
+func ReadManifest(path string) (*Manifest, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &m, nil
+}
+
+// WriteJSON writes v as indented JSON, atomically (a temporary file, then
+// a rename), so a reader never sees half a file.
+func WriteJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
