@@ -61,8 +61,8 @@ func TestPlanHitsAndRates(t *testing.T) {
 	}{
 		{0, 0, 20, 0},
 		{2 * time.Second, 40, 20, 1},
-		{3 * time.Second, 40 + 20 + 10, 40, 1},     // ramp 20→60 over 2 s: 20·1 + 40·1²/(2·2) in its first second
-		{4 * time.Second, 40 + 80, 20, 2},          // the ramp's 80 hits
+		{3 * time.Second, 40 + 20 + 10, 40, 1}, // ramp 20→60 over 2 s: 20·1 + 40·1²/(2·2) in its first second
+		{4 * time.Second, 40 + 80, 20, 2},      // the ramp's 80 hits
 		{7 * time.Second, 40 + 80 + 20 + 40 + 60, 10, 3},
 		{8 * time.Second, 240 + 10, 100, 3},
 		{10 * time.Second, 240 + 10 + 100 + 10, 0, 3}, // the end
