@@ -35,6 +35,35 @@ type Manifest struct {
 	Stages           []StageSummary `json:"stages,omitempty"`
 	FollowUps        *FollowUpStats `json:"follow_ups,omitempty"`
 	SearchResult     *SearchOutcome `json:"search_result,omitempty"`
+	// Shard is this run's place in a sharded run (stampede run --shard I/N);
+	// nil for a run on one agent.
+	Shard *Shard `json:"shard,omitempty"`
+	// Shards lists the shards a merged run directory was made from
+	// (stampede merge); nil otherwise.
+	Shards []MergedShard `json:"shards,omitempty"`
+}
+
+// Shard is one agent's share of a sharded run: shard Index of Count offers
+// 1/Count of every stage's rate and uses its own slice of the credentials;
+// shard 0 alone injects faults and samples the database and the network.
+type Shard struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+	// StartAt is the shared instant every shard started sending at (from
+	// --start-at, or released by the start barrier).
+	StartAt time.Time `json:"start_at,omitzero"`
+	Barrier string    `json:"barrier,omitempty"` // the barrier's address, when one released it
+}
+
+// MergedShard is one shard of a merged run, as stampede merge found it.
+type MergedShard struct {
+	Index   int       `json:"index"`
+	Dir     string    `json:"dir,omitempty"`  // where it was read from
+	Status  string    `json:"status"`         // the shard's own status, or "missing"
+	Records int64     `json:"records"`        // results merged from it
+	Start   time.Time `json:"start,omitzero"` // its run_start
+	SkewMS  float64   `json:"skew_ms"`        // its send times against the plan, relative to the other shards
+	Note    string    `json:"note,omitempty"` // why it is missing or failed
 }
 
 // Fixture is the bundled fixture's tuning, when the run used it.
