@@ -40,7 +40,7 @@ func (f *terminate) Inject(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("chaos: terminate sessions of role %q: %w", f.role, err)
 	}
-	defer closeQuietly(c)
+	defer closeQuietly(ctx, c)
 	n, err := terminateWhere(ctx, c, "usename = $1", 0, f.role)
 	if err != nil {
 		return fmt.Errorf("chaos: terminate sessions of role %q: %w", f.role, err)

@@ -61,7 +61,7 @@ type Env struct {
 	// (the bundled fixture): Restore then has nothing left to undo there.
 	Ephemeral bool
 	// Network holds the Toxiproxy proxies network faults act on; may be nil.
-	Network *Network
+	Network Network
 	// Journal records what undoes each injection; nil disables it (and with
 	// it recovery after a crash).
 	Journal *Journal

@@ -125,7 +125,7 @@ func preflight(ctx context.Context, env *Env, all []needs) error {
 	if err != nil {
 		return &PreflightError{What: target + " (admin session for database faults)", Err: err}
 	}
-	defer closeQuietly(c)
+	defer closeQuietly(ctx, c)
 	var me self
 	err = c.QueryRow(ctx, `SELECT current_user, rolsuper, rolcreaterole,
 		pg_has_role(current_user, 'pg_read_all_stats', 'USAGE'),
@@ -155,7 +155,7 @@ func preflightProxy(ctx context.Context, env *Env, n needs) error {
 		where += " on Toxiproxy at " + u
 	}
 	where += ", for " + n.kind
-	p, err := env.Network.proxy(ctx, n.proxy)
+	p, err := env.Network.Proxy(ctx, n.proxy)
 	if err != nil {
 		return &PreflightError{What: where, Err: err}
 	}
