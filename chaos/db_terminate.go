@@ -7,9 +7,9 @@ import (
 )
 
 // terminate is db.terminate: pg_terminate_backend on every session of the
-// role, once at the start, or again every `every` while in force (RunSchedule
+// role, once at the start, or again every `every` while in force (the Runner
 // re-injects Repeating faults). There is nothing to revert: the sessions
-// reconnect on their own, and stopping the repetition is RunSchedule's.
+// reconnect on their own, and stopping the repetition is the Runner's.
 type terminate struct {
 	described
 	env   *Env

@@ -212,7 +212,7 @@ func TestRemoteNetworkInjectsAndRestoreRemovesAfterACrash(t *testing.T) {
 	}
 	defer n.Close(ctx)
 	env := &Env{Network: n, Journal: j}
-	if err := Preflight(ctx, env, []string{"net.latency"}); err != nil {
+	if err := preflightKinds(ctx, env, []string{"net.latency"}); err != nil {
 		t.Fatal(err)
 	}
 

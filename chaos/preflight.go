@@ -36,12 +36,12 @@ type needs struct {
 
 type needer interface{ needs() needs }
 
-// Preflight checks, before anything is sent or injected, that faults of
+// preflightKinds checks, before anything is sent or injected, that faults of
 // the given kinds can be applied with their default params: the admin
 // session, each privilege, the service's role, the default table, the
 // network proxies. Unknown kinds are skipped. A failure is a
 // *PreflightError.
-func Preflight(ctx context.Context, env *Env, kinds []string) error {
+func preflightKinds(ctx context.Context, env *Env, kinds []string) error {
 	var all []needs
 	for _, k := range kinds {
 		n, ok := kindNeeds(env, k)
@@ -52,7 +52,7 @@ func Preflight(ctx context.Context, env *Env, kinds []string) error {
 	return preflight(ctx, env, all)
 }
 
-// PreflightFaults is Preflight for built faults, with their own params
+// PreflightFaults is preflightKinds for built faults, with their own params
 // (role, table, lock mode, proxy path).
 func PreflightFaults(ctx context.Context, env *Env, faults []Fault) error {
 	var all []needs
