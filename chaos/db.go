@@ -92,13 +92,14 @@ func sqlState(err error) string {
 	return ""
 }
 
-// closeQuietly closes a session on a context of its own: closing must
+// closeQuietly closes a session on a context that the caller's
+// cancellation cannot cancel, with a timeout of its own: closing must
 // happen even when the caller's context is done.
-func closeQuietly(c *pgx.Conn) {
+func closeQuietly(ctx context.Context, c *pgx.Conn) {
 	if c == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	_ = c.Close(ctx)
 }

@@ -61,7 +61,7 @@ func (f *connLimit) Inject(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("chaos: set connection limit on role %q: %w", f.role, err)
 	}
-	defer closeQuietly(c)
+	defer closeQuietly(ctx, c)
 
 	f.env.mu.Lock()
 	defer f.env.mu.Unlock()
@@ -131,7 +131,7 @@ func (f *connLimit) Revert(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("chaos: restore connection limit %d on role %q: %w", target, f.role, err)
 	}
-	defer closeQuietly(c)
+	defer closeQuietly(ctx, c)
 	if _, err := c.Exec(ctx, "ALTER ROLE "+ident(f.role)+" CONNECTION LIMIT "+strconv.Itoa(target)); err != nil {
 		return fmt.Errorf("chaos: restore connection limit %d on role %q: %w", target, f.role, err)
 	}

@@ -71,7 +71,7 @@ func (f *hog) Inject(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("chaos: hog connections: %w", err)
 	}
-	defer func() { closeQuietly(c) }() // c is closed early below
+	defer func() { closeQuietly(ctx, c) }() // c is closed early below
 
 	role := "stampede_hog_" + secret.Hex(4)
 	password := secret.Hex(16) // hex: safe inside a literal; never journaled
@@ -88,7 +88,7 @@ func (f *hog) Inject(ctx context.Context) error {
 		return fmt.Errorf("chaos: read max_connections: %w", err)
 	}
 	adminPID := c.PgConn().PID()
-	closeQuietly(c) // its slot is to be counted free
+	closeQuietly(ctx, c) // its slot is to be counted free
 	c = nil
 
 	cfg, err := adminConfig(f.env.AdminDSN, f.env.Database, appHog)
@@ -250,7 +250,7 @@ func (f *hog) Revert(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("chaos: drop hog role %q: %w", f.role, err)
 	}
-	defer closeQuietly(c)
+	defer closeQuietly(ctx, c)
 	if err := dropHogRole(ctx, c, f.role); err != nil {
 		return err
 	}

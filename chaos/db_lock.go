@@ -104,7 +104,7 @@ func (f *lock) Revert(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("chaos: release lock on table %q: %w", f.table, err)
 		}
-		defer closeQuietly(admin)
+		defer closeQuietly(ctx, admin)
 		if _, err := terminateWhere(ctx, admin, "pid = $1 AND application_name = $2", 0, int64(f.pid), appLock); err != nil {
 			return fmt.Errorf("chaos: release lock on table %q: %w", f.table, err)
 		}

@@ -7,9 +7,9 @@ import (
 )
 
 // terminate is db.terminate: pg_terminate_backend on every session of the
-// role, once at the start, or again every `every` while in force (RunSchedule
+// role, once at the start, or again every `every` while in force (the Runner
 // re-injects Repeating faults). There is nothing to revert: the sessions
-// reconnect on their own, and stopping the repetition is RunSchedule's.
+// reconnect on their own, and stopping the repetition is the Runner's.
 type terminate struct {
 	described
 	env   *Env
@@ -40,7 +40,7 @@ func (f *terminate) Inject(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("chaos: terminate sessions of role %q: %w", f.role, err)
 	}
-	defer closeQuietly(c)
+	defer closeQuietly(ctx, c)
 	n, err := terminateWhere(ctx, c, "usename = $1", 0, f.role)
 	if err != nil {
 		return fmt.Errorf("chaos: terminate sessions of role %q: %w", f.role, err)

@@ -5,7 +5,7 @@
 // db_conn_limit.go, net_latency.go, …). Builders turn a scenario's kind and
 // params into faults through a Registry that the caller owns. Every fault
 // that changes lasting state writes what undoes it to a Journal before it
-// changes anything, so that Restore can undo it after a crash; RunSchedule
+// changes anything, so that Restore can undo it after a crash; StartSchedule
 // applies faults on the run's clock and reverts every one of them at its
 // end, on cancellation, on stop and on panic.
 package chaos
@@ -34,13 +34,13 @@ type Fault interface {
 
 // Described is a Fault that reports its kind and resolved params (defaults
 // filled in, durations as text, no secrets). Every fault in this package
-// implements it; RunSchedule puts both in its events.
+// implements it; the Runner puts both in its events.
 type Described interface {
 	Kind() string
 	Params() map[string]any
 }
 
-// Repeating is a Fault that RunSchedule injects again every Interval while
+// Repeating is a Fault that the Runner injects again every Interval while
 // it is in force (db.terminate with every:).
 type Repeating interface {
 	Interval() time.Duration
@@ -61,7 +61,7 @@ type Env struct {
 	// (the bundled fixture): Restore then has nothing left to undo there.
 	Ephemeral bool
 	// Network holds the Toxiproxy proxies network faults act on; may be nil.
-	Network *Network
+	Network Network
 	// Journal records what undoes each injection; nil disables it (and with
 	// it recovery after a crash).
 	Journal *Journal

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/stampede-load/stampede/fixtures/pg"
+	"github.com/stampede-load/stampede/fixtures/pg/pgtest"
 )
 
 // One throwaway PostgreSQL for the package. The database tests do not run
@@ -24,50 +24,26 @@ var srv *pg.Server
 const testMaxConns = 20
 
 func TestMain(m *testing.M) {
-	ctx := context.Background()
-	s, err := pg.Start(ctx, pg.Options{MaxConnections: testMaxConns})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "chaos tests: start PostgreSQL:", err)
-		os.Exit(1)
-	}
-	srv = s
-	code := m.Run()
-	s.Stop()
-	os.Exit(code)
+	os.Exit(pgtest.Main("chaos", pg.Options{MaxConnections: testMaxConns}, func(s *pg.Server) int {
+		srv = s
+		return m.Run()
+	}))
 }
 
 const testPassword = "svc-pw-4c2a"
 
-// adminExec runs statements as the superuser.
+// adminExec runs statements as the superuser, each in a session of its own.
 func adminExec(t *testing.T, stmts ...string) {
 	t.Helper()
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, srv.AdminDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
 	for _, q := range stmts {
-		if _, err := c.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
+		pgtest.Exec(t, srv.AdminDSN(), q)
 	}
 }
 
 // adminQueryInt returns one integer from a superuser query.
 func adminQueryInt(t *testing.T, q string, args ...any) int {
 	t.Helper()
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, srv.AdminDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	var n int
-	if err := c.QueryRow(ctx, q, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return n
+	return pgtest.Int(t, srv.AdminDSN(), q, args...)
 }
 
 // newRole creates a login role (dropping any left by an earlier test) and
@@ -93,22 +69,17 @@ func roleDSN(role string) string { return srv.DSN(role, testPassword, "postgres"
 // connectAs opens a session as role; the test closes it at its end.
 func connectAs(t *testing.T, role string) *pgx.Conn {
 	t.Helper()
-	c, err := pgx.Connect(context.Background(), roleDSN(role))
-	if err != nil {
-		t.Fatalf("connect as %s: %v", role, err)
-	}
-	t.Cleanup(func() { c.Close(context.Background()) })
-	return c
+	return pgtest.Connect(t, roleDSN(role))
 }
 
 func connLimitOf(t *testing.T, role string) int {
 	t.Helper()
-	return adminQueryInt(t, "SELECT rolconnlimit FROM pg_roles WHERE rolname = $1", role)
+	return pgtest.ConnLimit(t, srv.AdminDSN(), role)
 }
 
 func backendsOf(t *testing.T, role string) int {
 	t.Helper()
-	return adminQueryInt(t, "SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND backend_type = 'client backend'", role)
+	return pgtest.Backends(t, srv.AdminDSN(), role)
 }
 
 // wantSQLState checks that err carries the SQLSTATE code.
@@ -125,15 +96,7 @@ func wantSQLState(t *testing.T, err error, code string) {
 
 func adminPassword(t *testing.T) string {
 	t.Helper()
-	u, err := url.Parse(srv.AdminDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw, ok := u.User.Password()
-	if !ok || pw == "" {
-		t.Fatal("admin DSN has no password")
-	}
-	return pw
+	return pgtest.Password(t, srv.AdminDSN())
 }
 
 func testEnv(role string) *Env { return &Env{AdminDSN: srv.AdminDSN(), Role: role} }

@@ -14,7 +14,7 @@ type down struct {
 	env  *Env
 	path string
 
-	net       *Network
+	net       Network
 	journalID string
 }
 
@@ -40,7 +40,7 @@ func (f *down) Inject(ctx context.Context) error {
 		return fmt.Errorf("chaos: disable proxy %q: %w", f.path, err)
 	}
 	f.journalID = id
-	if err := n.setDown(ctx, f.path, true); err != nil {
+	if err := setDown(ctx, n, f.path, true); err != nil {
 		return fmt.Errorf("chaos: disable proxy %q: %w", f.path, err)
 	}
 	f.net = n
@@ -49,7 +49,7 @@ func (f *down) Inject(ctx context.Context) error {
 
 func (f *down) Revert(ctx context.Context) error {
 	if f.net != nil {
-		if err := f.net.setDown(ctx, f.path, false); err != nil {
+		if err := setDown(ctx, f.net, f.path, false); err != nil {
 			return fmt.Errorf("chaos: enable proxy %q again: %w", f.path, err)
 		}
 		f.net = nil

@@ -46,8 +46,8 @@ func echoServer(t *testing.T) string {
 func netEnv(t *testing.T) (*Env, string) {
 	t.Helper()
 	n := NewNetwork()
-	t.Cleanup(func() { n.Close() })
-	addr, err := n.AddProxy(PathClient, "", echoServer(t))
+	t.Cleanup(func() { n.Close(context.Background()) })
+	addr, err := n.AddProxy(context.Background(), PathClient, "", echoServer(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestLatencyRaisesTheRoundTripAndRemovalRestoresIt(t *testing.T) {
 	if after > 50*time.Millisecond {
 		t.Errorf("round trip after removal = %s, want back near %s", after, base)
 	}
-	if p, _ := env.Network.Proxy(PathClient); len(p.Toxics) != 0 {
+	if p, _ := env.Network.Proxy(context.Background(), PathClient); len(p.Toxics) != 0 {
 		t.Errorf("toxics left after revert: %+v", p.Toxics)
 	}
 }
@@ -108,7 +108,7 @@ func TestToxicNamesAreUniquePerInjection(t *testing.T) {
 	b := build(t, env, "net.latency", map[string]any{"path": "client", "latency": "20ms"})
 	inject(t, a)
 	inject(t, b) // same kind twice at once
-	p, err := env.Network.Proxy(PathClient)
+	p, err := env.Network.Proxy(context.Background(), PathClient)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,13 +206,13 @@ func TestRemoteNetworkInjectsAndRestoreRemovesAfterACrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := NewRemoteNetwork(url)
-	addr, err := n.AddProxy(PathDB, "127.0.0.1:0", echoServer(t))
+	addr, err := n.AddProxy(ctx, PathDB, "127.0.0.1:0", echoServer(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer n.Close()
+	defer n.Close(ctx)
 	env := &Env{Network: n, Journal: j}
-	if err := Preflight(ctx, env, []string{"net.latency"}); err != nil {
+	if err := preflightKinds(ctx, env, []string{"net.latency"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -239,7 +239,7 @@ func TestRemoteNetworkInjectsAndRestoreRemovesAfterACrash(t *testing.T) {
 	if err != nil || restored != 2 {
 		t.Fatalf("Restore = %d, %v; want 2 restored", restored, err)
 	}
-	p, err := NewRemoteNetwork(url).Proxy(PathDB)
+	p, err := NewRemoteNetwork(url).Proxy(ctx, PathDB)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,8 +20,8 @@ type toxicFault struct {
 	toxicity  float64
 	attrs     map[string]int64
 
-	net       *Network // where it was injected
-	name      string   // the toxic's name while in force
+	net       Network // where it was injected
+	name      string  // the toxic's name while in force
 	journalID string
 }
 
@@ -56,7 +56,7 @@ func millis(p *paramReader, key string, d time.Duration) int64 {
 	return d.Milliseconds()
 }
 
-func envNetwork(env *Env) (*Network, error) {
+func envNetwork(env *Env) (Network, error) {
 	if env == nil || env.Network == nil {
 		return nil, errors.New("no network proxies set up: network faults need Env.Network")
 	}
@@ -71,7 +71,7 @@ func (f *toxicFault) Inject(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("chaos: %s: %w", f, err)
 	}
-	name := n.toxicName(strings.TrimPrefix(f.kind, "net."))
+	name := n.state().toxicName(strings.TrimPrefix(f.kind, "net."))
 	id, err := f.env.record(JournalEntry{Kind: f.kind, Fault: f.String(), Proxy: f.path, Toxic: name, ToxiproxyURL: n.URL()})
 	if err != nil {
 		return fmt.Errorf("chaos: add %s toxic to proxy %q: %w", f.toxicType, f.path, err)

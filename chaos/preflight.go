@@ -36,12 +36,12 @@ type needs struct {
 
 type needer interface{ needs() needs }
 
-// Preflight checks, before anything is sent or injected, that faults of
+// preflightKinds checks, before anything is sent or injected, that faults of
 // the given kinds can be applied with their default params: the admin
 // session, each privilege, the service's role, the default table, the
 // network proxies. Unknown kinds are skipped. A failure is a
 // *PreflightError.
-func Preflight(ctx context.Context, env *Env, kinds []string) error {
+func preflightKinds(ctx context.Context, env *Env, kinds []string) error {
 	var all []needs
 	for _, k := range kinds {
 		n, ok := kindNeeds(env, k)
@@ -52,7 +52,7 @@ func Preflight(ctx context.Context, env *Env, kinds []string) error {
 	return preflight(ctx, env, all)
 }
 
-// PreflightFaults is Preflight for built faults, with their own params
+// PreflightFaults is preflightKinds for built faults, with their own params
 // (role, table, lock mode, proxy path).
 func PreflightFaults(ctx context.Context, env *Env, faults []Fault) error {
 	var all []needs
@@ -125,7 +125,7 @@ func preflight(ctx context.Context, env *Env, all []needs) error {
 	if err != nil {
 		return &PreflightError{What: target + " (admin session for database faults)", Err: err}
 	}
-	defer closeQuietly(c)
+	defer closeQuietly(ctx, c)
 	var me self
 	err = c.QueryRow(ctx, `SELECT current_user, rolsuper, rolcreaterole,
 		pg_has_role(current_user, 'pg_read_all_stats', 'USAGE'),
@@ -155,7 +155,7 @@ func preflightProxy(ctx context.Context, env *Env, n needs) error {
 		where += " on Toxiproxy at " + u
 	}
 	where += ", for " + n.kind
-	p, err := env.Network.proxy(ctx, n.proxy)
+	p, err := env.Network.Proxy(ctx, n.proxy)
 	if err != nil {
 		return &PreflightError{What: where, Err: err}
 	}

@@ -24,15 +24,15 @@ func TestPreflightNamesTheMissingPrivilege(t *testing.T) {
 	newRole(t, "pf_weak", "")
 	env := &Env{AdminDSN: roleDSN("pf_weak"), Role: "pf_app"}
 
-	wantPreflightError(t, Preflight(ctx, env, []string{"db.conn_limit"}), `ALTER ROLE "pf_app"`)
-	wantPreflightError(t, Preflight(ctx, env, []string{"db.hog"}), "pg_read_all_stats")
+	wantPreflightError(t, preflightKinds(ctx, env, []string{"db.conn_limit"}), `ALTER ROLE "pf_app"`)
+	wantPreflightError(t, preflightKinds(ctx, env, []string{"db.hog"}), "pg_read_all_stats")
 	adminExec(t, "ALTER ROLE pf_weak CREATEROLE")
-	wantPreflightError(t, Preflight(ctx, env, []string{"db.conn_limit"}), "pg_read_all_stats")
+	wantPreflightError(t, preflightKinds(ctx, env, []string{"db.conn_limit"}), "pg_read_all_stats")
 	adminExec(t, "GRANT pg_read_all_stats TO pf_weak")
-	wantPreflightError(t, Preflight(ctx, env, []string{"db.conn_limit"}), `terminate sessions of role "pf_app"`)
-	wantPreflightError(t, Preflight(ctx, env, []string{"db.hog"}), "pg_signal_backend")
+	wantPreflightError(t, preflightKinds(ctx, env, []string{"db.conn_limit"}), `terminate sessions of role "pf_app"`)
+	wantPreflightError(t, preflightKinds(ctx, env, []string{"db.hog"}), "pg_signal_backend")
 	adminExec(t, "GRANT pg_signal_backend TO pf_weak")
-	if err := Preflight(ctx, env, []string{"db.conn_limit", "db.hog", "db.terminate"}); err != nil {
+	if err := preflightKinds(ctx, env, []string{"db.conn_limit", "db.hog", "db.terminate"}); err != nil {
 		t.Errorf("with CREATEROLE, pg_read_all_stats and pg_signal_backend: %v", err)
 	}
 	// The privileges are real: the weak role can now apply a conn_limit.
@@ -40,7 +40,7 @@ func TestPreflightNamesTheMissingPrivilege(t *testing.T) {
 	inject(t, f)
 	revert(t, f)
 
-	wantPreflightError(t, Preflight(ctx, env, []string{"db.lock"}), `table "sessions"`)
+	wantPreflightError(t, preflightKinds(ctx, env, []string{"db.lock"}), `table "sessions"`)
 	adminExec(t, "DROP TABLE IF EXISTS pf_table", "CREATE TABLE pf_table (id int)", "GRANT SELECT ON pf_table TO pf_weak")
 	t.Cleanup(func() { adminExec(t, "DROP TABLE IF EXISTS pf_table") })
 	lock := build(t, env, "db.lock", map[string]any{"table": "pf_table"})
@@ -60,16 +60,16 @@ func TestPreflightPassesForTheSuperuserAndChecksTheNetwork(t *testing.T) {
 	t.Cleanup(func() { adminExec(t, "DROP TABLE IF EXISTS sessions") })
 	env, _ := netEnv(t)
 	env.AdminDSN, env.Role = srv.AdminDSN(), "pf_svc"
-	if err := Preflight(ctx, env, NewRegistry().Kinds()); err != nil {
+	if err := preflightKinds(ctx, env, NewRegistry().Kinds()); err != nil {
 		t.Errorf("superuser, every kind: %v", err)
 	}
 	onDB := build(t, env, "net.latency", map[string]any{"path": "db", "latency": "1ms"})
 	wantPreflightError(t, PreflightFaults(ctx, env, []Fault{onDB}), `proxy "db"`)
-	wantPreflightError(t, Preflight(ctx, &Env{}, []string{"net.down"}), "network")
+	wantPreflightError(t, preflightKinds(ctx, &Env{}, []string{"net.down"}), "network")
 
 	// A wrong password: named as the database, and never shown.
 	bad := &Env{AdminDSN: srv.DSN("postgres", "wrong-pw-77", "postgres"), Role: "pf_svc"}
-	err := Preflight(ctx, bad, []string{"db.terminate"})
+	err := preflightKinds(ctx, bad, []string{"db.terminate"})
 	wantPreflightError(t, err, "127.0.0.1")
 	if strings.Contains(err.Error(), "wrong-pw-77") || strings.Contains(err.Error(), adminPassword(t)) {
 		t.Errorf("the error shows a password: %v", err)

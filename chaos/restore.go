@@ -44,7 +44,7 @@ func Restore(ctx context.Context, dir string, adminDSN string, out io.Writer) (r
 	fmt.Fprintf(out, "restoring from %s: %d of %d entries not done\n", path, len(pending), len(j.Entries()))
 
 	r := &restorer{dsn: adminDSN}
-	defer closeQuietly(r.conn)
+	defer closeQuietly(ctx, r.conn)
 	var errs []error
 	for k := len(pending) - 1; k >= 0; k-- {
 		e := pending[k]
@@ -169,7 +169,7 @@ func undoNet(ctx context.Context, e JournalEntry) (string, bool, error) {
 	defer cancel()
 	n := NewRemoteNetwork(e.ToxiproxyURL)
 	if e.Toxic != "" {
-		info, err := n.proxy(ctx, e.Proxy)
+		info, err := n.Proxy(ctx, e.Proxy)
 		if isNotFound(err) {
 			return fmt.Sprintf("proxy %q no longer exists on %s", e.Proxy, e.ToxiproxyURL), false, nil
 		}

@@ -20,8 +20,8 @@ func TestRestoreAfterACrashUndoesEverythingOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	netw := NewNetwork()
-	defer netw.Close()
-	if _, err := netw.AddProxy(PathDB, "", echoServer(t)); err != nil {
+	defer netw.Close(ctx)
+	if _, err := netw.AddProxy(ctx, PathDB, "", echoServer(t)); err != nil {
 		t.Fatal(err)
 	}
 	env := &Env{AdminDSN: srv.AdminDSN(), Role: "rs_app", Journal: j, Network: netw}

@@ -65,11 +65,6 @@ type Runner struct {
 	errs   []error
 }
 
-// RunSchedule starts a Runner and returns its Stop.
-func RunSchedule(ctx context.Context, start time.Time, items []Scheduled, events EventSink) (stop func(ctx context.Context) error) {
-	return StartSchedule(ctx, start, items, events).Stop
-}
-
 // StartSchedule starts applying items, timed from start (the run's start),
 // in a goroutine of its own. events may be nil.
 func StartSchedule(ctx context.Context, start time.Time, items []Scheduled, events EventSink) *Runner {

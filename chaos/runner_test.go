@@ -11,6 +11,11 @@ import (
 	"time"
 )
 
+// runSchedule starts a Runner and returns its Stop.
+func runSchedule(ctx context.Context, start time.Time, items []Scheduled, events EventSink) (stop func(ctx context.Context) error) {
+	return StartSchedule(ctx, start, items, events).Stop
+}
+
 // probe is a fault that only records its calls.
 type probe struct {
 	described
@@ -135,7 +140,7 @@ func TestRunScheduleRevertsFailedAndPanickingInjections(t *testing.T) {
 	bad.injectErr = errors.New("no can do")
 	boom.injectPanic = true
 	ev := &events{}
-	stop := RunSchedule(context.Background(), time.Now(), []Scheduled{
+	stop := runSchedule(context.Background(), time.Now(), []Scheduled{
 		{Fault: bad, Duration: time.Hour},
 		{Fault: boom, Duration: time.Hour},
 		{Fault: good, Start: 20 * ms, Duration: 20 * ms},
@@ -164,7 +169,7 @@ func TestRunScheduleReportsFailedReverts(t *testing.T) {
 	log := &callLog{}
 	p := newProbe(log, "p")
 	p.revertPanic = true
-	stop := RunSchedule(context.Background(), time.Now(), []Scheduled{{Fault: p}}, nil)
+	stop := runSchedule(context.Background(), time.Now(), []Scheduled{{Fault: p}}, nil)
 	time.Sleep(20 * ms)
 	err := stop(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "probe revert exploded") {

@@ -13,7 +13,7 @@ type Window struct {
 }
 
 // Schedule is a list of windows, one per scheduled fault. It is pure
-// timing: no clock, no faults; RunSchedule executes it.
+// timing: no clock, no faults; the Runner executes it.
 type Schedule []Window
 
 // Transition is one injection or revert, At elapsed time from the start.

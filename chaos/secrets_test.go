@@ -79,7 +79,7 @@ func TestAdminPasswordAppearsNowhere(t *testing.T) {
 			}
 			f.Revert(ctx)
 		}
-		if err := Preflight(ctx, bad, []string{"db.conn_limit"}); err != nil {
+		if err := preflightKinds(ctx, bad, []string{"db.conn_limit"}); err != nil {
 			texts = append(texts, err.Error())
 		}
 		if _, err := Restore(ctx, dir, dsn, &strings.Builder{}); err != nil {

@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,6 +32,7 @@ import (
 	"github.com/stampede-load/stampede/chaos"
 	"github.com/stampede-load/stampede/fixtures"
 	"github.com/stampede-load/stampede/fixtures/pg"
+	"github.com/stampede-load/stampede/fixtures/pg/pgtest"
 	"github.com/stampede-load/stampede/scenarios"
 )
 
@@ -45,12 +45,7 @@ const chaosMaxConns = 40
 // DSN as --dsn, so that the fixture seeds it and it outlives each run.
 func startChaosPG(t *testing.T) *pg.Server {
 	t.Helper()
-	s, err := pg.Start(context.Background(), pg.Options{MaxConnections: chaosMaxConns})
-	if err != nil {
-		t.Fatalf("start PostgreSQL: %v", err)
-	}
-	t.Cleanup(func() { s.Stop() })
-	return s
+	return pgtest.Start(t, pg.Options{MaxConnections: chaosMaxConns})
 }
 
 // chaosRun is one finished `stampede run`.
@@ -383,54 +378,23 @@ func waitForEvent(dir, typ string, timeout time.Duration) (map[string]any, error
 // pgAdmin is a superuser session on the test's PostgreSQL.
 type pgAdmin struct {
 	t *testing.T
-	c *pgx.Conn
+	*pgtest.Session
 }
 
 func adminOf(t *testing.T, s *pg.Server) *pgAdmin {
 	t.Helper()
-	c, err := pgx.Connect(context.Background(), s.AdminDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close(context.Background()) })
-	return &pgAdmin{t: t, c: c}
-}
-
-func (a *pgAdmin) exec(q string, args ...any) {
-	a.t.Helper()
-	if _, err := a.c.Exec(context.Background(), q, args...); err != nil {
-		a.t.Fatalf("%s: %v", q, err)
-	}
+	return &pgAdmin{t: t, Session: pgtest.Open(t, s.AdminDSN())}
 }
 
 // with returns the same session reporting to t (a subtest).
-func (a *pgAdmin) with(t *testing.T) *pgAdmin { return &pgAdmin{t: t, c: a.c} }
-
-// queryInt returns one integer; safe to call beside the run, in a goroutine.
-func (a *pgAdmin) queryInt(q string, args ...any) (int, error) {
-	var n int
-	err := a.c.QueryRow(context.Background(), q, args...).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", q, err)
-	}
-	return n, nil
-}
-
-func (a *pgAdmin) int(q string, args ...any) int {
-	a.t.Helper()
-	n, err := a.queryInt(q, args...)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	return n
-}
+func (a *pgAdmin) with(t *testing.T) *pgAdmin { return &pgAdmin{t: t, Session: a.Session.With(t)} }
 
 // connLimitSQL is the app role's limit, or -2 when there is no such role.
 const connLimitSQL = `SELECT coalesce((SELECT rolconnlimit FROM pg_roles WHERE rolname = '` + fixtures.AppRole + `'), -2)`
 
 func (a *pgAdmin) connLimit() int {
 	a.t.Helper()
-	return a.int(connLimitSQL)
+	return a.Int(connLimitSQL)
 }
 
 // checkNothingLeft checks that no fault of stampede is in force on the
@@ -441,13 +405,13 @@ func (a *pgAdmin) checkNothingLeft(wantLimit int) {
 	if got := a.connLimit(); got != wantLimit {
 		a.t.Errorf("role %s connection limit = %d after the run, want %d", fixtures.AppRole, got, wantLimit)
 	}
-	if n := a.int(`SELECT count(*) FROM pg_roles WHERE rolname LIKE 'stampede\_hog\_%'`); n != 0 {
+	if n := a.Int(`SELECT count(*) FROM pg_roles WHERE rolname LIKE 'stampede\_hog\_%'`); n != 0 {
 		a.t.Errorf("%d hog roles left after the run", n)
 	}
 	// Sessions may take a moment to end after their sockets close.
 	var n int
 	for i := 0; i < 100; i++ {
-		n = a.int(`SELECT count(*) FROM pg_stat_activity
+		n = a.Int(`SELECT count(*) FROM pg_stat_activity
 			WHERE application_name IN ('stampede-hog', 'stampede-lock') OR usename LIKE 'stampede\_hog\_%'`)
 		if n == 0 {
 			break
@@ -461,15 +425,7 @@ func (a *pgAdmin) checkNothingLeft(wantLimit int) {
 
 func passwordOf(t *testing.T, dsn string) string {
 	t.Helper()
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw, _ := u.User.Password()
-	if pw == "" {
-		t.Fatal("DSN without a password")
-	}
-	return pw
+	return pgtest.Password(t, dsn)
 }
 
 // hex32 matches fixtures' and chaos's random passwords (16 random bytes in hex).
@@ -561,7 +517,7 @@ slo: {success_ratio: 0.5, latency: 2s}
 		if _, err := waitForEvent(dir, "run_start", time.Minute); err != nil {
 			return err
 		}
-		_, err := admin.c.Exec(context.Background(), fmt.Sprintf("ALTER ROLE %s CONNECTION LIMIT %d", fixtures.AppRole, before))
+		_, err := admin.Conn().Exec(context.Background(), fmt.Sprintf("ALTER ROLE %s CONNECTION LIMIT %d", fixtures.AppRole, before))
 		return err
 	}, "--dsn", srv.AdminDSN())
 	r.wantExit(t, exitOK, exitGateFailed)
@@ -593,8 +549,8 @@ slo: {success_ratio: 0.5, latency: 2s}
 // new connections as a non-superuser would (superusers have reserved slots).
 func probeRole(t *testing.T, srv *pg.Server, admin *pgAdmin) string {
 	t.Helper()
-	admin.exec(`DROP ROLE IF EXISTS stampede_probe`)
-	admin.exec(`CREATE ROLE stampede_probe LOGIN PASSWORD 'probe-pw-1'`)
+	admin.Exec(`DROP ROLE IF EXISTS stampede_probe`)
+	admin.Exec(`CREATE ROLE stampede_probe LOGIN PASSWORD 'probe-pw-1'`)
 	return srv.DSN("stampede_probe", "probe-pw-1", "postgres")
 }
 
@@ -633,7 +589,7 @@ slo: {success_ratio: 0.5, latency: 2s}
 		}
 		probeErr = tryConnect(probe)
 		var err error
-		held, err = admin.queryInt(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'stampede-hog'`)
+		held, err = admin.QueryInt(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'stampede-hog'`)
 		return err
 	}, "--dsn", srv.AdminDSN())
 	r.wantExit(t, exitOK, exitGateFailed)
@@ -654,7 +610,7 @@ slo: {success_ratio: 0.5, latency: 2s}
 	admin.checkNothingLeft(-1)
 	// Every slot is free again: only the test's own session is left, and
 	// a non-superuser connects.
-	if n := admin.int(`SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`); n != 0 {
+	if n := admin.Int(`SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`); n != 0 {
 		t.Errorf("%d client backends left after the run besides the test's", n)
 	}
 	if err := tryConnect(probe); err != nil {
@@ -934,7 +890,7 @@ func TestChaosRunInterruptedMidFault(t *testing.T) {
 			return wantInt(admin, connLimitSQL, 3)
 		}},
 		{"hog", "{kind: db.hog, start: 1s, for: 20s}", 1, func() error {
-			n, err := admin.queryInt(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'stampede-hog'`)
+			n, err := admin.QueryInt(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'stampede-hog'`)
 			if err == nil && n == 0 {
 				err = errors.New("no stampede-hog session while in force")
 			}
@@ -1004,7 +960,7 @@ faults:
 
 // wantInt checks one integer beside the run, without failing the test.
 func wantInt(a *pgAdmin, q string, want int) error {
-	n, err := a.queryInt(q)
+	n, err := a.QueryInt(q)
 	if err == nil && n != want {
 		err = fmt.Errorf("%s = %d, want %d while in force", strings.Fields(q)[1], n, want)
 	}
@@ -1060,7 +1016,7 @@ faults:
 	if _, err := waitForEvent(dir, "run_start", time.Minute); err != nil {
 		t.Fatalf("%v\nstderr:\n%s", err, stderr.String())
 	}
-	admin.exec(fmt.Sprintf("ALTER ROLE %s CONNECTION LIMIT %d", fixtures.AppRole, original))
+	admin.Exec(fmt.Sprintf("ALTER ROLE %s CONNECTION LIMIT %d", fixtures.AppRole, original))
 	if _, err := waitForEvent(dir, chaos.EventInject, 30*time.Second); err != nil {
 		t.Fatalf("%v\nstderr:\n%s", err, stderr.String())
 	}
@@ -1109,7 +1065,7 @@ faults:
 func TestChaosRunPreflightWeakDSN(t *testing.T) {
 	srv := startChaosPG(t)
 	admin := adminOf(t, srv)
-	admin.exec(`CREATE ROLE stampede_weak LOGIN PASSWORD 'weak-pw-7'`)
+	admin.Exec(`CREATE ROLE stampede_weak LOGIN PASSWORD 'weak-pw-7'`)
 	weak := srv.DSN("stampede_weak", "weak-pw-7", "postgres")
 	secrets := []string{passwordOf(t, srv.AdminDSN()), "weak-pw-7"}
 
@@ -1214,7 +1170,7 @@ faults:
 		// Until the lock holder's session waits on our lock.
 		deadline := time.Now().Add(20 * time.Second)
 		for time.Now().Before(deadline) {
-			n, err := admin.queryInt(`SELECT count(*) FROM pg_stat_activity
+			n, err := admin.QueryInt(`SELECT count(*) FROM pg_stat_activity
 				WHERE application_name = 'stampede-lock' AND wait_event_type = 'Lock'`)
 			if err != nil {
 				return err

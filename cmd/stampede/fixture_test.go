@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/fixtures/pg"
+	"github.com/stampede-load/stampede/fixtures/pg/pgtest"
 )
 
 // syncBuffer is an io.Writer the command writes to while the test reads.
@@ -228,11 +229,7 @@ func TestFixtureCommandServesUntilSignal(t *testing.T) {
 // not be printed, and the database must survive the fixture.
 func TestFixtureCommandWithExistingDatabase(t *testing.T) {
 	tmp := privateTempDir(t)
-	srv, err := pg.Start(context.Background(), pg.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
+	srv := pgtest.Start(t, pg.Options{})
 	admin, _ := url.Parse(srv.AdminDSN())
 	adminPassword, _ := admin.User.Password()
 

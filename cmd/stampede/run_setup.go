@@ -29,7 +29,7 @@ type runSetup struct {
 	seed     int64
 	creds    []scenarios.Credential
 	stack    *fixtures.Stack
-	network  *chaos.Network
+	network  chaos.Network
 	chaosEnv *chaos.Env
 	evidence *scenarios.Evidence
 }
@@ -94,7 +94,7 @@ func (s *runSetup) prepareFixture(ctx context.Context, paths map[string]bool) (s
 		// The service reaches its database through the db proxy; evidence
 		// and faults go straight to the database.
 		opts.ServiceDBAddr = func(dbAddr string) (string, error) {
-			return s.network.AddProxy(chaos.PathDB, "127.0.0.1:0", dbAddr)
+			return s.network.AddProxy(ctx, chaos.PathDB, "127.0.0.1:0", dbAddr)
 		}
 	}
 	stack, err := startFixture(ctx, s.e, opts)
@@ -104,7 +104,7 @@ func (s *runSetup) prepareFixture(ctx context.Context, paths map[string]bool) (s
 	s.stack = stack
 	s.target, _ = url.Parse(stack.URL)
 	if paths[chaos.PathClient] {
-		addr, err := s.network.AddProxy(chaos.PathClient, "127.0.0.1:0", hostPort(s.target))
+		addr, err := s.network.AddProxy(ctx, chaos.PathClient, "127.0.0.1:0", hostPort(s.target))
 		if err != nil {
 			return scenarios.EvidenceConfig{}, infraErr(fmt.Errorf("client-path proxy: %w", err))
 		}
@@ -145,7 +145,7 @@ func (s *runSetup) prepareExternal(ctx context.Context, paths map[string]bool) (
 		proxies := sc.Network.Proxies()
 		for _, name := range sortedKeys(proxies) {
 			p := proxies[name]
-			addr, err := s.network.AddProxy(name, p.Listen, p.Upstream)
+			addr, err := s.network.AddProxy(ctx, name, p.Listen, p.Upstream)
 			if err != nil {
 				return scenarios.EvidenceConfig{}, infraErr(fmt.Errorf("proxy %s (%s → %s): %w", name, p.Listen, p.Upstream, err))
 			}
@@ -154,7 +154,7 @@ func (s *runSetup) prepareExternal(ctx context.Context, paths map[string]bool) (
 			}
 		}
 	} else if paths[chaos.PathClient] {
-		p, err := s.network.Proxy(chaos.PathClient)
+		p, err := s.network.Proxy(ctx, chaos.PathClient)
 		if err != nil {
 			return scenarios.EvidenceConfig{}, infraErr(fmt.Errorf("toxiproxy %s: %w", sc.Network.Toxiproxy, err))
 		}
@@ -192,7 +192,7 @@ func (s *runSetup) close() {
 		_ = s.stack.Close()
 	}
 	if s.network != nil {
-		_ = s.network.Close()
+		_ = s.network.Close(context.Background())
 	}
 }
 
