@@ -44,7 +44,7 @@ func Restore(ctx context.Context, dir string, adminDSN string, out io.Writer) (r
 	fmt.Fprintf(out, "restoring from %s: %d of %d entries not done\n", path, len(pending), len(j.Entries()))
 
 	r := &restorer{dsn: adminDSN}
-	defer closeQuietly(ctx, r.conn)
+	defer func() { closeQuietly(ctx, r.conn) }() // r.conn is opened lazily by undo
 	var errs []error
 	for k := len(pending) - 1; k >= 0; k-- {
 		e := pending[k]
