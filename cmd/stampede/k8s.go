@@ -99,6 +99,9 @@ func cmdK8s(_ context.Context, e *env, args []string) error {
 		if *mergeJob != "" {
 			return usageErr("k8s: --merge-job reads every shard's directory, which --runs-volume emptyDir keeps in each pod; use pvc, or kubectl cp and stampede merge")
 		}
+		if *linger < 0 {
+			return usageErr("k8s: --linger must not be negative, got %s", *linger)
+		}
 		o.Runs = k8s.EmptyDir{Linger: *linger}
 	default:
 		return usageErr("k8s: --runs-volume must be pvc or emptyDir, got %q", *runsVol)
