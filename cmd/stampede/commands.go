@@ -27,6 +27,7 @@ func commands() []command {
 		{"validate", "SCENARIO...", "check scenario files or example names strictly; nothing is sent", cmdValidate},
 		{"schema", "", "print the JSON Schema of scenario files", cmdSchema},
 		{"fixture", "[flags]", "run the bundled login service and a throwaway PostgreSQL until Ctrl-C", cmdFixture},
+		{"k8s", "SCENARIO --shards N --image IMAGE [-- run flags]", "print Kubernetes manifests for a sharded run: an Indexed Job, its barrier Service, the scenario, a runs volume", cmdK8s},
 		{"chaos", "restore [RUN_DIR] [--dsn DSN]", "undo the faults an interrupted run left in force, from its journal", cmdChaos},
 	}
 }

@@ -38,13 +38,9 @@ func cmdValidate(_ context.Context, e *env, args []string) error {
 // validateOne loads one scenario and builds its pacer, and says what it
 // would run: "ok  FILE  (N stages, D total, peak R/s)".
 func validateOne(name string) (string, error) {
-	sc, err := scenarios.LoadNamed(name)
+	sc, p, err := loadChecked(name)
 	if err != nil {
 		return "", err
-	}
-	p, err := scenarios.NewPacer(sc.Stages, 1)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", sc.Path, err)
 	}
 	stages := "stages"
 	if len(sc.Stages) == 1 {
@@ -52,6 +48,20 @@ func validateOne(name string) (string, error) {
 	}
 	return fmt.Sprintf("ok  %s  (%d %s, %s total, peak %s/s)", sc.Path, len(sc.Stages), stages,
 		compactDuration(p.Duration()), strconv.FormatFloat(p.PeakRate(), 'f', -1, 64)), nil
+}
+
+// loadChecked loads a scenario strictly and builds its pacer, as validate
+// and k8s check it before anything leaves the machine.
+func loadChecked(name string) (*scenarios.Scenario, *scenarios.Pacer, error) {
+	sc, err := scenarios.LoadNamed(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := scenarios.NewPacer(sc.Stages, 1)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", sc.Path, err)
+	}
+	return sc, p, nil
 }
 
 // compactDuration drops trailing zero units: 1m0s → 1m, 1h0m0s → 1h.
