@@ -41,6 +41,13 @@ type Manifest struct {
 	// Shards lists the shards a merged run directory was made from
 	// (stampede merge); nil otherwise.
 	Shards []MergedShard `json:"shards,omitempty"`
+	// Partial marks a merged run missing a shard or holding one that did
+	// not complete; PartialReason names them.
+	Partial       bool   `json:"partial,omitempty"`
+	PartialReason string `json:"partial_reason,omitempty"`
+	// MaxSkewMS is a merged run's largest clock skew between two of its
+	// shards (MergedShard.SkewMS runs from 0 to it).
+	MaxSkewMS float64 `json:"max_skew_ms,omitempty"`
 }
 
 // Shard is one agent's share of a sharded run: shard Index of Count offers
