@@ -66,7 +66,7 @@ type Shard struct {
 type MergedShard struct {
 	Index   int       `json:"index"`
 	Dir     string    `json:"dir,omitempty"`  // where it was read from
-	Status  string    `json:"status"`         // the shard's own status, or "missing"
+	Status  string    `json:"status"`         // the shard's own status, or StatusMissing
 	Records int64     `json:"records"`        // results merged from it
 	Start   time.Time `json:"start,omitzero"` // its run_start
 	SkewMS  float64   `json:"skew_ms"`        // its send times against the plan, relative to the other shards

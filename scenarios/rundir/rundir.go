@@ -85,4 +85,7 @@ const (
 	// StatusPartial is a merged run missing a shard, or holding one that
 	// never finished (Manifest.Partial says which).
 	StatusPartial = "partial"
+	// StatusMissing is a shard of a merged run whose directory was not
+	// given (MergedShard.Status).
+	StatusMissing = "missing"
 )
