@@ -58,7 +58,7 @@ func openSource(dir string, shard int, probe *skewProbe) (*source, error) {
 // fill reads until the earliest buffered result is settled: the input has
 // gone reorder past it, ended, or filled its buffer.
 func (s *source) fill(reorder time.Duration, maxBuf int) error {
-	for !s.eof && len(s.buf) < maxBuf && (len(s.buf) == 0 || s.newest.Sub(s.buf[0].Timestamp) < reorder) {
+	for !s.eof && len(s.buf) < maxBuf && (len(s.buf) == 0 || s.newest.UnixNano()-s.buf[0].ns < int64(reorder)) {
 		r := new(vegeta.Result)
 		if err := s.dec.Decode(r); err != nil {
 			s.eof = true
@@ -75,24 +75,31 @@ func (s *source) fill(reorder time.Duration, maxBuf int) error {
 		if r.Timestamp.After(s.newest) {
 			s.newest = r.Timestamp
 		}
-		heap.Push(&s.buf, r)
+		heap.Push(&s.buf, timed{r.Timestamp.UnixNano(), r})
 	}
 	return nil
 }
 
-// byTime is a min-heap of results by Timestamp.
-type byTime []*vegeta.Result
+// byTime is a min-heap of results by Timestamp. The key is kept beside
+// the pointer (ns since the epoch): comparing them then reads the heap's
+// own array, not a result each.
+type byTime []timed
+
+type timed struct {
+	ns int64
+	r  *vegeta.Result
+}
 
 func (h byTime) Len() int           { return len(h) }
-func (h byTime) Less(i, j int) bool { return h[i].Timestamp.Before(h[j].Timestamp) }
+func (h byTime) Less(i, j int) bool { return h[i].ns < h[j].ns }
 func (h byTime) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *byTime) Push(x any)        { *h = append(*h, x.(*vegeta.Result)) }
+func (h *byTime) Push(x any)        { *h = append(*h, x.(timed)) }
 func (h *byTime) Pop() any {
 	old := *h
-	r := old[len(old)-1]
-	old[len(old)-1] = nil
+	t := old[len(old)-1]
+	old[len(old)-1] = timed{}
 	*h = old[:len(old)-1]
-	return r
+	return t
 }
 
 // sources is a min-heap of inputs by their earliest settled result; ties go
@@ -101,11 +108,11 @@ type sources []*source
 
 func (h sources) Len() int { return len(h) }
 func (h sources) Less(i, j int) bool {
-	a, b := h[i].buf[0].Timestamp, h[j].buf[0].Timestamp
-	if a.Equal(b) {
+	a, b := h[i].buf[0].ns, h[j].buf[0].ns
+	if a == b {
 		return h[i].shard < h[j].shard
 	}
-	return a.Before(b)
+	return a < b
 }
 func (h sources) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
 func (h *sources) Push(x any)   { *h = append(*h, x.(*source)) }
@@ -128,7 +135,8 @@ type resultStats struct {
 // inputs' reorder buffers, one pass, linear in the number of records.
 func mergeResults(ctx context.Context, w io.Writer, srcs []*source, reorder time.Duration, maxBuf int) (resultStats, error) {
 	var st resultStats
-	enc := vegeta.NewEncoder(w)
+	bw := bufio.NewWriterSize(w, 256<<10)
+	enc := vegeta.NewEncoder(bw)
 	h := make(sources, 0, len(srcs))
 	buffered := 0
 	for _, s := range srcs {
@@ -150,7 +158,7 @@ func mergeResults(ctx context.Context, w io.Writer, srcs []*source, reorder time
 			}
 		}
 		s := h[0]
-		r := heap.Pop(&s.buf).(*vegeta.Result)
+		r := heap.Pop(&s.buf).(timed).r
 		if r.Timestamp.Before(last) {
 			st.outOfOrder++
 		} else {
@@ -179,6 +187,9 @@ func mergeResults(ctx context.Context, w io.Writer, srcs []*source, reorder time
 		} else {
 			heap.Fix(&h, 0)
 		}
+	}
+	if err := bw.Flush(); err != nil {
+		return st, fmt.Errorf("write %s: %w", rundir.ResultsFile, err)
 	}
 	return st, nil
 }
