@@ -18,7 +18,10 @@ import (
 // written to temporary files first; only the merge is timed. It reports
 // records/s, bytes allocated per record, the peak of live heap and the most
 // results buffered: set beside BenchmarkMerge4x250k, time and allocation
-// per record stay the same and the heap does not grow with the run.
+// per record stay the same and the heap does not grow with the run. The
+// 2.4 GB of files can make the disk the bottleneck (writeback throttling
+// slowed the longer run by a quarter on a small VM's disk); TMPDIR=/dev/shm
+// times the merge alone.
 func BenchmarkMerge4x1M(b *testing.B) { benchMerge(b, 1_000_000) }
 
 // BenchmarkMerge4x250k is the same merge a quarter as long.
