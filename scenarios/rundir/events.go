@@ -24,6 +24,9 @@ const (
 	EventTCPProbe     = "tcp_probe"
 	EventTrial        = "trial"
 	EventSearchResult = "search_result"
+	// A merged run keeps each shard's own run_start and run_end as these.
+	EventShardStart = "shard_start"
+	EventShardEnd   = "shard_end"
 )
 
 // Event is one typed timeline event; its fields are the line's fields.
@@ -35,6 +38,9 @@ type Header struct {
 	Time time.Time `json:"time"`
 	// T is seconds since the run's start; nil when the line has none.
 	T *float64 `json:"t"`
+	// Shard is the shard the line came from, in a merged run (stampede
+	// merge); nil on a run of one agent and on the merged run's own lines.
+	Shard *int `json:"shard,omitempty"`
 }
 
 // Line encodes ev as one timeline line (without the newline): its type,
@@ -85,6 +91,21 @@ type RunStartEvent struct {
 
 // RunEndEvent closes it.
 type RunEndEvent struct {
+	Status string `json:"status"`
+}
+
+// ShardStartEvent is one shard's run_start, kept in a merged run's
+// timeline (the merged run has one run_start of its own).
+type ShardStartEvent struct {
+	Index int    `json:"index"`
+	Count int    `json:"count"`
+	Host  string `json:"host,omitempty"`
+	Seed  int64  `json:"seed"`
+}
+
+// ShardEndEvent is one shard's run_end, kept in a merged run's timeline.
+type ShardEndEvent struct {
+	Index  int    `json:"index"`
 	Status string `json:"status"`
 }
 
@@ -235,6 +256,8 @@ func (ErrorEvent) EventType() string        { return EventError }
 func (TCPProbe) EventType() string          { return EventTCPProbe }
 func (TrialEvent) EventType() string        { return EventTrial }
 func (SearchResultEvent) EventType() string { return EventSearchResult }
+func (ShardStartEvent) EventType() string   { return EventShardStart }
+func (ShardEndEvent) EventType() string     { return EventShardEnd }
 
 // EventType is fault_inject or fault_revert, as Type says (inject when unset).
 func (e FaultEvent) EventType() string {

@@ -41,6 +41,13 @@ type Manifest struct {
 	// Shards lists the shards a merged run directory was made from
 	// (stampede merge); nil otherwise.
 	Shards []MergedShard `json:"shards,omitempty"`
+	// Partial marks a merged run missing a shard or holding one that did
+	// not complete; PartialReason names them.
+	Partial       bool   `json:"partial,omitempty"`
+	PartialReason string `json:"partial_reason,omitempty"`
+	// MaxSkewMS is a merged run's largest clock skew between two of its
+	// shards (MergedShard.SkewMS runs from 0 to it).
+	MaxSkewMS float64 `json:"max_skew_ms,omitempty"`
 }
 
 // Shard is one agent's share of a sharded run: shard Index of Count offers
@@ -59,7 +66,7 @@ type Shard struct {
 type MergedShard struct {
 	Index   int       `json:"index"`
 	Dir     string    `json:"dir,omitempty"`  // where it was read from
-	Status  string    `json:"status"`         // the shard's own status, or "missing"
+	Status  string    `json:"status"`         // the shard's own status, or StatusMissing
 	Records int64     `json:"records"`        // results merged from it
 	Start   time.Time `json:"start,omitzero"` // its run_start
 	SkewMS  float64   `json:"skew_ms"`        // its send times against the plan, relative to the other shards

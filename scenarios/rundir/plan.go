@@ -260,6 +260,18 @@ func (p *Plan) Hits(t time.Duration) float64 {
 	return s.H0 + s.HitsAt(t-s.Start)
 }
 
+// TimeOf is the planned send time of hit k (0-based): the instant the plan
+// has planned k hits, as a pacer sends hit k; ok is false past the plan's
+// last hit. It inverts Hits.
+func (p *Plan) TimeOf(k float64) (at time.Duration, ok bool) {
+	if p == nil || len(p.Segs) == 0 || k < 0 || !(k < p.Segs[len(p.Segs)-1].H1()) {
+		return 0, false
+	}
+	i := sort.Search(len(p.Segs), func(i int) bool { return p.Segs[i].H1() > k })
+	s := p.Segs[i]
+	return s.Start + s.OffsetOf(k-s.H0), true
+}
+
 // Rate is the planned rate at t; 0 outside the plan.
 func (p *Plan) Rate(t time.Duration) float64 {
 	i := p.SegAt(t)

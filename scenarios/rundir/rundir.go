@@ -34,6 +34,9 @@ const (
 	HeaderConn       = "Stampede-Conn"        // "reused" or "new;connect=NS"
 	HeaderErrorClass = "Stampede-Error-Class" // a transport error's class (Err*)
 	HeaderTiming     = "Server-Timing"        // the service's own, when it sends one
+	// HeaderShard is the index of the shard that sent the hit, added by
+	// stampede merge to every result of a merged run.
+	HeaderShard = "Stampede-Shard"
 )
 
 // Intent is what a login attempt meant to do.
@@ -79,4 +82,10 @@ const (
 	StatusCompleted   = "completed"
 	StatusInterrupted = "interrupted"
 	StatusAborted     = "aborted" // the scenario's abort rule stopped the surge
+	// StatusPartial is a merged run missing a shard, or holding one that
+	// never finished (Manifest.Partial says which).
+	StatusPartial = "partial"
+	// StatusMissing is a shard of a merged run whose directory was not
+	// given (MergedShard.Status).
+	StatusMissing = "missing"
 )

@@ -119,3 +119,40 @@ func TestSLODefaultsAndDuration(t *testing.T) {
 		t.Fatalf("%v %v", f.DBHold, err)
 	}
 }
+
+func TestPlanTimeOf(t *testing.T) {
+	p, err := FromStages([]StageSpec{
+		{Kind: KindConstant, Rate: 10, Duration: 2 * time.Second},
+		{Kind: KindRamp, From: 10, To: 30, Duration: 2 * time.Second},
+	}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		k    float64
+		want time.Duration
+		ok   bool
+	}{
+		{0, 0, true},
+		{1, 100 * time.Millisecond, true},
+		{20, 2 * time.Second, true}, // the ramp's first hit
+		{20 + 40 - 1, 0, true},      // checked by Hits below
+		{60, 0, false},              // past the last hit
+		{-1, 0, false},
+	} {
+		at, ok := p.TimeOf(tc.k)
+		if ok != tc.ok {
+			t.Errorf("TimeOf(%g) ok = %v", tc.k, ok)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if tc.want != 0 && at != tc.want {
+			t.Errorf("TimeOf(%g) = %s, want %s", tc.k, at, tc.want)
+		}
+		if h := p.Hits(at); math.Abs(h-tc.k) > 1e-6 {
+			t.Errorf("Hits(TimeOf(%g)) = %g", tc.k, h)
+		}
+	}
+}
