@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/stampede-load/stampede/scenarios/rundir"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -19,7 +20,7 @@ func analyze(dir string, in *inputs, opts Options) (*Report, error) {
 		r.Window = time.Second
 	}
 	tl := in.tl
-	slo := SLO{}
+	slo := rundir.SLO{}
 	if in.scenario != nil {
 		slo = in.scenario.slo()
 		r.Gates = in.scenario.gates()
@@ -34,7 +35,7 @@ func analyze(dir string, in *inputs, opts Options) (*Report, error) {
 	if opts.SLO.Latency > 0 {
 		slo.Latency = opts.SLO.Latency
 	}
-	r.SLO = slo.withDefaults()
+	r.SLO = slo.WithDefaults()
 
 	scale := 1.0
 	if m := in.manifest; m != nil {
@@ -42,7 +43,7 @@ func analyze(dir string, in *inputs, opts Options) (*Report, error) {
 		if m.Scale > 0 {
 			scale = m.Scale
 		}
-		r.Fixture = m.fixture()
+		r.Fixture = fixtureOf(m)
 	}
 	if r.Fixture == nil && in.scenario != nil && in.scenario.Fixture.DBPool > 0 {
 		f := in.scenario.Fixture
@@ -55,7 +56,7 @@ func analyze(dir string, in *inputs, opts Options) (*Report, error) {
 		r.Status = tl.endStatus
 	}
 
-	var p *plan
+	var p *rundir.Plan
 	if in.scenario != nil && r.Search == nil { // a search's plan is in its stage events
 		if pl, ok := planFromStages(in.scenario.planStages(), scale); ok {
 			p = pl
@@ -63,12 +64,12 @@ func analyze(dir string, in *inputs, opts Options) (*Report, error) {
 	}
 	if p == nil {
 		p = planFromEvents(tl.stages)
-		if p != nil && !p.exactOver(0, p.total) {
+		if p != nil && !knownOver(p, 0, p.Total) {
 			r.Notes = append(r.Notes, "stage shapes unknown (no scenario stages): offered load counted from planned send times")
 		}
 	}
 	if p != nil {
-		r.Planned = p.total
+		r.Planned = p.Total
 	}
 
 	start := tl.start
@@ -83,7 +84,7 @@ func analyze(dir string, in *inputs, opts Options) (*Report, error) {
 	horizon += 5*time.Second + r.Window
 	maxWin := int((24 * time.Hour) / r.Window)
 	if p != nil {
-		maxWin = int((p.total+time.Hour)/r.Window) + 1
+		maxWin = int((p.Total+time.Hour)/r.Window) + 1
 	}
 	w := newWindower(r.Window, horizon, maxWin, r.SLO.Percentile)
 
@@ -91,9 +92,9 @@ func analyze(dir string, in *inputs, opts Options) (*Report, error) {
 	// sent: windows from the stop on are not judged.
 	var stop time.Duration = -1
 	if p != nil {
-		if len(tl.interrupts) > 0 && tl.interrupts[0] < p.total {
+		if len(tl.interrupts) > 0 && tl.interrupts[0] < p.Total {
 			stop = tl.interrupts[0]
-		} else if tl.end != nil && *tl.end < p.total {
+		} else if tl.end != nil && *tl.end < p.Total {
 			stop = *tl.end
 		}
 	}
@@ -106,7 +107,7 @@ func analyze(dir string, in *inputs, opts Options) (*Report, error) {
 		w.markRate(sel.windows)
 	}
 
-	f, err := os.Open(filepath.Join(dir, ResultsFile))
+	f, err := os.Open(filepath.Join(dir, rundir.ResultsFile))
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
@@ -115,7 +116,7 @@ func analyze(dir string, in *inputs, opts Options) (*Report, error) {
 	_, note, err := decodeResults(bufio.NewReaderSize(f, 256<<10), func(res *vegeta.Result) {
 		if start.IsZero() { // no timeline, no manifest: the first result's planned time
 			start = res.Timestamp
-			if lag := hget(res.Headers, HeaderSendLag); lag != "" {
+			if lag := hget(res.Headers, rundir.HeaderSendLag); lag != "" {
 				var ns int64
 				_, _ = fmt.Sscan(lag, &ns)
 				start = start.Add(-time.Duration(ns))
@@ -142,7 +143,7 @@ func analyze(dir string, in *inputs, opts Options) (*Report, error) {
 	}
 
 	if stop >= 0 {
-		r.Notes = append(r.Notes, fmt.Sprintf("the run stopped at %s of its planned %s: later windows are not judged", fsec(stop), fsec(p.total)))
+		r.Notes = append(r.Notes, fmt.Sprintf("the run stopped at %s of its planned %s: later windows are not judged", fsec(stop), fsec(p.Total)))
 	}
 	r.Windows = buildWindows(w, p, r.Window, r.SLO, stop)
 	if sel != nil {
@@ -176,7 +177,7 @@ func firstNonEmpty(a, b string) string {
 
 // buildWindows turns the accumulators into windows, with the plan's
 // offered rate and each window's SLO verdict.
-func buildWindows(w *windower, p *plan, width time.Duration, slo SLO, stop time.Duration) []Window {
+func buildWindows(w *windower, p *rundir.Plan, width time.Duration, slo rundir.SLO, stop time.Duration) []Window {
 	n := len(w.wins)
 	end := planEnd(p, stop)
 	if p != nil {
@@ -232,7 +233,7 @@ type shape struct {
 
 // windowShape is window i's place in the plan; ok is false outside it
 // (end is the plan's end, or where the run stopped).
-func windowShape(p *plan, i int, width, end time.Duration) (shape, bool) {
+func windowShape(p *rundir.Plan, i int, width, end time.Duration) (shape, bool) {
 	a := time.Duration(i) * width
 	if p == nil || a >= end {
 		return shape{}, false
@@ -243,23 +244,23 @@ func windowShape(p *plan, i int, width, end time.Duration) (shape, bool) {
 	} else {
 		sh.full = true
 	}
-	if si := p.segAt(a + sh.length/2); si >= 0 {
-		sg := p.segs[si]
-		sh.stage = sg.stage
-		inside := sg.start <= a && a+sh.length <= sg.start+sg.dur
-		sh.steady = sh.full && inside && sg.steady()
-		sh.ramp = sg.exact && sg.r0 != sg.r1
+	if si := p.SegAt(a + sh.length/2); si >= 0 {
+		sg := p.Segs[si]
+		sh.stage = sg.Stage
+		inside := sg.Start <= a && a+sh.length <= sg.Start+sg.Dur
+		sh.steady = sh.full && inside && sg.Steady()
+		sh.ramp = !sg.Unknown && sg.R0 != sg.R1
 	}
-	if p.exactOver(a, a+sh.length) {
+	if knownOver(p, a, a+sh.length) {
 		sh.exact = true
-		sh.offered = (p.hits(a+sh.length) - p.hits(a)) / sh.length.Seconds()
+		sh.offered = (p.Hits(a+sh.length) - p.Hits(a)) / sh.length.Seconds()
 	}
 	return sh, true
 }
 
 // meetsSLO: success ratio and latency percentile within the SLO, and the
 // load actually offered (at least half the planned hits sent).
-func meetsSLO(win *Window, slo SLO) bool {
+func meetsSLO(win *Window, slo rundir.SLO) bool {
 	if win.Sent == 0 {
 		return false
 	}
@@ -287,26 +288,27 @@ func timingMeans(c *counts) *TimingMeans {
 func msDur(v float64) time.Duration { return time.Duration(math.Round(v * 1e6)) }
 
 // buildStages summarises each planned stage.
-func buildStages(w *windower, p *plan) []StageSummary {
-	var spans []StageSpan
+func buildStages(w *windower, p *rundir.Plan) []StageSummary {
+	var spans []rundir.StageSpan
 	if p != nil {
-		spans = p.stages
+		spans = p.Stages
 	}
 	n := max(len(spans), len(w.stages))
 	out := make([]StageSummary, n)
 	for i := range out {
-		s := StageSummary{Index: i, Name: fmt.Sprintf("stage %d", i+1)}
+		var s StageSummary
+		s.Index, s.Name = i, fmt.Sprintf("stage %d", i+1)
 		if i < len(spans) {
 			sp := spans[i]
 			s.Name, s.Kind, s.Start, s.Duration = sp.Name, sp.Kind, sp.Start, sp.Duration
 			s.RateStart, s.RateEnd = sp.RateStart, sp.RateEnd
 			if sp.Duration > 0 {
-				s.OfferedRPS = (p.hits(sp.Start+sp.Duration) - p.hits(sp.Start)) / sp.Duration.Seconds()
+				s.OfferedRPS = (p.Hits(sp.Start+sp.Duration) - p.Hits(sp.Start)) / sp.Duration.Seconds()
 			}
 		}
 		if i < len(w.stages) {
 			st := &w.stages[i]
-			s.Sent, s.OK, s.Rejects, s.Failed = st.sent, st.ok, st.rejects, st.failed
+			s.Sent, s.OK, s.ExpectedRejects, s.Failed = st.sent, st.ok, st.rejects, st.failed
 			s.SuccessRatio = st.successRatio()
 			s.Errors = st.errors()
 			if st.hist.TotalCount() > 0 {

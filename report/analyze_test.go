@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 const cleanScenario = `name: clean
@@ -27,7 +29,7 @@ func cleanRun(t testing.TB) *runDir {
 		i++
 		h := hitSpec{lat: 20 * time.Millisecond, timing: timingHdr(0.1, 3, 2, 8)}
 		if i%10 == 0 {
-			h.outcome, h.code, h.body = OutcomeExpectedReject, 401, `{"error":"invalid_credentials"}`
+			h.outcome, h.code, h.body = rundir.OutcomeExpectedReject, 401, `{"error":"invalid_credentials"}`
 		}
 		if i%25 == 1 {
 			h.conn = "new;connect=300000"
@@ -39,7 +41,7 @@ func cleanRun(t testing.TB) *runDir {
 			"superuser_reserved": 3, "lock_waiters": 0, "probe_rtt_ms": 0.3, "by_state": map[string]any{"active": 2, "idle": 10}}
 	})
 	b.probes("service", 0, 20, func(int) float64 { return 0.3 })
-	b.event(EventRunEnd, 20.5, map[string]any{"status": "completed"})
+	b.event(rundir.EventRunEnd, 20.5, map[string]any{"status": "completed"})
 	return b
 }
 
@@ -131,31 +133,31 @@ func TestPlanFromStages(t *testing.T) {
   - steps: {from: 30, to: 50, step: 10, hold: 2s}
   - spike: {base: 20, peak: 100, at: 2s, spike_for: 1s, for: 5s}
 `)
-	if p.total != 26*time.Second || len(p.stages) != 4 {
-		t.Fatalf("total %s, %d stages", p.total, len(p.stages))
+	if p.Total != 26*time.Second || len(p.Stages) != 4 {
+		t.Fatalf("total %s, %d stages", p.Total, len(p.Stages))
 	}
 	for _, tc := range []struct {
 		at   time.Duration
 		rate float64
 	}{{0, 10}, {5 * time.Second, 10}, {10 * time.Second, 20}, {15 * time.Second, 30}, {17 * time.Second, 40},
 		{20 * time.Second, 50}, {21 * time.Second, 20}, {23 * time.Second, 100}, {25 * time.Second, 20}, {26 * time.Second, 0}} {
-		if got := p.rate(tc.at); got != tc.rate {
+		if got := p.Rate(tc.at); got != tc.rate {
 			t.Errorf("rate(%s) = %g, want %g", tc.at, got, tc.rate)
 		}
 	}
 	// 50 + 200 + 240 + (20*4 + 100)
-	if got := p.hits(p.total); got != 670 {
+	if got := p.Hits(p.Total); got != 670 {
 		t.Errorf("planned hits %g, want 670", got)
 	}
 	// the same plan from stage events alone: exact for constant and ramp only
-	var evs []StageEvent
-	for _, s := range p.stages {
-		evs = append(evs, StageEvent{Index: s.Index, Kind: s.Kind, PlannedStartS: s.Start.Seconds(),
+	var evs []rundir.StageEvent
+	for _, s := range p.Stages {
+		evs = append(evs, rundir.StageEvent{Index: s.Index, Kind: s.Kind, PlannedStartS: s.Start.Seconds(),
 			DurationS: s.Duration.Seconds(), RateStart: s.RateStart, RateEnd: s.RateEnd})
 	}
 	pe := planFromEvents(evs)
-	if pe.total != p.total || !pe.exactOver(0, 15*time.Second) || pe.exactOver(15*time.Second, 16*time.Second) {
-		t.Errorf("plan from events: total %s, exactness wrong", pe.total)
+	if pe.Total != p.Total || !knownOver(pe, 0, 15*time.Second) || knownOver(pe, 15*time.Second, 16*time.Second) {
+		t.Errorf("plan from events: total %s, exactness wrong", pe.Total)
 	}
 }
 
@@ -163,7 +165,7 @@ func TestPlanFromStages(t *testing.T) {
 // whole record, with a note.
 func TestTruncatedResults(t *testing.T) {
 	dir := cleanRun(t).write()
-	path := filepath.Join(dir, ResultsFile)
+	path := filepath.Join(dir, rundir.ResultsFile)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -184,14 +186,14 @@ func TestTruncatedResults(t *testing.T) {
 // still gets windows (judged by status code).
 func TestResultsOnly(t *testing.T) {
 	dir := cleanRun(t).write()
-	for _, f := range []string{ScenarioFile, ManifestFile, TimelineFile} {
+	for _, f := range []string{rundir.ScenarioFile, rundir.ManifestFile, rundir.TimelineFile} {
 		if err := os.Remove(filepath.Join(dir, f)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	r := analyzeDir(t, dir)
 	if r.Totals.Sent != 500 || len(r.Windows) != 20 || r.SLO.Percentile != 99 {
-		t.Errorf("sent %d, %d windows, SLO %s", r.Totals.Sent, len(r.Windows), r.SLO)
+		t.Errorf("sent %d, %d windows, SLO %s", r.Totals.Sent, len(r.Windows), sloText(r.SLO))
 	}
 }
 
@@ -209,8 +211,8 @@ func TestInterruptedRun(t *testing.T) {
 	p := mustPlan(t, sc)
 	b.stages(p)
 	b.traffic(p, 0, 12.5, func(float64) hitSpec { return hitSpec{lat: 10 * time.Millisecond} })
-	b.event(EventInterrupt, 12.5, map[string]any{"signal": "interrupt", "immediate": false})
-	b.event(EventRunEnd, 12.6, map[string]any{"status": "interrupted"})
+	b.event(rundir.EventInterrupt, 12.5, map[string]any{"signal": "interrupt", "immediate": false})
+	b.event(rundir.EventRunEnd, 12.6, map[string]any{"status": "interrupted"})
 	r := analyzeDir(t, b.write())
 	if len(r.Windows) != 13 || r.Status != "interrupted" {
 		t.Fatalf("%d windows, status %s; want 13 (up to the interrupt), interrupted", len(r.Windows), r.Status)

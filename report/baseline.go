@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // LoadBaseline reads an earlier run to compare with: a run directory
@@ -20,7 +22,7 @@ func LoadBaseline(path string) (*Report, error) {
 		return nil, fmt.Errorf("report: baseline: %w", err)
 	}
 	if st.IsDir() {
-		_, err := os.Stat(filepath.Join(path, ResultsFile))
+		_, err := os.Stat(filepath.Join(path, rundir.ResultsFile))
 		switch {
 		case err == nil:
 			r, err := Analyze(path, Options{})
@@ -31,9 +33,9 @@ func LoadBaseline(path string) (*Report, error) {
 		case !errors.Is(err, fs.ErrNotExist):
 			return nil, fmt.Errorf("report: baseline: %w", err)
 		}
-		jp := filepath.Join(path, JSONFile)
+		jp := filepath.Join(path, rundir.JSONFile)
 		if _, err := os.Stat(jp); err != nil {
-			return nil, fmt.Errorf("report: baseline %s is not a run directory: no %s and no %s", path, ResultsFile, JSONFile)
+			return nil, fmt.Errorf("report: baseline %s is not a run directory: no %s and no %s", path, rundir.ResultsFile, rundir.JSONFile)
 		}
 		path = jp
 	}
@@ -84,13 +86,13 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 	return r, nil
 }
 
-func durOf(s float64) time.Duration { return secs(s) }
+func durOf(s float64) time.Duration { return rundir.Secs(s) }
 
 func durPtr(s *float64) *time.Duration {
 	if s == nil {
 		return nil
 	}
-	d := secs(*s)
+	d := rundir.Secs(*s)
 	return &d
 }
 
@@ -106,7 +108,7 @@ func fromJSONCause(j jsonCause) Cause {
 func fromJSON(j *jsonReport) *Report {
 	r := &Report{Scenario: j.Scenario, Seed: j.Seed, Status: j.Status, TargetKind: j.TargetKind,
 		Planned: durOf(j.PlannedS), Elapsed: durOf(j.ElapsedS), Window: durOf(j.WindowS),
-		SLO:     SLO{SuccessRatio: j.SLO.SuccessRatio, Percentile: j.SLO.Percentile, Latency: msDur(j.SLO.LatencyMS)},
+		SLO:     rundir.SLO{SuccessRatio: j.SLO.SuccessRatio, Percentile: j.SLO.Percentile, Latency: msDur(j.SLO.LatencyMS)},
 		Verdict: j.Verdict, Summary: j.Summary, Cause: fromJSONCause(j.Cause), Notes: j.Notes}
 	if j.Start != "" {
 		r.Start, _ = time.Parse(time.RFC3339Nano, j.Start)
@@ -129,10 +131,10 @@ func fromJSON(j *jsonReport) *Report {
 		SuccessRatio: t.SuccessRatio, P50: msDur(t.P50MS), P90: msDur(t.P90MS), P99: msDur(t.P99MS), Max: msDur(t.MaxMS),
 		LatencyAtSLO: msDur(t.SLOLatencyMS), SendLagP99: msDur(t.SendLagP99MS), Errors: t.Errors, Details: t.Details}
 	for _, s := range j.Stages {
-		r.Stages = append(r.Stages, StageSummary{Index: s.Index, Name: s.Name, Kind: s.Kind,
-			Start: durOf(s.StartS), Duration: durOf(s.DurationS), RateStart: s.RateStart, RateEnd: s.RateEnd,
-			OfferedRPS: s.OfferedRPS, AchievedRPS: s.AchievedRPS, Sent: s.Sent, OK: s.OK, Rejects: s.ExpectedRejects,
-			Failed: s.Failed, SuccessRatio: s.SuccessRatio, P50: msDur(s.P50MS), P99: msDur(s.P99MS), Errors: s.Errors})
+		r.Stages = append(r.Stages, StageSummary{StageSummary: rundir.StageSummary{Index: s.Index, Name: s.Name, Kind: s.Kind,
+			Start: durOf(s.StartS), Duration: durOf(s.DurationS), OfferedRPS: s.OfferedRPS, AchievedRPS: s.AchievedRPS,
+			Sent: s.Sent, OK: s.OK, ExpectedRejects: s.ExpectedRejects, Failed: s.Failed, SuccessRatio: s.SuccessRatio,
+			P50: msDur(s.P50MS), P99: msDur(s.P99MS)}, RateStart: s.RateStart, RateEnd: s.RateEnd, Errors: s.Errors})
 	}
 	for _, f := range j.Faults {
 		r.Faults = append(r.Faults, Fault{Kind: f.Kind, Name: f.Name, Path: f.Path, Params: f.Params,

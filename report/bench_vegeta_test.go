@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // BenchmarkAnalyzeMillionVsVegeta analyses a recorded run of 1,000,000
@@ -30,7 +32,7 @@ func BenchmarkAnalyzeMillionVsVegeta(b *testing.B) {
 		ours.Stdout = io.Discard
 		oursT, oursRSS := measure(b, ours)
 
-		theirs := exec.Command(bin, "report", "-type=text", filepath.Join(dir, ResultsFile))
+		theirs := exec.Command(bin, "report", "-type=text", filepath.Join(dir, rundir.ResultsFile))
 		theirs.Stdout = io.Discard
 		theirsT, theirsRSS := measure(b, theirs)
 

@@ -29,6 +29,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // chartStat is what the page says of one rendered chart.
@@ -153,7 +154,7 @@ func TestBrowserReport(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	page := "file://" + filepath.Join(dir, HTMLFile)
+	page := "file://" + filepath.Join(dir, rundir.HTMLFile)
 	if err := chromedp.Do(bctx, chromedp.EmulateViewport(1100, 900), chromedp.Navigate(page)); err != nil {
 		t.Fatalf("open %s: %v", page, err)
 	}

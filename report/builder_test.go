@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stampede-load/stampede/scenarios/rundir"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -33,7 +34,7 @@ type hitSpec struct {
 	at      float64 // actual send time, seconds since the start
 	lat     time.Duration
 	code    uint16
-	outcome string // ok (default), expected_reject, failed
+	outcome rundir.Outcome // ok (default), expected_reject, failed
 	class   string // Stampede-Error-Class for transport failures
 	body    string
 	timing  string // Server-Timing
@@ -49,7 +50,7 @@ func newRunDir(t testing.TB, scenario string) *runDir {
 }
 
 func (b *runDir) event(typ string, at float64, fields map[string]any) {
-	m := map[string]any{"type": typ, "time": testStart.Add(secs(at)).Format(time.RFC3339Nano), "t": at}
+	m := map[string]any{"type": typ, "time": testStart.Add(rundir.Secs(at)).Format(time.RFC3339Nano), "t": at}
 	for k, v := range fields {
 		m[k] = v
 	}
@@ -57,9 +58,9 @@ func (b *runDir) event(typ string, at float64, fields map[string]any) {
 }
 
 // stages writes the stage events of a plan the way the runner does.
-func (b *runDir) stages(p *plan) {
-	for _, s := range p.stages {
-		b.event(EventStage, s.Start.Seconds(), map[string]any{"index": s.Index, "name": s.Name, "kind": s.Kind,
+func (b *runDir) stages(p *rundir.Plan) {
+	for _, s := range p.Stages {
+		b.event(rundir.EventStage, s.Start.Seconds(), map[string]any{"index": s.Index, "name": s.Name, "kind": s.Kind,
 			"planned_start_s": s.Start.Seconds(), "duration_s": s.Duration.Seconds(),
 			"rate_start": s.RateStart, "rate_end": s.RateEnd})
 	}
@@ -67,15 +68,15 @@ func (b *runDir) stages(p *plan) {
 
 // traffic sends at the planned rate from `from` to `to` seconds, evenly
 // spaced; gen shapes each hit (its at and stage are filled in).
-func (b *runDir) traffic(p *plan, from, to float64, gen func(at float64) hitSpec) {
-	n0 := p.hits(secs(from))
-	n1 := p.hits(secs(to))
+func (b *runDir) traffic(p *rundir.Plan, from, to float64, gen func(at float64) hitSpec) {
+	n0 := p.Hits(rundir.Secs(from))
+	n1 := p.Hits(rundir.Secs(to))
 	for n := math.Ceil(n0); n < n1; n++ {
 		// invert hits(t) = n by bisection: exact enough for tests
-		lo, hi := secs(from), secs(to)
+		lo, hi := rundir.Secs(from), rundir.Secs(to)
 		for hi-lo > time.Microsecond {
 			mid := (lo + hi) / 2
-			if p.hits(mid) > n {
+			if p.Hits(mid) > n {
 				hi = mid
 			} else {
 				lo = mid
@@ -84,8 +85,8 @@ func (b *runDir) traffic(p *plan, from, to float64, gen func(at float64) hitSpec
 		at := hi.Seconds()
 		h := gen(at)
 		h.at = at + h.lag.Seconds()
-		if si := p.segAt(lo); si >= 0 {
-			h.stage = p.segs[si].stage
+		if si := p.SegAt(lo); si >= 0 {
+			h.stage = p.Segs[si].Stage
 		}
 		b.hits = append(b.hits, h)
 	}
@@ -98,15 +99,15 @@ func (b *runDir) write() string {
 			b.t.Fatal(err)
 		}
 	}
-	must(os.WriteFile(filepath.Join(b.dir, ScenarioFile), []byte(b.scenario), 0o644))
+	must(os.WriteFile(filepath.Join(b.dir, rundir.ScenarioFile), []byte(b.scenario), 0o644))
 	mb, err := json.MarshalIndent(b.manifest, "", "  ")
 	must(err)
-	must(os.WriteFile(filepath.Join(b.dir, ManifestFile), mb, 0o644))
+	must(os.WriteFile(filepath.Join(b.dir, rundir.ManifestFile), mb, 0o644))
 
 	sort.SliceStable(b.events, func(i, j int) bool { return b.events[i]["t"].(float64) < b.events[j]["t"].(float64) })
-	tf, err := os.Create(filepath.Join(b.dir, TimelineFile))
+	tf, err := os.Create(filepath.Join(b.dir, rundir.TimelineFile))
 	must(err)
-	b.event(EventRunStart, 0, nil) // placed first below
+	b.event(rundir.EventRunStart, 0, nil) // placed first below
 	first := b.events[len(b.events)-1]
 	first["scenario"], first["seed"] = "test", 7
 	for _, e := range append([]map[string]any{first}, b.events[:len(b.events)-1]...) {
@@ -121,7 +122,7 @@ func (b *runDir) write() string {
 	sort.SliceStable(b.hits, func(i, j int) bool {
 		return b.hits[i].at+b.hits[i].lat.Seconds() < b.hits[j].at+b.hits[j].lat.Seconds()
 	})
-	rf, err := os.Create(filepath.Join(b.dir, ResultsFile))
+	rf, err := os.Create(filepath.Join(b.dir, rundir.ResultsFile))
 	must(err)
 	enc := vegeta.NewEncoder(rf)
 	for i, h := range b.hits {
@@ -135,34 +136,34 @@ func (b *runDir) write() string {
 func (h hitSpec) result(seq uint64) vegeta.Result {
 	hd := http.Header{}
 	if h.timing != "" {
-		hd.Set(HeaderTiming, h.timing)
+		hd.Set(rundir.HeaderTiming, h.timing)
 	}
 	out := h.outcome
 	if out == "" {
-		out = OutcomeOK
+		out = rundir.OutcomeOK
 	}
 	code := h.code
 	if code == 0 && h.class == "" {
 		switch out {
-		case OutcomeOK:
+		case rundir.OutcomeOK:
 			code = 200
-		case OutcomeExpectedReject:
+		case rundir.OutcomeExpectedReject:
 			code = 401
 		}
 	}
-	hd.Set(HeaderStage, strconv.Itoa(h.stage))
-	hd.Set(HeaderIntent, "valid")
-	hd.Set(HeaderOutcome, out)
-	hd.Set(HeaderSendLag, strconv.FormatInt(int64(h.lag), 10))
+	hd.Set(rundir.HeaderStage, strconv.Itoa(h.stage))
+	hd.Set(rundir.HeaderIntent, "valid")
+	hd.Set(rundir.HeaderOutcome, string(out))
+	hd.Set(rundir.HeaderSendLag, strconv.FormatInt(int64(h.lag), 10))
 	if h.conn != "" {
-		hd.Set(HeaderConn, h.conn)
+		hd.Set(rundir.HeaderConn, h.conn)
 	} else {
-		hd.Set(HeaderConn, "reused")
+		hd.Set(rundir.HeaderConn, "reused")
 	}
-	res := vegeta.Result{Attack: "test", Seq: seq, Code: code, Timestamp: testStart.Add(secs(h.at)),
+	res := vegeta.Result{Attack: "test", Seq: seq, Code: code, Timestamp: testStart.Add(rundir.Secs(h.at)),
 		Latency: h.lat, Method: "POST", URL: "http://127.0.0.1:8080/login", Headers: hd}
 	if h.class != "" {
-		hd.Set(HeaderErrorClass, h.class)
+		hd.Set(rundir.HeaderErrorClass, h.class)
 		res.Error = "Post \"http://127.0.0.1:8080/login\": " + h.class
 	} else if code >= 400 {
 		res.Error = fmt.Sprintf("%d %s", code, http.StatusText(int(code)))
@@ -179,7 +180,7 @@ func timingHdr(pool, db, hash, app float64) string {
 }
 
 // mustPlan plans a scenario's stages for the builder.
-func mustPlan(t testing.TB, scenario string) *plan {
+func mustPlan(t testing.TB, scenario string) *rundir.Plan {
 	t.Helper()
 	sf, _, err := parseScenario([]byte(scenario))
 	if err != nil {
@@ -195,7 +196,7 @@ func mustPlan(t testing.TB, scenario string) *plan {
 // dbSamples writes one db_sample a second over [from, to).
 func (b *runDir) dbSamples(from, to int, f func(sec int) map[string]any) {
 	for s := from; s < to; s++ {
-		b.event(EventDBSample, float64(s)+0.1, f(s))
+		b.event(rundir.EventDBSample, float64(s)+0.1, f(s))
 	}
 }
 
@@ -203,7 +204,7 @@ func (b *runDir) dbSamples(from, to int, f func(sec int) map[string]any) {
 func (b *runDir) probes(path string, from, to int, connectMS func(sec int) float64) {
 	for s := from; s < to; s++ {
 		for _, off := range []float64{0.2, 0.7} {
-			b.event(EventTCPProbe, float64(s)+off, map[string]any{"path": path, "connect_ms": connectMS(s)})
+			b.event(rundir.EventTCPProbe, float64(s)+off, map[string]any{"path": path, "connect_ms": connectMS(s)})
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 const constScenario = `name: constant
@@ -30,7 +32,7 @@ func constRun(t testing.TB, gen func(at float64, i int) hitSpec) *runDir {
 		}
 		return gen(at, i)
 	})
-	b.event(EventRunEnd, 20.3, map[string]any{"status": "completed"})
+	b.event(rundir.EventRunEnd, 20.3, map[string]any{"status": "completed"})
 	return b
 }
 
@@ -123,7 +125,7 @@ func TestCauseClientTimeoutAloneIsUndetermined(t *testing.T) {
 			h.conn = "new;connect=300000"
 		}
 		if at >= 15 && i%5 == 0 {
-			h = hitSpec{lat: 5 * time.Second, outcome: OutcomeFailed, class: "client_timeout"}
+			h = hitSpec{lat: 5 * time.Second, outcome: rundir.OutcomeFailed, class: "client_timeout"}
 		}
 		return h
 	})
@@ -144,7 +146,7 @@ func TestCauseDBQueriesWinsOverFullPool(t *testing.T) {
 	b := constRun(t, func(at float64, i int) hitSpec {
 		h := hitSpec{lat: 565 * time.Millisecond, timing: timingHdr(150, 400, 2, 560)}
 		if i%10 == 0 {
-			h = hitSpec{lat: 1005 * time.Millisecond, outcome: OutcomeFailed, code: 503,
+			h = hitSpec{lat: 1005 * time.Millisecond, outcome: rundir.OutcomeFailed, code: 503,
 				body:   `{"error":"db_unavailable","sqlstate":"55P03","detail":"canceling statement due to lock timeout"}`,
 				timing: timingHdr(0.2, 1000, 0, 1002)}
 		}
@@ -179,7 +181,7 @@ func TestCauseNetworkClient(t *testing.T) {
 			h.conn = "new;connect=30000000"
 		}
 		if i%10 == 0 {
-			h = hitSpec{lat: 31 * time.Millisecond, outcome: OutcomeFailed, class: "reset"}
+			h = hitSpec{lat: 31 * time.Millisecond, outcome: rundir.OutcomeFailed, class: "reset"}
 		}
 		return h
 	})
@@ -240,7 +242,7 @@ func TestCauseGenerator(t *testing.T) {
 		return hitSpec{lat: 10 * time.Millisecond, lag: 800 * time.Millisecond, timing: timingHdr(0.1, 3, 2, 8)}
 	})
 	for s := 8; s < 21; s++ {
-		b.event(EventGenerator, float64(s)+1, map[string]any{"second": testStart.Add(time.Duration(s) * time.Second).Format(time.RFC3339),
+		b.event(rundir.EventGenerator, float64(s)+1, map[string]any{"second": testStart.Add(time.Duration(s) * time.Second).Format(time.RFC3339),
 			"hits": 20, "late": 20, "max_lag_ms": 820.0, "inflight_max": 3, "max_workers": 1024,
 			"workers_saturated": false, "behind_own_fault": true})
 	}
@@ -262,7 +264,7 @@ func TestCauseSaturatedWorkersAreNotGenerator(t *testing.T) {
 		return hitSpec{lat: 900 * time.Millisecond, lag: 300 * time.Millisecond, timing: timingHdr(850, 3, 2, 890)}
 	})
 	for s := 8; s < 21; s++ {
-		b.event(EventGenerator, float64(s)+1, map[string]any{"second": testStart.Add(time.Duration(s) * time.Second).Format(time.RFC3339),
+		b.event(rundir.EventGenerator, float64(s)+1, map[string]any{"second": testStart.Add(time.Duration(s) * time.Second).Format(time.RFC3339),
 			"hits": 20, "late": 20, "max_lag_ms": 320.0, "inflight_max": 16, "max_workers": 16,
 			"workers_saturated": true, "behind_own_fault": false})
 	}
@@ -285,7 +287,7 @@ func (b *runDir) healthProbes(from, to int, healthMS func(sec int) float64) {
 			} else {
 				m["health_error"] = "read: connection reset by peer"
 			}
-			b.event(EventTCPProbe, float64(s)+off, m)
+			b.event(rundir.EventTCPProbe, float64(s)+off, m)
 		}
 	}
 }
@@ -319,7 +321,7 @@ func TestCauseNetworkClientHealthChecksAgree(t *testing.T) {
 // the health checks fail the same way.
 func TestCauseNetworkClientHealthCheckFailures(t *testing.T) {
 	b := constRun(t, func(at float64, i int) hitSpec {
-		return hitSpec{lat: 50 * time.Millisecond, outcome: OutcomeFailed, class: "reset"}
+		return hitSpec{lat: 50 * time.Millisecond, outcome: rundir.OutcomeFailed, class: "reset"}
 	})
 	b.healthProbes(0, 20, func(s int) float64 {
 		if s >= 8 {
@@ -344,7 +346,7 @@ func TestCauseNetworkClientHealthCheckFailures(t *testing.T) {
 func TestCauseNetworkDBFillsThePool(t *testing.T) {
 	b := constRun(t, func(at float64, i int) hitSpec {
 		if i%3 == 0 {
-			return hitSpec{lat: 2001 * time.Millisecond, outcome: OutcomeFailed, code: 503,
+			return hitSpec{lat: 2001 * time.Millisecond, outcome: rundir.OutcomeFailed, code: 503,
 				body: `{"error":"pool_timeout"}`, timing: timingHdr(2000, 0, 0, 2000.5)}
 		}
 		return hitSpec{lat: 1500 * time.Millisecond, timing: timingHdr(1200, 290, 2, 1495)}
@@ -379,7 +381,7 @@ func TestCauseNetworkDBFillsThePool(t *testing.T) {
 // network.
 func TestCauseBlackBoxPoolWallSeenAsTimeouts(t *testing.T) {
 	b := constRun(t, func(at float64, i int) hitSpec {
-		return hitSpec{lat: time.Second, outcome: OutcomeFailed, class: "client_timeout"}
+		return hitSpec{lat: time.Second, outcome: rundir.OutcomeFailed, class: "client_timeout"}
 	})
 	var acquires, waits, waitMS float64
 	b.dbSamples(0, 20, func(s int) map[string]any {
@@ -434,7 +436,7 @@ func TestCauseLateSendsWithSlowTargetAreNotGenerator(t *testing.T) {
 		return hitSpec{lat: 610 * time.Millisecond, timing: timingHdr(0.1, 3, 2, 8)}
 	})
 	for s := 8; s < 21; s++ {
-		b.event(EventGenerator, float64(s)+1, map[string]any{"second": testStart.Add(time.Duration(s) * time.Second).Format(time.RFC3339),
+		b.event(rundir.EventGenerator, float64(s)+1, map[string]any{"second": testStart.Add(time.Duration(s) * time.Second).Format(time.RFC3339),
 			"hits": 20, "late": 1, "max_lag_ms": 60.0, "inflight_max": 12, "max_workers": 1024,
 			"workers_saturated": false, "behind_own_fault": true})
 	}

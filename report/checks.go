@@ -34,7 +34,7 @@ func sloChecks(r *Report) []Check {
 		}
 	}
 	win := Check{Name: "slo.windows", Kind: "slo", Passed: missed == 0,
-		Detail: fmt.Sprintf("%d of %d windows met the SLO (%s)", traffic-missed, traffic, r.SLO)}
+		Detail: fmt.Sprintf("%d of %d windows met the SLO (%s)", traffic-missed, traffic, sloText(r.SLO))}
 	if first != nil {
 		win.Detail += fmt.Sprintf("; first miss at %s (%s/s offered, %s, p%s %s)", fsec(first.Start),
 			fnum(round(first.OfferedRPS, 1)), pct(first.SuccessRatio), fnum(r.SLO.Percentile), fms(first.LatencyAtSLO))

@@ -107,7 +107,7 @@ func Compare(old, cur *Report) *Comparison {
 		}
 	}
 	if old.SLO != cur.SLO {
-		c.Notes = append(c.Notes, fmt.Sprintf("the SLOs differ (old %s, new %s): each run's limit is judged against its own", old.SLO, cur.SLO))
+		c.Notes = append(c.Notes, fmt.Sprintf("the SLOs differ (old %s, new %s): each run's limit is judged against its own", sloText(old.SLO), sloText(cur.SLO)))
 	}
 	if d := planDiff(old.Stages, cur.Stages); d != "" {
 		c.Notes = append(c.Notes, "the plans differ ("+d+"): stage figures compare different loads")

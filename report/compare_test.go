@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // row finds a comparison row by metric.
@@ -148,7 +150,7 @@ func TestCompareFloorsAndPlanNotes(t *testing.T) {
 		b.stages(p)
 		b.traffic(p, 0, 5, func(float64) hitSpec {
 			if fail {
-				return hitSpec{lat: time.Second, outcome: OutcomeFailed, class: "client_timeout"}
+				return hitSpec{lat: time.Second, outcome: rundir.OutcomeFailed, class: "client_timeout"}
 			}
 			return hitSpec{lat: 5 * time.Millisecond}
 		})
@@ -246,7 +248,7 @@ func TestLoadBaseline(t *testing.T) {
 	if err := WriteAll(dir, fromDir); err != nil {
 		t.Fatal(err)
 	}
-	fromJSON, err := LoadBaseline(filepath.Join(dir, JSONFile))
+	fromJSON, err := LoadBaseline(filepath.Join(dir, rundir.JSONFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +266,7 @@ func TestLoadBaseline(t *testing.T) {
 	// Without the noise block (an older report.json), it is recomputed
 	// from the windows.
 	var m map[string]any
-	b, _ := os.ReadFile(filepath.Join(dir, JSONFile))
+	b, _ := os.ReadFile(filepath.Join(dir, rundir.JSONFile))
 	_ = json.Unmarshal(b, &m)
 	delete(m, "noise")
 	b, _ = json.Marshal(m)
@@ -273,7 +275,7 @@ func TestLoadBaseline(t *testing.T) {
 		t.Errorf("noise recomputed: %+v vs %+v (%v)", old.Noise, fromDir.Noise, err)
 	}
 	// A run directory whose results are gone but whose report.json is there.
-	if err := os.Remove(filepath.Join(dir, ResultsFile)); err != nil {
+	if err := os.Remove(filepath.Join(dir, rundir.ResultsFile)); err != nil {
 		t.Fatal(err)
 	}
 	if r, err := LoadBaseline(dir); err != nil || *r.Limit.SustainableRPS != 88 {

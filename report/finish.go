@@ -4,13 +4,15 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // finishAnalysis runs the judgements over the windows, in this order:
 // per-window causes (from evidence only), the limit, the run's cause, the
 // fault scorecard (faults laid beside the causes afterwards), the
 // recommendations, the checks and the verdict.
-func finishAnalysis(r *Report, p *plan, opts Options) {
+func finishAnalysis(r *Report, p *rundir.Plan, opts Options) {
 	baseWins := baselineWindows(r.Windows)
 	var base *evidence
 	if len(baseWins) > 0 {
@@ -34,7 +36,7 @@ func finishAnalysis(r *Report, p *plan, opts Options) {
 	r.Scorecard = scorecard(r.Windows, r.Faults)
 	target := opts.TargetRPS
 	if target <= 0 {
-		target = p.peak()
+		target = p.Peak()
 	}
 	r.Recommend = recommend(r, baseWins, target)
 	r.Noise = computeNoise(r.Windows)
@@ -70,7 +72,7 @@ func runCause(r *Report, base *evidence) Cause {
 				n++
 			}
 		}
-		return Cause{Primary: CauseNone, Evidence: []string{fmt.Sprintf("the SLO (%s) held in all %d windows with traffic", r.SLO, n)}}
+		return Cause{Primary: CauseNone, Evidence: []string{fmt.Sprintf("the SLO (%s) held in all %d windows with traffic", sloText(r.SLO), n)}}
 	}
 	counts := map[string]int{}
 	for _, w := range degraded {

@@ -1,9 +1,12 @@
 package report
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // fnum prints a number with at most one decimal, and none when whole.
@@ -46,3 +49,8 @@ func fsec(d time.Duration) string { return fnum(round(d.Seconds(), 1)) + "s" }
 func msf(d time.Duration) float64 { return round(ms(d), 3) }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// sloText prints an SLO: "success ≥ 99.00%, p99 ≤ 500ms".
+func sloText(s rundir.SLO) string {
+	return fmt.Sprintf("success ≥ %s, p%s ≤ %s", pct(s.SuccessRatio), fnum(s.Percentile), s.Latency)
+}

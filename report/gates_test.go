@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // withGates is dbCapRun (steps 10..60/s, the role's connection cap biting
@@ -177,13 +179,13 @@ func regressRun(t testing.TB, scenario string, seed uint64, scale, breakRPS floa
 		i++
 		lat := time.Duration(scale*float64(20*time.Millisecond)) + jitter[int(at)]
 		h := hitSpec{lat: lat}
-		if p.rate(secs(at)) >= breakRPS-1e-9 && i%10 < 3 {
-			h.outcome, h.code = OutcomeFailed, 503
+		if p.Rate(rundir.Secs(at)) >= breakRPS-1e-9 && i%10 < 3 {
+			h.outcome, h.code = rundir.OutcomeFailed, 503
 			h.body = `{"error":"db_unavailable","sqlstate":"53300"}`
 		}
 		return h
 	})
-	b.event(EventRunEnd, 33.2, map[string]any{"status": "completed"})
+	b.event(rundir.EventRunEnd, 33.2, map[string]any{"status": "completed"})
 	return b.write()
 }
 

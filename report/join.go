@@ -3,6 +3,8 @@ package report
 import (
 	"sort"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // joinTimeline attaches database samples, TCP probes and generator reports
@@ -198,8 +200,8 @@ func buildFaults(tl *timeline, runEnd time.Duration) []Fault {
 		e := fi.ev
 		f := Fault{Kind: e.Kind, Name: e.Fault, Params: e.Params, Start: fi.at, OK: e.OK == nil || *e.OK,
 			Error: e.Error, Path: faultPath(e), End: runEnd}
-		if e.EndS != nil && secs(*e.EndS) < runEnd {
-			f.End = secs(*e.EndS)
+		if e.EndS != nil && rundir.Secs(*e.EndS) < runEnd {
+			f.End = rundir.Secs(*e.EndS)
 		}
 		for j, rv := range tl.reverts {
 			if used[j] || rv.at < fi.at {
@@ -224,7 +226,7 @@ func buildFaults(tl *timeline, runEnd time.Duration) []Fault {
 }
 
 // faultPath finds a network fault's path in its parameters.
-func faultPath(e FaultEvent) string {
+func faultPath(e rundir.FaultEvent) string {
 	if len(e.Kind) < 4 || e.Kind[:4] != "net." {
 		return ""
 	}

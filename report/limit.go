@@ -3,6 +3,8 @@ package report
 import (
 	"sort"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // Limit is where the run found the service's capacity (DESIGN.md "Capacity").
@@ -33,7 +35,7 @@ type Limit struct {
 // goodput, the knee and the precision the stages allow. Windows the load
 // generator spoiled (cause generator) say nothing about the target and are
 // left out.
-func computeLimit(wins []Window, p *plan) Limit {
+func computeLimit(wins []Window, p *rundir.Plan) Limit {
 	var l Limit
 	var cands []*Window
 	for i := range wins {
@@ -99,17 +101,17 @@ func computeLimit(wins []Window, p *plan) Limit {
 // knee is where latency turned upward on a rising load: the first window
 // of a ramp or steps stage whose p90 exceeds the early windows' median by
 // half (and 2 ms), for two windows running.
-func knee(wins []Window, p *plan) (*float64, time.Duration) {
+func knee(wins []Window, p *rundir.Plan) (*float64, time.Duration) {
 	if p == nil {
 		return nil, 0
 	}
 	var rising []*Window
 	for i := range wins {
 		w := &wins[i]
-		if !w.Full || !w.Traffic || w.Stage < 0 || w.Stage >= len(p.stages) || w.Sent == 0 {
+		if !w.Full || !w.Traffic || w.Stage < 0 || w.Stage >= len(p.Stages) || w.Sent == 0 {
 			continue
 		}
-		if st := p.stages[w.Stage]; (st.Kind == "ramp" || st.Kind == "steps") && st.RateEnd > st.RateStart {
+		if st := p.Stages[w.Stage]; (st.Kind == "ramp" || st.Kind == "steps") && st.RateEnd > st.RateStart {
 			rising = append(rising, w)
 		}
 	}
@@ -132,17 +134,17 @@ func knee(wins []Window, p *plan) (*float64, time.Duration) {
 }
 
 // precision is how finely the plan resolves the limit.
-func precision(l Limit, p *plan, cands []*Window) (*float64, string) {
+func precision(l Limit, p *rundir.Plan, cands []*Window) (*float64, string) {
 	var step float64
 	ramp := false
 	if p != nil {
-		for _, s := range p.stages {
+		for _, s := range p.Stages {
 			if s.Kind == "steps" && s.Step > 0 && (step == 0 || s.Step < step) {
 				step = s.Step
 			}
 		}
-		for _, sg := range p.segs {
-			if sg.exact && sg.r1 != sg.r0 {
+		for _, sg := range p.Segs {
+			if !sg.Unknown && sg.R1 != sg.R0 {
 				ramp = true
 			}
 		}
@@ -165,9 +167,9 @@ func precision(l Limit, p *plan, cands []*Window) (*float64, string) {
 		return fp(step), "steps of " + fnum(step) + "/s"
 	case ramp && len(cands) > 0 && !cands[0].Steady:
 		var most float64
-		for _, sg := range p.segs {
-			if sg.exact && sg.dur > 0 {
-				most = max(most, abs(sg.r1-sg.r0)/sg.dur.Seconds())
+		for _, sg := range p.Segs {
+			if !sg.Unknown && sg.Dur > 0 {
+				most = max(most, abs(sg.R1-sg.R0)/sg.Dur.Seconds())
 			}
 		}
 		return fp(most), "the ramp rises up to " + fnum(round(most, 1)) + "/s per second"

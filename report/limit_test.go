@@ -3,6 +3,8 @@ package report
 import (
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 const steppedScenario = `name: stepped
@@ -32,7 +34,7 @@ func dbCapRun(t testing.TB) *runDir {
 				h.conn = "new;connect=400000"
 			}
 			if i%5 == 0 {
-				h.outcome, h.code, h.lat = OutcomeFailed, 503, 3*time.Millisecond
+				h.outcome, h.code, h.lat = rundir.OutcomeFailed, 503, 3*time.Millisecond
 				h.body = `{"error":"db_unavailable","sqlstate":"53300","detail":"too many connections for role \"app\""}`
 				h.timing = timingHdr(1, 0, 0, 2)
 			}
@@ -50,7 +52,7 @@ func dbCapRun(t testing.TB) *runDir {
 	})
 	b.probes("service", 0, 30, func(int) float64 { return 0.3 })
 	b.probes("db", 0, 30, func(int) float64 { return 0.2 })
-	b.event(EventRunEnd, 30.4, map[string]any{"status": "completed"})
+	b.event(rundir.EventRunEnd, 30.4, map[string]any{"status": "completed"})
 	return b
 }
 
@@ -131,7 +133,7 @@ func TestLimitTransientFailure(t *testing.T) {
 	b.stages(p)
 	b.traffic(p, 0, 20, func(at float64) hitSpec {
 		if at >= 5 && at < 10 {
-			return hitSpec{lat: 2 * time.Second, outcome: OutcomeFailed, class: "client_timeout"}
+			return hitSpec{lat: 2 * time.Second, outcome: rundir.OutcomeFailed, class: "client_timeout"}
 		}
 		return hitSpec{lat: 10 * time.Millisecond}
 	})

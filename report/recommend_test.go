@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // Little's law from Server-Timing: 50 ms of db time per login at a target
@@ -41,7 +43,7 @@ func TestRecommendHoldEstimatedFromLimit(t *testing.T) {
 	b.stages(p)
 	b.traffic(p, 0, 30, func(at float64) hitSpec {
 		if at >= 15 && int(at*100)%5 == 0 {
-			return hitSpec{lat: 5 * time.Second, outcome: OutcomeFailed, class: "client_timeout"}
+			return hitSpec{lat: 5 * time.Second, outcome: rundir.OutcomeFailed, class: "client_timeout"}
 		}
 		return hitSpec{lat: 10 * time.Millisecond}
 	})
@@ -75,7 +77,7 @@ func TestRecommendAlerts(t *testing.T) {
 			h.lat, h.timing = 60*time.Millisecond, timingHdr(45, 5, 2, 55)
 		}
 		if at >= 12 && i%4 == 0 {
-			h = hitSpec{lat: 3 * time.Millisecond, outcome: OutcomeFailed, code: 503, body: `{"error":"db_unavailable","sqlstate":"53300"}`}
+			h = hitSpec{lat: 3 * time.Millisecond, outcome: rundir.OutcomeFailed, code: 503, body: `{"error":"db_unavailable","sqlstate":"53300"}`}
 		}
 		return h
 	})
@@ -116,7 +118,7 @@ func decoyCapRun(t testing.TB) *runDir {
 		case at >= 3 && at < 6: // the blip: time outside the service
 			h.lat = 756 * time.Millisecond
 		case at >= 12 && i%2 == 0:
-			h = hitSpec{lat: 3 * time.Millisecond, outcome: OutcomeFailed, code: 503, timing: timingHdr(1, 0, 0, 2),
+			h = hitSpec{lat: 3 * time.Millisecond, outcome: rundir.OutcomeFailed, code: 503, timing: timingHdr(1, 0, 0, 2),
 				body: `{"error":"db_unavailable","sqlstate":"53300","detail":"too many connections for role \"app\""}`}
 		}
 		return h
@@ -140,7 +142,7 @@ func decoyCapRun(t testing.TB) *runDir {
 		return 0.4
 	})
 	b.probes("db", 0, 22, func(int) float64 { return 0.2 })
-	b.event(EventRunEnd, 22.3, map[string]any{"status": "completed"})
+	b.event(rundir.EventRunEnd, 22.3, map[string]any{"status": "completed"})
 	return b
 }
 

@@ -177,6 +177,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 func htmlPage() *template.Template {
 	return template.Must(template.New("report").Funcs(template.FuncMap{
 		"fsec":    fsec,
+		"slo":     sloText,
 		"fms":     fmsShort,
 		"pct":     pct,
 		"rps":     rpsOrDash,
@@ -210,7 +211,7 @@ th{background:#f6f6f6} .pass{color:#2a7d2a;font-weight:bold} .fail{color:#c22;fo
 tr.bad td{background:#fff3f3}
 </style></head><body>
 <h1>stampede report: {{.R.Scenario}}</h1>
-<div class="muted">seed {{.R.Seed}} · {{.R.Status}} · planned {{fsec .R.Planned}} · ran {{fsec .R.Elapsed}} · SLO {{.R.SLO}} per {{.R.Window}} window</div>
+<div class="muted">seed {{.R.Seed}} · {{.R.Status}} · planned {{fsec .R.Planned}} · ran {{fsec .R.Elapsed}} · SLO {{slo .R.SLO}} per {{.R.Window}} window</div>
 <div class="verdict"><span class="badge {{.R.Verdict}}">{{.R.Verdict}}</span> {{summary .R}}</div>
 
 <h2>Limit</h2>

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stampede-load/stampede/scenarios/rundir"
 	"gonum.org/v1/plot"
 )
 
@@ -66,7 +67,7 @@ func gamedayRun(t testing.TB) *runDir {
 		}
 		if r := rate(at); capped(at) && r > 80 {
 			if rng.Float64() < 1-80/r {
-				return hitSpec{lat: 3 * time.Millisecond, outcome: OutcomeFailed, code: 503, timing: timingHdr(1, 0, 0, 2),
+				return hitSpec{lat: 3 * time.Millisecond, outcome: rundir.OutcomeFailed, code: 503, timing: timingHdr(1, 0, 0, 2),
 					body: `{"error":"db_unavailable","sqlstate":"53300","detail":"too many connections for role \"stampede_app\""}`}
 			}
 			wait := time.Duration(rng.Float64() * (r - 80) * float64(time.Millisecond))
@@ -101,12 +102,12 @@ func gamedayRun(t testing.TB) *runDir {
 		{0, "net.latency", map[string]any{"path": "client", "latency": "700ms"}, 5, 9},
 		{1, "db.conn_limit", map[string]any{"role": "stampede_app", "limit": 4}, 12, 52},
 	} {
-		b.event(EventFaultInject, f.start+0.01, map[string]any{"index": f.idx, "fault": f.kind + "{...}", "kind": f.kind,
+		b.event(rundir.EventFaultInject, f.start+0.01, map[string]any{"index": f.idx, "fault": f.kind + "{...}", "kind": f.kind,
 			"params": f.params, "start_s": f.start, "end_s": f.end, "ok": true, "elapsed_s": f.start + 0.01})
-		b.event(EventFaultRevert, f.end+0.01, map[string]any{"index": f.idx, "kind": f.kind, "start_s": f.start, "end_s": f.end,
+		b.event(rundir.EventFaultRevert, f.end+0.01, map[string]any{"index": f.idx, "kind": f.kind, "start_s": f.start, "end_s": f.end,
 			"ok": true, "reason": "end"})
 	}
-	b.event(EventRunEnd, 60.2, map[string]any{"status": "completed"})
+	b.event(rundir.EventRunEnd, 60.2, map[string]any{"status": "completed"})
 	return b
 }
 
@@ -114,7 +115,7 @@ func gamedayRun(t testing.TB) *runDir {
 // names every run "test").
 func gamedayDir(t testing.TB) string {
 	dir := gamedayRun(t).write()
-	path := filepath.Join(dir, TimelineFile)
+	path := filepath.Join(dir, rundir.TimelineFile)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

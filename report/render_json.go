@@ -342,7 +342,7 @@ func toJSON(r *Report) jsonReport {
 		j.Stages = append(j.Stages, jsonStage{Index: s.Index, Name: s.Name, Kind: s.Kind,
 			StartS: round(s.Start.Seconds(), 3), DurationS: round(s.Duration.Seconds(), 3),
 			RateStart: rps(s.RateStart), RateEnd: rps(s.RateEnd), OfferedRPS: rps(s.OfferedRPS), AchievedRPS: rps(s.AchievedRPS),
-			Sent: s.Sent, OK: s.OK, ExpectedRejects: s.Rejects, Failed: s.Failed, SuccessRatio: round(s.SuccessRatio, 6),
+			Sent: s.Sent, OK: s.OK, ExpectedRejects: s.ExpectedRejects, Failed: s.Failed, SuccessRatio: round(s.SuccessRatio, 6),
 			P50MS: msf(s.P50), P99MS: msf(s.P99), Errors: s.Errors})
 	}
 	for _, f := range r.Faults {

@@ -69,7 +69,7 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		{"cause", r.Cause.Primary},
 		{"sustainable_rps", rpsOrDash(r.Limit.SustainableRPS)},
 		{"breaking_rps", rpsOrDash(r.Limit.BreakingRPS)},
-		{"slo", r.SLO.String()},
+		{"slo", sloText(r.SLO)},
 	}
 	if c := r.Baseline; c != nil {
 		suite.Properties = append(suite.Properties, junitProperty{"baseline", c.Old.Path},

@@ -64,10 +64,10 @@ func WritePostmortem(w io.Writer, r *Report) error {
 	t := r.Totals
 	if len(periods) == 0 {
 		fmt.Fprintf(ew, "- **Impact:** none: the SLO (%s) held in every window; %d logins, %s succeeded or were rejected as expected\n",
-			r.SLO, t.Sent, pct(t.SuccessRatio))
+			sloText(r.SLO), t.Sent, pct(t.SuccessRatio))
 	} else {
 		fmt.Fprintf(ew, "- **Impact:** the SLO (%s) was missed for %s in %d period(s), first at %s; %d of %d logins failed (%s success), worst window p99 %s\n",
-			r.SLO, fsec(impacted), len(periods), fsec(periods[0].start), t.Failed, t.Sent, pct(t.SuccessRatio), fms(worstP99(periods)))
+			sloText(r.SLO), fsec(impacted), len(periods), fsec(periods[0].start), t.Failed, t.Sent, pct(t.SuccessRatio), fms(worstP99(periods)))
 	}
 	l := r.Limit
 	fmt.Fprintf(ew, "- **Limit:** sustainable %s, breaking point %s, max goodput %s/s\n",

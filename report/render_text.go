@@ -25,7 +25,7 @@ func newTable(w io.Writer) *tablewriter.Table {
 func WriteText(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "stampede report: %s\n", r.heading())
-	fmt.Fprintf(ew, "SLO: %s per %s window\n", r.SLO, r.Window)
+	fmt.Fprintf(ew, "SLO: %s per %s window\n", sloText(r.SLO), r.Window)
 	fmt.Fprintf(ew, "Verdict: %s\n", r.Summary)
 	writeSearchText(ew, r)
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/stampede-load/stampede/scenarios/rundir"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -18,7 +19,7 @@ import (
 type Options struct {
 	// SLO overrides the scenario's SLO field by field (zero fields keep the
 	// scenario's, then the defaults: 0.99, p99, 500ms).
-	SLO SLO
+	SLO rundir.SLO
 	// Window is the width of a window (default 1s).
 	Window time.Duration
 	// TargetRPS is the rate the recommendations size for (default: the
@@ -40,7 +41,7 @@ type Report struct {
 	// Planned is the plan's length; Elapsed is run_end's time, else the last result's.
 	Planned, Elapsed time.Duration
 	Window           time.Duration
-	SLO              SLO
+	SLO              rundir.SLO
 	Gates            Gates
 	Fixture          *FixtureInfo
 
@@ -82,23 +83,13 @@ type Totals struct {
 }
 
 // StageSummary is one stage's outcome; hits belong to the stage their
-// planned send time fell in.
+// planned send time fell in. Its figures are the contract's, as the engine
+// summarises a stage, with the plan's rates and the report's error counts.
 type StageSummary struct {
-	Index        int
-	Name         string
-	Kind         string
-	Start        time.Duration
-	Duration     time.Duration
-	RateStart    float64
-	RateEnd      float64
-	OfferedRPS   float64 // planned hits / duration
-	AchievedRPS  float64
-	Sent, OK     int64
-	Rejects      int64
-	Failed       int64
-	SuccessRatio float64
-	P50, P99     time.Duration
-	Errors       ErrorCounts
+	rundir.StageSummary
+	RateStart float64
+	RateEnd   float64
+	Errors    ErrorCounts
 }
 
 // Window is one time window of the run (1s by default).
@@ -227,7 +218,7 @@ func Analyze(dir string, opts Options) (*Report, error) {
 
 // inputs are the run directory's small files, read whole.
 type inputs struct {
-	manifest *Manifest
+	manifest *rundir.Manifest
 	scenario *scenarioFile
 	tl       *timeline
 	notes    []string
@@ -240,8 +231,8 @@ func readInputs(dir string) (*inputs, error) {
 	} else if !st.IsDir() {
 		return nil, fmt.Errorf("report: %s is not a run directory", dir)
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, ManifestFile)); err == nil {
-		var m Manifest
+	if b, err := os.ReadFile(filepath.Join(dir, rundir.ManifestFile)); err == nil {
+		var m rundir.Manifest
 		if err := json.Unmarshal(b, &m); err != nil {
 			in.notes = append(in.notes, fmt.Sprintf("manifest.json unreadable: %v", err))
 		} else {
@@ -252,7 +243,7 @@ func readInputs(dir string) (*inputs, error) {
 	} else {
 		in.notes = append(in.notes, "no manifest.json")
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, ScenarioFile)); err == nil {
+	if b, err := os.ReadFile(filepath.Join(dir, rundir.ScenarioFile)); err == nil {
 		sf, notes, err := parseScenario(b)
 		if err != nil {
 			in.notes = append(in.notes, err.Error())
@@ -265,7 +256,7 @@ func readInputs(dir string) (*inputs, error) {
 	} else {
 		in.notes = append(in.notes, "no scenario.yaml: default SLO")
 	}
-	f, err := os.Open(filepath.Join(dir, TimelineFile))
+	f, err := os.Open(filepath.Join(dir, rundir.TimelineFile))
 	switch {
 	case err == nil:
 		tl, err := readTimeline(f)

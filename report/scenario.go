@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/stampede-load/stampede/scenarios/rundir"
 	"gopkg.in/yaml.v3"
 )
 
@@ -57,23 +58,8 @@ func (d *yamlDuration) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// PlanStage is one stage of the traffic plan as the scenario wrote it.
-type PlanStage struct {
-	Name     string
-	Kind     string // constant, ramp, steps, spike
-	Rate     float64
-	From, To float64
-	Step     float64
-	Base     float64
-	Peak     float64
-	Duration time.Duration
-	Hold     time.Duration
-	At       time.Duration
-	SpikeFor time.Duration
-}
-
 // yamlStage is a one-key map: the key is the stage's kind.
-type yamlStage struct{ PlanStage }
+type yamlStage struct{ rundir.StageSpec }
 
 func (s *yamlStage) UnmarshalYAML(n *yaml.Node) error {
 	var m map[string]struct {
@@ -96,7 +82,7 @@ func (s *yamlStage) UnmarshalYAML(n *yaml.Node) error {
 		return fmt.Errorf("line %d: a stage is a map with one key, its kind", n.Line)
 	}
 	for kind, v := range m {
-		s.PlanStage = PlanStage{Name: v.Name, Kind: kind, Rate: v.Rate, From: v.From, To: v.To,
+		s.StageSpec = rundir.StageSpec{Name: v.Name, Kind: kind, Rate: v.Rate, From: v.From, To: v.To,
 			Step: v.Step, Base: v.Base, Peak: v.Peak, Duration: time.Duration(v.For),
 			Hold: time.Duration(v.Hold), At: time.Duration(v.At), SpikeFor: time.Duration(v.SpikeFor)}
 	}
@@ -129,9 +115,9 @@ func parseScenario(b []byte) (*scenarioFile, []string, error) {
 	return &sf, notes, nil
 }
 
-func (sf *scenarioFile) slo() SLO {
-	return SLO{SuccessRatio: sf.SLO.SuccessRatio, Percentile: sf.SLO.Percentile,
-		Latency: time.Duration(sf.SLO.Latency)}.withDefaults()
+func (sf *scenarioFile) slo() rundir.SLO {
+	return rundir.SLO{SuccessRatio: sf.SLO.SuccessRatio, Percentile: sf.SLO.Percentile,
+		Latency: time.Duration(sf.SLO.Latency)}.WithDefaults()
 }
 
 func (sf *scenarioFile) gates() Gates {
@@ -141,10 +127,10 @@ func (sf *scenarioFile) gates() Gates {
 		MaxRegressionPct: g.MaxRegressionPct, ExpectCause: g.ExpectCause}
 }
 
-func (sf *scenarioFile) planStages() []PlanStage {
-	out := make([]PlanStage, len(sf.Stages))
+func (sf *scenarioFile) planStages() []rundir.StageSpec {
+	out := make([]rundir.StageSpec, len(sf.Stages))
 	for i, s := range sf.Stages {
-		out[i] = s.PlanStage
+		out[i] = s.StageSpec
 	}
 	return out
 }

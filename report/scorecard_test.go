@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 const drillScenario = `name: drill
@@ -32,12 +34,12 @@ func drillRun(t testing.TB) *runDir {
 		case at >= 11 && at < 22:
 			h.lat, h.timing = 120*time.Millisecond, timingHdr(100, 3, 2, 110)
 			if i%4 == 0 {
-				h = hitSpec{lat: 4 * time.Millisecond, outcome: OutcomeFailed, code: 503, timing: timingHdr(1, 0, 0, 2),
+				h = hitSpec{lat: 4 * time.Millisecond, outcome: rundir.OutcomeFailed, code: 503, timing: timingHdr(1, 0, 0, 2),
 					body: `{"error":"db_unavailable","sqlstate":"53300","detail":"too many connections for role \"app\""}`}
 			}
 		case at >= 28 && at < 33:
 			if i%5 == 0 {
-				h = hitSpec{lat: 20 * time.Millisecond, outcome: OutcomeFailed, class: "reset", conn: "new;connect=25000000"}
+				h = hitSpec{lat: 20 * time.Millisecond, outcome: rundir.OutcomeFailed, class: "reset", conn: "new;connect=25000000"}
 			}
 		}
 		return h
@@ -67,14 +69,14 @@ func drillRun(t testing.TB) *runDir {
 		if !f.ok {
 			fields["error"] = "permission denied to terminate"
 		}
-		b.event(EventFaultInject, f.inj, fields)
+		b.event(rundir.EventFaultInject, f.inj, fields)
 		rv := map[string]any{"index": f.idx, "kind": f.kind, "start_s": f.start, "end_s": f.end, "ok": true, "reason": "end"}
 		if !f.ok {
 			rv["reason"] = "inject_failed"
 		}
-		b.event(EventFaultRevert, f.rev, rv)
+		b.event(rundir.EventFaultRevert, f.rev, rv)
 	}
-	b.event(EventRunEnd, 40.3, map[string]any{"status": "completed"})
+	b.event(rundir.EventRunEnd, 40.3, map[string]any{"status": "completed"})
 	return b
 }
 
@@ -124,7 +126,7 @@ func TestScorecard(t *testing.T) {
 	b := drillRun(t)
 	var kept []map[string]any
 	for _, e := range b.events {
-		if typ := e["type"]; typ != EventFaultInject && typ != EventFaultRevert {
+		if typ := e["type"]; typ != rundir.EventFaultInject && typ != rundir.EventFaultRevert {
 			kept = append(kept, e)
 		}
 	}
@@ -140,9 +142,9 @@ func TestScorecard(t *testing.T) {
 // A fault never reverted and never recovered from: "did not recover".
 func TestScorecardDidNotRecover(t *testing.T) {
 	b := constRun(t, func(at float64, i int) hitSpec {
-		return hitSpec{lat: 3 * time.Millisecond, outcome: OutcomeFailed, code: 503, body: `{"error":"pool_timeout"}`}
+		return hitSpec{lat: 3 * time.Millisecond, outcome: rundir.OutcomeFailed, code: 503, body: `{"error":"pool_timeout"}`}
 	})
-	b.event(EventFaultInject, 8, map[string]any{"index": 0, "kind": "db.hog", "params": map[string]any{}, "start_s": 8.0, "ok": true})
+	b.event(rundir.EventFaultInject, 8, map[string]any{"index": 0, "kind": "db.hog", "params": map[string]any{}, "start_s": 8.0, "ok": true})
 	r := analyzeDir(t, b.write())
 	s := r.Scorecard[0]
 	if s.Recovered || s.Recovery != nil || !s.Match || r.Faults[0].Reverted {

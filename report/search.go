@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // An adaptive search (mode: search, stampede find-limit) runs trials at
@@ -17,13 +19,6 @@ import (
 // trials (and the pauses after failed ones), recorded as it went. The
 // report shows the trials with a cause each (from its own windows'
 // evidence) and takes its limit from the bracket the search found.
-
-// Timeline event types of a search and of an abort.
-const (
-	EventTrial        = "trial"
-	EventSearchResult = "search_result"
-	EventAbort        = "abort" // the scenario's abort rule stopped the surge
-)
 
 // Search is an adaptive search's outcome.
 type Search struct {
@@ -57,42 +52,11 @@ type Trial struct {
 // Bracketed reports whether the search found both ends.
 func (s *Search) Bracketed() bool { return s != nil && s.Lo != nil && s.Hi != nil }
 
-type trialEvent struct {
-	Index        int     `json:"index"`
-	Rate         float64 `json:"rate"`
-	Phase        string  `json:"phase"`
-	StartS       float64 `json:"start_s"`
-	WarmupS      float64 `json:"warmup_s"`
-	HoldS        float64 `json:"hold_s"`
-	Planned      int64   `json:"planned"`
-	Received     int64   `json:"received"`
-	SuccessRatio float64 `json:"success_ratio"`
-	P99MS        float64 `json:"p99_ms"`
-	SLOLatencyMS float64 `json:"slo_latency_ms"`
-	SLOMet       bool    `json:"slo_met"`
-}
-
-type searchResultEvent struct {
-	Lo              *float64 `json:"lo"`
-	Hi              *float64 `json:"hi"`
-	Precision       *float64 `json:"precision"`
-	TargetPrecision float64  `json:"target_precision"`
-	ElapsedS        float64  `json:"elapsed_s"`
-	Reason          string   `json:"reason"`
-}
-
-type abortEvent struct {
-	AfterS        float64 `json:"after_s"`
-	Ratio         float64 `json:"ratio"`
-	WindowSeconds int     `json:"window_seconds"`
-	FailedSeconds int     `json:"failed_seconds"`
-}
-
 // readSearch reads a run's trial, search_result and abort events: it sets
 // r.Search for a search, and notes an abort. A run without them is left
 // as it is.
 func readSearch(dir string, r *Report) {
-	f, err := os.Open(filepath.Join(dir, TimelineFile))
+	f, err := os.Open(filepath.Join(dir, rundir.TimelineFile))
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			r.Notes = append(r.Notes, fmt.Sprintf("timeline.jsonl: %v", err))
@@ -114,30 +78,30 @@ func readSearch(dir string, r *Report) {
 			continue // counted by readTimeline
 		}
 		switch h.Type {
-		case EventTrial:
-			var e trialEvent
+		case rundir.EventTrial:
+			var e rundir.TrialEvent
 			if json.Unmarshal(b, &e) == nil {
 				search = true
-				s.Trials = append(s.Trials, Trial{Index: e.Index, Rate: e.Rate, Phase: e.Phase, Start: secs(e.StartS),
-					Warmup: secs(e.WarmupS), Hold: secs(e.HoldS), Planned: e.Planned, Sent: e.Received,
+				s.Trials = append(s.Trials, Trial{Index: e.Index, Rate: e.Rate, Phase: e.Phase, Start: rundir.Secs(e.StartS),
+					Warmup: rundir.Secs(e.WarmupS), Hold: rundir.Secs(e.HoldS), Planned: e.Planned, Sent: e.Received,
 					SuccessRatio: e.SuccessRatio, P99: msDur(e.P99MS), LatencyAtSLO: msDur(e.SLOLatencyMS), SLOMet: e.SLOMet})
 			}
-		case EventSearchResult:
-			var e searchResultEvent
+		case rundir.EventSearchResult:
+			var e rundir.SearchResultEvent
 			if json.Unmarshal(b, &e) == nil {
 				search = true
 				s.Lo, s.Hi, s.Precision, s.Target, s.Reason = e.Lo, e.Hi, e.Precision, e.TargetPrecision, e.Reason
-				s.Elapsed = secs(e.ElapsedS)
+				s.Elapsed = rundir.Secs(e.ElapsedS)
 			}
-		case EventAbort:
-			var e abortEvent
+		case rundir.EventAbort:
+			var e rundir.AbortEvent
 			if json.Unmarshal(b, &e) == nil {
 				at := ""
 				if h.T != nil {
-					at = " at " + fsec(secs(*h.T))
+					at = " at " + fsec(rundir.Secs(*h.T))
 				}
 				r.Notes = append(r.Notes, fmt.Sprintf("aborted%s: the SLO failed in %d of the last %d seconds (abort after %s, ratio %s); the surge was stopped, later windows are not judged",
-					at, e.FailedSeconds, e.WindowSeconds, fsec(secs(e.AfterS)), fnum(e.Ratio)))
+					at, e.FailedSeconds, e.WindowSeconds, fsec(rundir.Secs(e.AfterS)), fnum(e.Ratio)))
 			}
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // searchRun crafts the run directory of a search the way the runner
@@ -21,21 +23,21 @@ func searchRun(t *testing.T) string {
 		met        bool
 	}
 	trials := []trial{{50, 0, 5.3, true}, {75, 5.3, 5.3, true}, {112.5, 10.6, 5.3, false}, {91.9, 18.1, 5.3, true}, {101.7, 23.4, 5.3, false}}
-	var evs []StageEvent
+	var evs []rundir.StageEvent
 	for i, tr := range trials {
 		if i == 3 { // the pause after trial 3, probing at 9.2/s
-			evs = append(evs, StageEvent{Index: len(evs), Name: "recover 3", Kind: "constant", PlannedStartS: 15.9, DurationS: 2.2, RateStart: 9.2, RateEnd: 9.2})
+			evs = append(evs, rundir.StageEvent{Index: len(evs), Name: "recover 3", Kind: "constant", PlannedStartS: 15.9, DurationS: 2.2, RateStart: 9.2, RateEnd: 9.2})
 		}
-		evs = append(evs, StageEvent{Index: len(evs), Name: "trial " + itoa(i+1), Kind: "constant", PlannedStartS: tr.start,
+		evs = append(evs, rundir.StageEvent{Index: len(evs), Name: "trial " + itoa(i+1), Kind: "constant", PlannedStartS: tr.start,
 			DurationS: tr.dur, RateStart: tr.rate, RateEnd: tr.rate})
 	}
-	p := planFromEvents(append([]StageEvent(nil), evs...))
+	p := planFromEvents(append([]rundir.StageEvent(nil), evs...))
 	for _, e := range evs {
-		b.event(EventStage, e.PlannedStartS+e.DurationS, map[string]any{"index": e.Index, "name": e.Name, "kind": e.Kind,
+		b.event(rundir.EventStage, e.PlannedStartS+e.DurationS, map[string]any{"index": e.Index, "name": e.Name, "kind": e.Kind,
 			"planned_start_s": e.PlannedStartS, "duration_s": e.DurationS, "rate_start": e.RateStart, "rate_end": e.RateEnd})
 	}
 	failing := func(at float64) bool { return (at >= 10.6 && at < 15.9) || at >= 23.4 }
-	b.traffic(p, 0, p.total.Seconds(), func(at float64) hitSpec {
+	b.traffic(p, 0, p.Total.Seconds(), func(at float64) hitSpec {
 		if failing(at) { // the pool is the wall: logins wait for a connection
 			return hitSpec{lat: 900 * time.Millisecond, timing: timingHdr(850, 45, 1, 897)}
 		}
@@ -46,13 +48,13 @@ func searchRun(t *testing.T) string {
 		if !tr.met {
 			p99 = 900
 		}
-		b.event(EventTrial, tr.start+tr.dur, map[string]any{"index": i + 1, "rate": tr.rate, "phase": "raise",
+		b.event(rundir.EventTrial, tr.start+tr.dur, map[string]any{"index": i + 1, "rate": tr.rate, "phase": "raise",
 			"start_s": tr.start, "warmup_s": 2.0, "hold_s": 3.0, "planned": int(3 * tr.rate), "received": int(3 * tr.rate),
 			"success_ratio": 1.0, "p99_ms": p99, "slo_latency_ms": p99, "slo_met": tr.met})
 	}
-	b.event(EventSearchResult, 28.7, map[string]any{"lo": 91.9, "hi": 101.7, "precision": (101.7 - 91.9) / 91.9,
+	b.event(rundir.EventSearchResult, 28.7, map[string]any{"lo": 91.9, "hi": 101.7, "precision": (101.7 - 91.9) / 91.9,
 		"target_precision": 0.15, "trials": 5, "elapsed_s": 28.7, "reason": "precision"})
-	b.event(EventRunEnd, 29.7, map[string]any{"status": "completed"})
+	b.event(rundir.EventRunEnd, 29.7, map[string]any{"status": "completed"})
 	return b.write()
 }
 
@@ -72,7 +74,7 @@ func TestSearchReport(t *testing.T) {
 	}
 	l := r.Limit
 	if l.SustainableRPS == nil || *l.SustainableRPS != 91.9 || l.BreakingRPS == nil || *l.BreakingRPS != 101.7 ||
-		l.BreakingAt != secs(25.4) || !strings.Contains(l.Method, "adaptive search: 5 trials") {
+		l.BreakingAt != rundir.Secs(25.4) || !strings.Contains(l.Method, "adaptive search: 5 trials") {
 		t.Errorf("limit %+v: want the bracket, breaking at trial 5's hold", l)
 	}
 	// The trials broke the SLO on purpose: the check is the bracket.
@@ -83,7 +85,7 @@ func TestSearchReport(t *testing.T) {
 		t.Errorf("summary %q", r.Summary)
 	}
 	// The plan is the trials', from the stage events, not the scenario's one stage.
-	if r.Planned != secs(28.7) || len(r.Stages) != 6 || r.Stages[4].Name != "trial 4" {
+	if r.Planned != rundir.Secs(28.7) || len(r.Stages) != 6 || r.Stages[4].Name != "trial 4" {
 		t.Errorf("planned %s, stages %d (%v)", r.Planned, len(r.Stages), r.Stages)
 	}
 
@@ -125,13 +127,13 @@ func TestSearchReport(t *testing.T) {
 
 func TestSearchReportWithoutBracket(t *testing.T) {
 	b := newRunDir(t, "mode: search\nstages:\n  - constant: {rate: 50, for: 1s}\n")
-	b.event(EventStage, 5, map[string]any{"index": 0, "name": "trial 1", "kind": "constant", "planned_start_s": 0.0,
+	b.event(rundir.EventStage, 5, map[string]any{"index": 0, "name": "trial 1", "kind": "constant", "planned_start_s": 0.0,
 		"duration_s": 5.0, "rate_start": 50.0, "rate_end": 50.0})
-	p := planFromEvents([]StageEvent{{Index: 0, Name: "trial 1", Kind: "constant", DurationS: 5, RateStart: 50, RateEnd: 50}})
+	p := planFromEvents([]rundir.StageEvent{{Index: 0, Name: "trial 1", Kind: "constant", DurationS: 5, RateStart: 50, RateEnd: 50}})
 	b.traffic(p, 0, 5, func(float64) hitSpec { return hitSpec{lat: 20 * time.Millisecond} })
-	b.event(EventTrial, 5, map[string]any{"index": 1, "rate": 50.0, "start_s": 0.0, "warmup_s": 2.0, "hold_s": 3.0,
+	b.event(rundir.EventTrial, 5, map[string]any{"index": 1, "rate": 50.0, "start_s": 0.0, "warmup_s": 2.0, "hold_s": 3.0,
 		"planned": 150, "received": 150, "success_ratio": 1.0, "p99_ms": 20.0, "slo_met": true})
-	b.event(EventSearchResult, 5, map[string]any{"lo": 50.0, "hi": nil, "target_precision": 0.05, "trials": 1,
+	b.event(rundir.EventSearchResult, 5, map[string]any{"lo": 50.0, "hi": nil, "target_precision": 0.05, "trials": 1,
 		"elapsed_s": 5.0, "reason": "max_rate"})
 	r := analyzeDir(t, b.write())
 	if r.Verdict != "fail" || r.Checks[0].Name != "search.bracket" || !strings.Contains(r.Checks[0].Detail, "never broke") {
@@ -153,10 +155,10 @@ func TestAbortedRunReport(t *testing.T) {
 		if at < 2 {
 			return hitSpec{lat: 20 * time.Millisecond}
 		}
-		return hitSpec{lat: 5 * time.Millisecond, code: 503, outcome: OutcomeFailed}
+		return hitSpec{lat: 5 * time.Millisecond, code: 503, outcome: rundir.OutcomeFailed}
 	})
-	b.event(EventAbort, 5.4, map[string]any{"after_s": 3.0, "ratio": 1.0, "window_seconds": 3, "failed_seconds": 3})
-	b.event(EventRunEnd, 5.5, map[string]any{"status": "aborted"})
+	b.event(rundir.EventAbort, 5.4, map[string]any{"after_s": 3.0, "ratio": 1.0, "window_seconds": 3, "failed_seconds": 3})
+	b.event(rundir.EventRunEnd, 5.5, map[string]any{"status": "aborted"})
 	r := analyzeDir(t, b.write())
 	if r.Status != "aborted" || r.Verdict != "fail" || r.Search != nil {
 		t.Errorf("status %s, verdict %s, search %v", r.Status, r.Verdict, r.Search)

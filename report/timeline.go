@@ -6,19 +6,21 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // timeline is timeline.jsonl, read once. It is small (a few lines a
 // second), so it is held whole; each sample keeps its time since the start.
 type timeline struct {
 	start      time.Time
-	runStart   *RunStartEvent
-	stages     []StageEvent
-	generator  []timed[GeneratorEvent]
-	faults     []timed[FaultEvent]
-	reverts    []timed[FaultEvent]
-	dbSamples  []timed[DBSample]
-	probes     []timed[TCPProbe]
+	runStart   *rundir.RunStartEvent
+	stages     []rundir.StageEvent
+	generator  []timed[rundir.GeneratorEvent]
+	faults     []timed[rundir.FaultEvent]
+	reverts    []timed[rundir.FaultEvent]
+	dbSamples  []timed[rundir.DBSample]
+	probes     []timed[rundir.TCPProbe]
 	interrupts []time.Duration
 	end        *time.Duration
 	endStatus  string
@@ -35,7 +37,7 @@ type timed[T any] struct {
 func readTimeline(r io.Reader) (*timeline, error) {
 	tl := &timeline{}
 	type raw struct {
-		hdr  EventHeader
+		hdr  rundir.Header
 		line []byte
 	}
 	var lines []raw
@@ -46,13 +48,13 @@ func readTimeline(r io.Reader) (*timeline, error) {
 		if len(b) == 0 {
 			continue
 		}
-		var h EventHeader
+		var h rundir.Header
 		if json.Unmarshal(b, &h) != nil || h.Type == "" {
 			tl.badLines++
 			continue
 		}
-		if h.Type == EventRunStart && tl.runStart == nil {
-			var rs RunStartEvent
+		if h.Type == rundir.EventRunStart && tl.runStart == nil {
+			var rs rundir.RunStartEvent
 			_ = json.Unmarshal(b, &rs)
 			tl.runStart = &rs
 			tl.start = h.Time
@@ -67,7 +69,7 @@ func readTimeline(r io.Reader) (*timeline, error) {
 			if !l.hdr.Time.IsZero() {
 				tl.start = l.hdr.Time
 				if l.hdr.T != nil {
-					tl.start = l.hdr.Time.Add(-secs(*l.hdr.T))
+					tl.start = l.hdr.Time.Add(-rundir.Secs(*l.hdr.T))
 				}
 				break
 			}
@@ -77,36 +79,36 @@ func readTimeline(r io.Reader) (*timeline, error) {
 		at := tl.at(l.hdr)
 		bad := false
 		switch l.hdr.Type {
-		case EventStage:
-			var e StageEvent
+		case rundir.EventStage:
+			var e rundir.StageEvent
 			bad = json.Unmarshal(l.line, &e) != nil
 			tl.stages = append(tl.stages, e)
-		case EventGenerator:
-			var e GeneratorEvent
+		case rundir.EventGenerator:
+			var e rundir.GeneratorEvent
 			bad = json.Unmarshal(l.line, &e) != nil
 			if !e.Second.IsZero() && !tl.start.IsZero() {
 				at = e.Second.Sub(tl.start) + 500*time.Millisecond // the middle of the second it covers
 			}
-			tl.generator = append(tl.generator, timed[GeneratorEvent]{at, e})
-		case EventFaultInject, EventFaultRevert:
-			var e FaultEvent
+			tl.generator = append(tl.generator, timed[rundir.GeneratorEvent]{at, e})
+		case rundir.EventFaultInject, rundir.EventFaultRevert:
+			var e rundir.FaultEvent
 			bad = json.Unmarshal(l.line, &e) != nil
-			if l.hdr.Type == EventFaultInject {
-				tl.faults = append(tl.faults, timed[FaultEvent]{at, e})
+			if l.hdr.Type == rundir.EventFaultInject {
+				tl.faults = append(tl.faults, timed[rundir.FaultEvent]{at, e})
 			} else {
-				tl.reverts = append(tl.reverts, timed[FaultEvent]{at, e})
+				tl.reverts = append(tl.reverts, timed[rundir.FaultEvent]{at, e})
 			}
-		case EventDBSample, EventPoolSample:
-			var e DBSample
+		case rundir.EventDBSample, rundir.EventPoolSample:
+			var e rundir.DBSample
 			bad = json.Unmarshal(l.line, &e) != nil
-			tl.dbSamples = append(tl.dbSamples, timed[DBSample]{at, e})
-		case EventTCPProbe:
-			var e TCPProbe
+			tl.dbSamples = append(tl.dbSamples, timed[rundir.DBSample]{at, e})
+		case rundir.EventTCPProbe:
+			var e rundir.TCPProbe
 			bad = json.Unmarshal(l.line, &e) != nil
-			tl.probes = append(tl.probes, timed[TCPProbe]{at, e})
-		case EventInterrupt, EventAbort: // the surge stopped here
+			tl.probes = append(tl.probes, timed[rundir.TCPProbe]{at, e})
+		case rundir.EventInterrupt, rundir.EventAbort: // the surge stopped here
 			tl.interrupts = append(tl.interrupts, at)
-		case EventRunEnd:
+		case rundir.EventRunEnd:
 			var e struct {
 				Status string `json:"status"`
 			}
@@ -122,9 +124,9 @@ func readTimeline(r io.Reader) (*timeline, error) {
 }
 
 // at is an event's time since the run's start: its t, else its time.
-func (tl *timeline) at(h EventHeader) time.Duration {
+func (tl *timeline) at(h rundir.Header) time.Duration {
 	if h.T != nil {
-		return secs(*h.T)
+		return rundir.Secs(*h.T)
 	}
 	if !h.Time.IsZero() && !tl.start.IsZero() {
 		return h.Time.Sub(tl.start)

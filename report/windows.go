@@ -5,6 +5,7 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // Histograms record microseconds from 1µs to 2 minutes. Window histograms
@@ -56,9 +57,9 @@ type counts struct {
 func (c *counts) add(h *hit) {
 	c.sent++
 	switch h.outcome {
-	case OutcomeOK:
+	case rundir.OutcomeOK:
 		c.ok++
-	case OutcomeExpectedReject:
+	case rundir.OutcomeExpectedReject:
 		c.rejects++
 	default:
 		c.failed++

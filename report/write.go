@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // Format is one rendering of a report.
@@ -18,11 +20,11 @@ type Format struct {
 // Formats lists the renderers, in the order WriteAll writes them.
 func Formats() []Format {
 	return []Format{
-		{"text", TextFile, WriteText},
-		{"json", JSONFile, WriteJSON},
-		{"junit", JUnitFile, WriteJUnit},
-		{"markdown", PostmortemFile, WritePostmortem},
-		{"html", HTMLFile, WriteHTML},
+		{"text", rundir.TextFile, WriteText},
+		{"json", rundir.JSONFile, WriteJSON},
+		{"junit", rundir.JUnitFile, WriteJUnit},
+		{"markdown", rundir.PostmortemFile, WritePostmortem},
+		{"html", rundir.HTMLFile, WriteHTML},
 	}
 }
 

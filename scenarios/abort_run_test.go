@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // TestRunAbortsOnSustainedBreach runs 30s of stages against a target that
@@ -57,7 +58,7 @@ func TestRunAbortsOnSustainedBreach(t *testing.T) {
 	var j struct {
 		Status, Verdict string
 	}
-	b, err = os.ReadFile(filepath.Join(dir, report.JSONFile))
+	b, err = os.ReadFile(filepath.Join(dir, rundir.JSONFile))
 	if err != nil || json.Unmarshal(b, &j) != nil {
 		t.Fatalf("report.json: %v", err)
 	}

@@ -12,9 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stampede-load/stampede/scenarios/rundir"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
-
-	"github.com/stampede-load/stampede/report"
 )
 
 // writeCompareRun writes a run by hand: steps 10..40/s by 10, 3 s each;
@@ -25,16 +24,16 @@ func writeCompareRun(t *testing.T, lat time.Duration, failFrom float64) string {
 	dir := t.TempDir()
 	start := time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)
 	files := map[string]string{
-		report.ScenarioFile: "name: cmp\nstages:\n  - steps: {from: 10, to: 40, step: 10, hold: 3s}\n",
-		report.ManifestFile: `{"scenario":"cmp","seed":1,"status":"completed","scale":1}`,
-		report.TimelineFile: fmt.Sprintf(`{"type":"run_start","time":%q,"t":0,"scenario":"cmp","seed":1}`+"\n", start.Format(time.RFC3339Nano)),
+		rundir.ScenarioFile: "name: cmp\nstages:\n  - steps: {from: 10, to: 40, step: 10, hold: 3s}\n",
+		rundir.ManifestFile: `{"scenario":"cmp","seed":1,"status":"completed","scale":1}`,
+		rundir.TimelineFile: fmt.Sprintf(`{"type":"run_start","time":%q,"t":0,"scenario":"cmp","seed":1}`+"\n", start.Format(time.RFC3339Nano)),
 	}
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	f, err := os.Create(filepath.Join(dir, report.ResultsFile))
+	f, err := os.Create(filepath.Join(dir, rundir.ResultsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,14 +46,14 @@ func writeCompareRun(t *testing.T, lat time.Duration, failFrom float64) string {
 			wobble := time.Duration(sec%3) * 200 * time.Microsecond
 			for k := 0; k < int(rate); k++ {
 				h := http.Header{}
-				h.Set(report.HeaderStage, "0")
+				h.Set(rundir.HeaderStage, "0")
 				res := vegeta.Result{Seq: seq, Code: 200, Latency: lat + wobble, Headers: h,
 					Timestamp: start.Add(time.Duration(sec)*time.Second + time.Duration(k)*time.Second/time.Duration(rate))}
-				h.Set(report.HeaderOutcome, report.OutcomeOK)
+				h.Set(rundir.HeaderOutcome, string(rundir.OutcomeOK))
 				if rate >= failFrom && k%2 == 0 {
 					res.Code = 503
 					res.Body = []byte(`{"error":"db_unavailable","sqlstate":"53300"}`)
-					h.Set(report.HeaderOutcome, report.OutcomeFailed)
+					h.Set(rundir.HeaderOutcome, string(rundir.OutcomeFailed))
 				}
 				if err := enc.Encode(&res); err != nil {
 					t.Fatal(err)
@@ -94,7 +93,7 @@ func TestCompareCommandExitCodes(t *testing.T) {
 	if _, errOut, code := runReportCLI(t, healthy); code != exitOK {
 		t.Fatalf("report: exit %d: %s", code, errOut)
 	}
-	healthyJSON := filepath.Join(healthy, report.JSONFile)
+	healthyJSON := filepath.Join(healthy, rundir.JSONFile)
 
 	for _, tc := range []struct {
 		name     string

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // cmdReport re-analyses a run directory, prints one rendering and rewrites
@@ -32,9 +33,9 @@ func cmdReport(_ context.Context, e *env, args []string) error {
 		return usageErr("--format must be one of %s, got %q", strings.Join(names, ", "), *format)
 	}
 	dir := flags.Arg(0)
-	if _, err := os.Stat(filepath.Join(dir, report.ResultsFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, rundir.ResultsFile)); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return usageErr("%s is not a run directory: no %s", dir, report.ResultsFile)
+			return usageErr("%s is not a run directory: no %s", dir, rundir.ResultsFile)
 		}
 		return infraErr(err)
 	}

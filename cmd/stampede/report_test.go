@@ -15,6 +15,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // writeTinyRun writes a five-second run at 10/s, all 200s, by hand.
@@ -23,9 +24,9 @@ func writeTinyRun(t *testing.T) string {
 	dir := t.TempDir()
 	start := time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)
 	files := map[string]string{
-		report.ScenarioFile: "name: tiny\nstages:\n  - constant: {rate: 10, for: 5s}\n",
-		report.ManifestFile: `{"scenario":"tiny","seed":1,"status":"completed","scale":1}`,
-		report.TimelineFile: fmt.Sprintf(`{"type":"run_start","time":%q,"t":0,"scenario":"tiny","seed":1}`+"\n"+
+		rundir.ScenarioFile: "name: tiny\nstages:\n  - constant: {rate: 10, for: 5s}\n",
+		rundir.ManifestFile: `{"scenario":"tiny","seed":1,"status":"completed","scale":1}`,
+		rundir.TimelineFile: fmt.Sprintf(`{"type":"run_start","time":%q,"t":0,"scenario":"tiny","seed":1}`+"\n"+
 			`{"type":"stage","time":%[1]q,"t":0,"index":0,"name":"constant 1","kind":"constant","planned_start_s":0,"duration_s":5,"rate_start":10,"rate_end":10}`+"\n",
 			start.Format(time.RFC3339Nano)),
 	}
@@ -34,15 +35,15 @@ func writeTinyRun(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	f, err := os.Create(filepath.Join(dir, report.ResultsFile))
+	f, err := os.Create(filepath.Join(dir, rundir.ResultsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	enc := vegeta.NewEncoder(f)
 	for i := 0; i < 50; i++ {
 		h := http.Header{}
-		h.Set(report.HeaderOutcome, report.OutcomeOK)
-		h.Set(report.HeaderStage, "0")
+		h.Set(rundir.HeaderOutcome, string(rundir.OutcomeOK))
+		h.Set(rundir.HeaderStage, "0")
 		res := vegeta.Result{Seq: uint64(i), Code: 200, Timestamp: start.Add(time.Duration(i) * 100 * time.Millisecond),
 			Latency: 5 * time.Millisecond, Headers: h}
 		if err := enc.Encode(&res); err != nil {
