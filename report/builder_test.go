@@ -35,7 +35,7 @@ type hitSpec struct {
 	lat     time.Duration
 	code    uint16
 	outcome rundir.Outcome // ok (default), expected_reject, failed
-	class   string // Stampede-Error-Class for transport failures
+	class   string         // Stampede-Error-Class for transport failures
 	body    string
 	timing  string // Server-Timing
 	conn    string // Stampede-Conn

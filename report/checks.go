@@ -46,3 +46,50 @@ func sloChecks(r *Report) []Check {
 		Detail: fmt.Sprintf("run: p%s %s from the planned send time; SLO %s", fnum(r.SLO.Percentile), fms(t.LatencyAtSLO), r.SLO.Latency)}
 	return []Check{win, succ, lat}
 }
+
+// judge is the analysis' last step: the run's noise, the comparison with
+// a baseline, the SLO checks and the gates, and the verdict.
+func judge(r *Report, opts Options) {
+	r.Noise = computeNoise(r.Windows)
+	if opts.Baseline != nil {
+		r.Baseline = Compare(opts.Baseline, r)
+	}
+	r.Checks = append(sloChecks(r), gateChecks(r)...)
+	r.Verdict, r.Summary = verdict(r)
+	searchSummary(r)
+	if r.Baseline != nil {
+		r.Baseline.New.Verdict = r.Verdict
+	}
+}
+
+// verdict is "fail" when an SLO check or a gate failed, with a one-line summary.
+func verdict(r *Report) (string, string) {
+	v := "pass"
+	var failed []string
+	for _, c := range r.Checks {
+		if !c.Passed && !c.Skipped {
+			v = "fail"
+			failed = append(failed, c.Name)
+		}
+	}
+	l := r.Limit
+	var s string
+	switch {
+	case l.BreakingRPS != nil:
+		s = fmt.Sprintf("SLO failed from %s/s (at %s) and stayed failed", fnum(round(*l.BreakingRPS, 1)), fsec(l.BreakingAt))
+	case v == "fail":
+		s = "SLO missed in some windows"
+	default:
+		s = "SLO held"
+	}
+	if l.SustainableRPS != nil {
+		s += fmt.Sprintf("; sustainable %s/s", fnum(round(*l.SustainableRPS, 1)))
+	}
+	if r.Cause.Primary != CauseNone {
+		s += "; cause " + r.Cause.Primary
+	}
+	if len(failed) > 0 {
+		s += fmt.Sprintf("; failed: %v", failed)
+	}
+	return v, v + ": " + s
+}

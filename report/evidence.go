@@ -239,6 +239,31 @@ func (e *evidence) baseTiming() (timingMS, bool) {
 		dbReached: med(func(t timingMS) float64 { return t.dbReached })}, true
 }
 
+// diagnoseWindows is the analysis' evidence step: each window that missed
+// the SLO gets its cause from its own evidence (and its neighbours'
+// samples), against the healthy windows' evidence as the baseline. It
+// returns those healthy windows and their evidence (nil without any).
+func diagnoseWindows(r *Report) ([]*Window, *evidence) {
+	baseWins := baselineWindows(r.Windows)
+	var base *evidence
+	if len(baseWins) > 0 {
+		b := gather(baseWins, baseWins)
+		base = &b
+	}
+	for i := range r.Windows {
+		w := &r.Windows[i]
+		w.Cause = CauseNone
+		if w.SLOMet {
+			continue
+		}
+		one := []*Window{w}
+		d := diagnose(gather(one, spans(one, r.Windows)), base)
+		d.Windows, d.From = 1, w.Start
+		w.Cause, w.Diagnosis = d.Primary, &d
+	}
+	return baseWins, base
+}
+
 // baselineWindows are the healthy windows the degraded ones are compared
 // with: those that met the SLO before the first degraded window, else
 // every healthy window.

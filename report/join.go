@@ -7,10 +7,21 @@ import (
 	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
-// joinTimeline attaches database samples, TCP probes and generator reports
-// to the windows they fell in.
-func joinTimeline(wins []Window, tl *timeline, width time.Duration) {
-	idx := func(at time.Duration) int {
+// joinTimeline is the analysis' timeline step: it attaches database
+// samples, TCP probes and generator reports to the windows they fell in,
+// and lays the injected faults on the run's clock.
+func joinTimeline(r *Report, tl *timeline) {
+	at := windowIndex(r.Windows, r.Window)
+	joinDB(r.Windows, tl.dbSamples, at)
+	joinProbes(r.Windows, tl.probes, at)
+	joinGenerator(r.Windows, tl.generator, at)
+	r.Faults = buildFaults(tl, r.Elapsed)
+	markFaults(r.Windows, r.Faults)
+}
+
+// windowIndex maps a time since the start to its window; -1 outside them.
+func windowIndex(wins []Window, width time.Duration) func(time.Duration) int {
+	return func(at time.Duration) int {
 		if at < 0 {
 			return -1
 		}
@@ -20,12 +31,15 @@ func joinTimeline(wins []Window, tl *timeline, width time.Duration) {
 		}
 		return i
 	}
+}
 
-	// Database samples: maxima of the gauges, deltas of the pool counters.
+// joinDB takes, per window, the maxima of the database's gauges and the
+// deltas of the service pool's counters.
+func joinDB(wins []Window, samples []timed[rundir.DBSample], idx func(time.Duration) int) {
 	type sums struct{ rtt, commits float64 }
 	acc := make(map[int]*sums)
 	var prevEmpty, prevTimeouts, prevAcquires, prevWaitMS *float64
-	for _, s := range tl.dbSamples {
+	for _, s := range samples {
 		e := s.ev
 		var waits, timeouts, acquires, waitMS float64
 		if p := e.Pool; p != nil {
@@ -96,9 +110,12 @@ func joinTimeline(wins []Window, tl *timeline, width time.Duration) {
 			d.PoolWaitTime += msDur(waitMS)
 		}
 	}
+}
 
-	// TCP probes: means per path.
-	for _, s := range tl.probes {
+// joinProbes takes, per window, the mean connect time per path and the
+// service's health checks.
+func joinProbes(wins []Window, probes []timed[rundir.TCPProbe], idx func(time.Duration) int) {
+	for _, s := range probes {
 		i := idx(s.at)
 		if i < 0 {
 			continue
@@ -129,9 +146,11 @@ func joinTimeline(wins []Window, tl *timeline, width time.Duration) {
 			p.DBN++
 		}
 	}
+}
 
-	// Generator reports.
-	for _, s := range tl.generator {
+// joinGenerator sums the load generator's reports per window.
+func joinGenerator(wins []Window, reports []timed[rundir.GeneratorEvent], idx func(time.Duration) int) {
+	for _, s := range reports {
 		i := idx(s.at)
 		if i < 0 {
 			continue

@@ -31,6 +31,13 @@ type Limit struct {
 	Method string
 }
 
+// findLimit is the analysis' limit step: from the windows and the plan,
+// or, for an adaptive search, from the bracket its trials found.
+func findLimit(r *Report, p *rundir.Plan) {
+	r.Limit = computeLimit(r.Windows, p)
+	applySearch(r) // a search's limit is its bracket (search.go)
+}
+
 // computeLimit finds the sustainable rate, the breaking point, the max
 // goodput, the knee and the precision the stages allow. Windows the load
 // generator spoiled (cause generator) say nothing about the target and are

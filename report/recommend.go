@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // Recommendations size the database connections and set alert thresholds
@@ -37,6 +39,15 @@ type Alert struct {
 
 // headroom is the margin sizing adds above Little's law's average.
 const headroom = 1.3
+
+// targetRPS is the rate the recommendations size for: the options', else
+// the plan's peak.
+func targetRPS(opts Options, p *rundir.Plan) float64 {
+	if opts.TargetRPS > 0 {
+		return opts.TargetRPS
+	}
+	return p.Peak()
+}
 
 // recommend sizes connections for target rates by Little's law from the
 // measured hold time, and proposes alert thresholds on connection

@@ -1,17 +1,9 @@
 package report
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/stampede-load/stampede/scenarios/rundir"
-	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
 // Options tune an analysis; the zero value reads everything from the run
@@ -204,102 +196,4 @@ type GeneratorWindow struct {
 	WorkersSaturated bool
 	BehindOwnFault   bool
 	LocalErrors      map[string]int64
-}
-
-// Analyze reads a run directory and analyses it in one streaming pass over
-// its results.
-func Analyze(dir string, opts Options) (*Report, error) {
-	in, err := readInputs(dir)
-	if err != nil {
-		return nil, err
-	}
-	return analyze(dir, in, opts)
-}
-
-// inputs are the run directory's small files, read whole.
-type inputs struct {
-	manifest *rundir.Manifest
-	scenario *scenarioFile
-	tl       *timeline
-	notes    []string
-}
-
-func readInputs(dir string) (*inputs, error) {
-	in := &inputs{tl: &timeline{}}
-	if st, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("report: run directory: %w", err)
-	} else if !st.IsDir() {
-		return nil, fmt.Errorf("report: %s is not a run directory", dir)
-	}
-	if b, err := os.ReadFile(filepath.Join(dir, rundir.ManifestFile)); err == nil {
-		var m rundir.Manifest
-		if err := json.Unmarshal(b, &m); err != nil {
-			in.notes = append(in.notes, fmt.Sprintf("manifest.json unreadable: %v", err))
-		} else {
-			in.manifest = &m
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("report: %w", err)
-	} else {
-		in.notes = append(in.notes, "no manifest.json")
-	}
-	if b, err := os.ReadFile(filepath.Join(dir, rundir.ScenarioFile)); err == nil {
-		sf, notes, err := parseScenario(b)
-		if err != nil {
-			in.notes = append(in.notes, err.Error())
-		} else {
-			in.scenario = sf
-			in.notes = append(in.notes, notes...)
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("report: %w", err)
-	} else {
-		in.notes = append(in.notes, "no scenario.yaml: default SLO")
-	}
-	f, err := os.Open(filepath.Join(dir, rundir.TimelineFile))
-	switch {
-	case err == nil:
-		tl, err := readTimeline(f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("report: %w", err)
-		}
-		in.tl = tl
-		if tl.badLines > 0 {
-			in.notes = append(in.notes, fmt.Sprintf("timeline.jsonl: %d unreadable lines skipped", tl.badLines))
-		}
-	case errors.Is(err, fs.ErrNotExist):
-		in.notes = append(in.notes, "no timeline.jsonl: no stages, samples or faults")
-	default:
-		return nil, fmt.Errorf("report: %w", err)
-	}
-	return in, nil
-}
-
-// decodeResults streams results.bin into fn. A file cut short (the runner
-// killed mid-write) ends the stream with a note, not an error.
-func decodeResults(r io.Reader, fn func(*vegeta.Result)) (n int64, note string, err error) {
-	dec := vegeta.NewDecoder(r)
-	var res vegeta.Result
-	for {
-		// gob leaves absent (zero) fields untouched: start clean, but keep
-		// the header map and body buffer to decode into (fewer allocations).
-		hd, body := res.Headers, res.Body[:0]
-		clear(hd)
-		res = vegeta.Result{Headers: hd, Body: body}
-		if err := dec.Decode(&res); err != nil {
-			switch {
-			case errors.Is(err, io.EOF):
-				return n, "", nil
-			case errors.Is(err, io.ErrUnexpectedEOF):
-				return n, fmt.Sprintf("results.bin ends mid-record after %d results (run killed?): the rest is lost", n), nil
-			}
-			if n > 0 {
-				return n, fmt.Sprintf("results.bin unreadable after %d results: %v", n, err), nil
-			}
-			return n, "", fmt.Errorf("report: results.bin: %w", err)
-		}
-		n++
-		fn(&res)
-	}
 }

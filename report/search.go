@@ -1,13 +1,7 @@
 package report
 
 import (
-	"bufio"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/stampede-load/stampede/scenarios/rundir"
@@ -52,65 +46,40 @@ type Trial struct {
 // Bracketed reports whether the search found both ends.
 func (s *Search) Bracketed() bool { return s != nil && s.Lo != nil && s.Hi != nil }
 
-// readSearch reads a run's trial, search_result and abort events: it sets
-// r.Search for a search, and notes an abort. A run without them is left
-// as it is.
-func readSearch(dir string, r *Report) {
-	f, err := os.Open(filepath.Join(dir, rundir.TimelineFile))
-	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			r.Notes = append(r.Notes, fmt.Sprintf("timeline.jsonl: %v", err))
-		}
-		return
+// searchOf is a search's trials and bracket from the timeline's trial and
+// search_result events; nil for a run without them.
+func searchOf(tl *timeline) *Search {
+	if len(tl.trials) == 0 && tl.searchResult == nil {
+		return nil
 	}
-	defer f.Close()
-	var s Search
-	search := false
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for sc.Scan() {
-		var h struct {
-			Type string   `json:"type"`
-			T    *float64 `json:"t"`
-		}
-		b := sc.Bytes()
-		if json.Unmarshal(b, &h) != nil {
-			continue // counted by readTimeline
-		}
-		switch h.Type {
-		case rundir.EventTrial:
-			var e rundir.TrialEvent
-			if json.Unmarshal(b, &e) == nil {
-				search = true
-				s.Trials = append(s.Trials, Trial{Index: e.Index, Rate: e.Rate, Phase: e.Phase, Start: rundir.Secs(e.StartS),
-					Warmup: rundir.Secs(e.WarmupS), Hold: rundir.Secs(e.HoldS), Planned: e.Planned, Sent: e.Received,
-					SuccessRatio: e.SuccessRatio, P99: msDur(e.P99MS), LatencyAtSLO: msDur(e.SLOLatencyMS), SLOMet: e.SLOMet})
-			}
-		case rundir.EventSearchResult:
-			var e rundir.SearchResultEvent
-			if json.Unmarshal(b, &e) == nil {
-				search = true
-				s.Lo, s.Hi, s.Precision, s.Target, s.Reason = e.Lo, e.Hi, e.Precision, e.TargetPrecision, e.Reason
-				s.Elapsed = rundir.Secs(e.ElapsedS)
-			}
-		case rundir.EventAbort:
-			var e rundir.AbortEvent
-			if json.Unmarshal(b, &e) == nil {
-				at := ""
-				if h.T != nil {
-					at = " at " + fsec(rundir.Secs(*h.T))
-				}
-				r.Notes = append(r.Notes, fmt.Sprintf("aborted%s: the SLO failed in %d of the last %d seconds (abort after %s, ratio %s); the surge was stopped, later windows are not judged",
-					at, e.FailedSeconds, e.WindowSeconds, fsec(rundir.Secs(e.AfterS)), fnum(e.Ratio)))
-			}
-		}
+	s := &Search{}
+	for _, e := range tl.trials {
+		s.Trials = append(s.Trials, Trial{Index: e.Index, Rate: e.Rate, Phase: e.Phase, Start: rundir.Secs(e.StartS),
+			Warmup: rundir.Secs(e.WarmupS), Hold: rundir.Secs(e.HoldS), Planned: e.Planned, Sent: e.Received,
+			SuccessRatio: e.SuccessRatio, P99: msDur(e.P99MS), LatencyAtSLO: msDur(e.SLOLatencyMS), SLOMet: e.SLOMet})
 	}
-	if search {
-		if s.Reason == "" {
-			s.Reason = "unknown (no search_result: the run was cut short)"
-		}
-		r.Search = &s
+	if e := tl.searchResult; e != nil {
+		s.Lo, s.Hi, s.Precision, s.Target, s.Reason = e.Lo, e.Hi, e.Precision, e.TargetPrecision, e.Reason
+		s.Elapsed = rundir.Secs(e.ElapsedS)
 	}
+	if s.Reason == "" {
+		s.Reason = "unknown (no search_result: the run was cut short)"
+	}
+	return s
+}
+
+// abortNotes say where the scenario's abort rule stopped the surge.
+func abortNotes(tl *timeline) []string {
+	var notes []string
+	for _, a := range tl.aborts {
+		at, e := "", a.ev
+		if a.t != nil {
+			at = " at " + fsec(rundir.Secs(*a.t))
+		}
+		notes = append(notes, fmt.Sprintf("aborted%s: the SLO failed in %d of the last %d seconds (abort after %s, ratio %s); the surge was stopped, later windows are not judged",
+			at, e.FailedSeconds, e.WindowSeconds, fsec(rundir.Secs(e.AfterS)), fnum(e.Ratio)))
+	}
+	return notes
 }
 
 // applySearch gives a search's trials their causes, from the windows

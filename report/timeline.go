@@ -25,6 +25,17 @@ type timeline struct {
 	end        *time.Duration
 	endStatus  string
 	badLines   int
+
+	// An adaptive search's trials and result, and the abort rule's stops
+	// (with their own t, when the line had one).
+	trials       []rundir.TrialEvent
+	searchResult *rundir.SearchResultEvent
+	aborts       []abortAt
+}
+
+type abortAt struct {
+	t  *float64
+	ev rundir.AbortEvent
 }
 
 type timed[T any] struct {
@@ -106,12 +117,26 @@ func readTimeline(r io.Reader) (*timeline, error) {
 			var e rundir.TCPProbe
 			bad = json.Unmarshal(l.line, &e) != nil
 			tl.probes = append(tl.probes, timed[rundir.TCPProbe]{at, e})
-		case rundir.EventInterrupt, rundir.EventAbort: // the surge stopped here
+		case rundir.EventInterrupt: // the surge stopped here
 			tl.interrupts = append(tl.interrupts, at)
-		case rundir.EventRunEnd:
-			var e struct {
-				Status string `json:"status"`
+		case rundir.EventAbort: // so did it here, by the scenario's abort rule
+			tl.interrupts = append(tl.interrupts, at)
+			var e rundir.AbortEvent
+			if json.Unmarshal(l.line, &e) == nil {
+				tl.aborts = append(tl.aborts, abortAt{l.hdr.T, e})
 			}
+		case rundir.EventTrial: // an unreadable trial or result is skipped, not counted
+			var e rundir.TrialEvent
+			if json.Unmarshal(l.line, &e) == nil {
+				tl.trials = append(tl.trials, e)
+			}
+		case rundir.EventSearchResult:
+			var e rundir.SearchResultEvent
+			if json.Unmarshal(l.line, &e) == nil {
+				tl.searchResult = &e
+			}
+		case rundir.EventRunEnd:
+			var e rundir.RunEndEvent
 			_ = json.Unmarshal(l.line, &e)
 			end := at
 			tl.end, tl.endStatus = &end, e.Status
