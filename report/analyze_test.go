@@ -7,46 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stampede-load/stampede/report/format"
+	"github.com/stampede-load/stampede/report/reporttest"
 	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
-const cleanScenario = `name: clean
-description: four steps, all healthy
-login: {path: /login}
-stages:
-  - steps: {name: climb, from: 10, to: 40, step: 10, hold: 5s}
-slo: {success_ratio: 0.99, percentile: 99, latency: 500ms}
-faults: []
-`
-
-// cleanRun: every hit a 20 ms success (a tenth expected rejects).
-func cleanRun(t testing.TB) *runDir {
-	b := newRunDir(t, cleanScenario)
-	p := mustPlan(t, cleanScenario)
-	b.stages(p)
-	i := 0
-	b.traffic(p, 0, 20, func(at float64) hitSpec {
-		i++
-		h := hitSpec{lat: 20 * time.Millisecond, timing: timingHdr(0.1, 3, 2, 8)}
-		if i%10 == 0 {
-			h.outcome, h.code, h.body = rundir.OutcomeExpectedReject, 401, `{"error":"invalid_credentials"}`
-		}
-		if i%25 == 1 {
-			h.conn = "new;connect=300000"
-		}
-		return h
-	})
-	b.dbSamples(0, 20, func(int) map[string]any {
-		return map[string]any{"backends_total": 12, "role_backends": 5, "role_limit": 50, "max_connections": 100,
-			"superuser_reserved": 3, "lock_waiters": 0, "probe_rtt_ms": 0.3, "by_state": map[string]any{"active": 2, "idle": 10}}
-	})
-	b.probes("service", 0, 20, func(int) float64 { return 0.3 })
-	b.event(rundir.EventRunEnd, 20.5, map[string]any{"status": "completed"})
-	return b
-}
-
 func TestAnalyzeCleanRun(t *testing.T) {
-	r := analyzeDir(t, cleanRun(t).write())
+	r := analyzeDir(t, reporttest.CleanRun(t).Write())
 
 	if got := len(r.Windows); got != 20 {
 		t.Fatalf("windows: %d, want 20", got)
@@ -127,7 +94,7 @@ func TestDBFailureDetail(t *testing.T) {
 }
 
 func TestPlanFromStages(t *testing.T) {
-	p := mustPlan(t, `stages:
+	p := reporttest.Plan(t, `stages:
   - constant: {rate: 10, for: 5s}
   - ramp: {from: 10, to: 30, for: 10s}
   - steps: {from: 30, to: 50, step: 10, hold: 2s}
@@ -164,7 +131,7 @@ func TestPlanFromStages(t *testing.T) {
 // A results file cut mid-record (the runner killed) reads up to its last
 // whole record, with a note.
 func TestTruncatedResults(t *testing.T) {
-	dir := cleanRun(t).write()
+	dir := reporttest.CleanRun(t).Write()
 	path := filepath.Join(dir, rundir.ResultsFile)
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -185,7 +152,7 @@ func TestTruncatedResults(t *testing.T) {
 // Without scenario, manifest or timeline, a plain vegeta results file
 // still gets windows (judged by status code).
 func TestResultsOnly(t *testing.T) {
-	dir := cleanRun(t).write()
+	dir := reporttest.CleanRun(t).Write()
 	for _, f := range []string{rundir.ScenarioFile, rundir.ManifestFile, rundir.TimelineFile} {
 		if err := os.Remove(filepath.Join(dir, f)); err != nil {
 			t.Fatal(err)
@@ -193,7 +160,7 @@ func TestResultsOnly(t *testing.T) {
 	}
 	r := analyzeDir(t, dir)
 	if r.Totals.Sent != 500 || len(r.Windows) != 20 || r.SLO.Percentile != 99 {
-		t.Errorf("sent %d, %d windows, SLO %s", r.Totals.Sent, len(r.Windows), sloText(r.SLO))
+		t.Errorf("sent %d, %d windows, SLO %s", r.Totals.Sent, len(r.Windows), format.SLO(r.SLO))
 	}
 }
 
@@ -207,13 +174,13 @@ func TestMissingResults(t *testing.T) {
 // interrupt are not judged, so they neither fail the SLO nor set a limit.
 func TestInterruptedRun(t *testing.T) {
 	const sc = "stages:\n  - steps: {from: 10, to: 60, step: 10, hold: 5s}\n"
-	b := newRunDir(t, sc)
-	p := mustPlan(t, sc)
-	b.stages(p)
-	b.traffic(p, 0, 12.5, func(float64) hitSpec { return hitSpec{lat: 10 * time.Millisecond} })
-	b.event(rundir.EventInterrupt, 12.5, map[string]any{"signal": "interrupt", "immediate": false})
-	b.event(rundir.EventRunEnd, 12.6, map[string]any{"status": "interrupted"})
-	r := analyzeDir(t, b.write())
+	b := reporttest.New(t, sc)
+	p := reporttest.Plan(t, sc)
+	b.Stages(p)
+	b.Traffic(p, 0, 12.5, func(float64) reporttest.Hit { return reporttest.Hit{Lat: 10 * time.Millisecond} })
+	b.Event(rundir.EventInterrupt, 12.5, map[string]any{"signal": "interrupt", "immediate": false})
+	b.Event(rundir.EventRunEnd, 12.6, map[string]any{"status": "interrupted"})
+	r := analyzeDir(t, b.Write())
 	if len(r.Windows) != 13 || r.Status != "interrupted" {
 		t.Fatalf("%d windows, status %s; want 13 (up to the interrupt), interrupted", len(r.Windows), r.Status)
 	}

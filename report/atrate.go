@@ -5,6 +5,7 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/stampede-load/stampede/report/format"
 	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
@@ -88,7 +89,7 @@ func selectRateWindows(p *rundir.Plan, width, stop time.Duration, rate float64) 
 			}
 		}
 		if math.IsInf(above, 1) {
-			sel.reason = "the run never offered " + fnum(rate) + "/s in a " + kind + " window (highest " + fnum(round(highest, 1)) + "/s)"
+			sel.reason = "the run never offered " + format.Num(rate) + "/s in a " + kind + " window (highest " + format.Num(format.Round(highest, 1)) + "/s)"
 			return sel
 		}
 		idx, held = near(above)

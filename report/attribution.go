@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/stampede-load/stampede/report/format"
 )
 
 // attribute is the analysis' attribution step: it diagnoses the run: at its breaking point when it broke, else
@@ -27,7 +29,7 @@ func attribute(r *Report, base *evidence) Cause {
 				n++
 			}
 		}
-		return Cause{Primary: CauseNone, Evidence: []string{fmt.Sprintf("the SLO (%s) held in all %d windows with traffic", sloText(r.SLO), n)}}
+		return Cause{Primary: CauseNone, Evidence: []string{fmt.Sprintf("the SLO (%s) held in all %d windows with traffic", format.SLO(r.SLO), n)}}
 	}
 	counts := map[string]int{}
 	for _, w := range degraded {
@@ -43,11 +45,11 @@ func attribute(r *Report, base *evidence) Cause {
 	c := diagnose(gather(group, spans(group, r.Windows)), base)
 	c.Windows, c.From = len(group), group[0].Start
 	if r.Limit.BreakingRPS != nil {
-		c.Scope = fmt.Sprintf("at the breaking point: %d degraded windows from %s (%s/s) on", len(degraded), fsec(from), fnum(round(*r.Limit.BreakingRPS, 1)))
+		c.Scope = fmt.Sprintf("at the breaking point: %d degraded windows from %s (%s/s) on", len(degraded), format.Sec(from), format.Num(format.Round(*r.Limit.BreakingRPS, 1)))
 	} else {
 		c.Scope = fmt.Sprintf("%d degraded windows (the run did not stay broken)", len(degraded))
 	}
-	c.Scope += "; by cause: " + causeCounts(counts)
+	c.Scope += "; by cause: " + CauseCounts(counts)
 	return c
 }
 
@@ -64,7 +66,8 @@ func majority(counts map[string]int) string {
 	return best
 }
 
-func causeCounts(counts map[string]int) string {
+// CauseCounts lists causes by count, most frequent first: "db.connections 12, app 2".
+func CauseCounts(counts map[string]int) string {
 	keys := make([]string, 0, len(counts))
 	for k := range counts {
 		keys = append(keys, k)

@@ -73,7 +73,7 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 	if probe.Limit == nil || probe.Totals == nil {
 		return nil, errors.New("not a stampede report.json: no limit or totals")
 	}
-	var j jsonReport
+	var j JSON
 	if err := json.Unmarshal(b, &j); err != nil {
 		return nil, fmt.Errorf("not a stampede report.json: %w", err)
 	}
@@ -105,7 +105,7 @@ func fromJSONCause(j jsonCause) Cause {
 	return c
 }
 
-func fromJSON(j *jsonReport) *Report {
+func fromJSON(j *JSON) *Report {
 	r := &Report{Scenario: j.Scenario, Seed: j.Seed, Status: j.Status, TargetKind: j.TargetKind,
 		Planned: durOf(j.PlannedS), Elapsed: durOf(j.ElapsedS), Window: durOf(j.WindowS),
 		SLO:     rundir.SLO{SuccessRatio: j.SLO.SuccessRatio, Percentile: j.SLO.Percentile, Latency: msDur(j.SLO.LatencyMS)},

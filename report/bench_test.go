@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stampede-load/stampede/report/reporttest"
 	"github.com/stampede-load/stampede/scenarios/rundir"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
@@ -56,8 +57,8 @@ func writeMillion(tb testing.TB, dir string) {
 	}
 	must(os.WriteFile(filepath.Join(dir, rundir.ScenarioFile), []byte(sc), 0o644))
 	must(os.WriteFile(filepath.Join(dir, rundir.ManifestFile), []byte(`{"scenario":"million","status":"completed","scale":1}`), 0o644))
-	tl := `{"type":"run_start","time":"` + testStart.Format(time.RFC3339Nano) + `","t":0,"scenario":"million"}` + "\n" +
-		`{"type":"stage","time":"` + testStart.Format(time.RFC3339Nano) + `","t":0,"index":0,"kind":"constant","planned_start_s":0,"duration_s":1000,"rate_start":1000,"rate_end":1000}` + "\n"
+	tl := `{"type":"run_start","time":"` + reporttest.Start.Format(time.RFC3339Nano) + `","t":0,"scenario":"million"}` + "\n" +
+		`{"type":"stage","time":"` + reporttest.Start.Format(time.RFC3339Nano) + `","t":0,"index":0,"kind":"constant","planned_start_s":0,"duration_s":1000,"rate_start":1000,"rate_end":1000}` + "\n"
 	must(os.WriteFile(filepath.Join(dir, rundir.TimelineFile), []byte(tl), 0o644))
 	f, err := os.Create(filepath.Join(dir, rundir.ResultsFile))
 	must(err)
@@ -71,7 +72,7 @@ func writeMillion(tb testing.TB, dir string) {
 		hd.Set(rundir.HeaderIntent, "valid")
 		hd.Set(rundir.HeaderSendLag, strconv.Itoa(i%7*1000))
 		hd.Set(rundir.HeaderConn, "reused")
-		res := vegeta.Result{Seq: uint64(i), Code: 200, Timestamp: testStart.Add(time.Duration(i) * time.Millisecond),
+		res := vegeta.Result{Seq: uint64(i), Code: 200, Timestamp: reporttest.Start.Add(time.Duration(i) * time.Millisecond),
 			Latency: time.Duration(5+i%20) * time.Millisecond, Headers: hd}
 		if i%100 == 0 {
 			res.Code, res.Body, res.Error = 503, body503, "503 Service Unavailable"

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -76,7 +77,10 @@ func TestAnalyzeChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteJSON(os.Stdout, r); err != nil {
+	enc := json.NewEncoder(os.Stdout) // as render.WriteJSON does
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r.JSON()); err != nil {
 		t.Fatal(err)
 	}
 	fmt.Fprintln(os.Stderr, "analysed", r.Totals.Sent, "results")

@@ -2,6 +2,8 @@ package report
 
 import (
 	"fmt"
+
+	"github.com/stampede-load/stampede/report/format"
 )
 
 // Check is one SLO check or gate, for JUnit and the verdict.
@@ -34,16 +36,16 @@ func sloChecks(r *Report) []Check {
 		}
 	}
 	win := Check{Name: "slo.windows", Kind: "slo", Passed: missed == 0,
-		Detail: fmt.Sprintf("%d of %d windows met the SLO (%s)", traffic-missed, traffic, sloText(r.SLO))}
+		Detail: fmt.Sprintf("%d of %d windows met the SLO (%s)", traffic-missed, traffic, format.SLO(r.SLO))}
 	if first != nil {
-		win.Detail += fmt.Sprintf("; first miss at %s (%s/s offered, %s, p%s %s)", fsec(first.Start),
-			fnum(round(first.OfferedRPS, 1)), pct(first.SuccessRatio), fnum(r.SLO.Percentile), fms(first.LatencyAtSLO))
+		win.Detail += fmt.Sprintf("; first miss at %s (%s/s offered, %s, p%s %s)", format.Sec(first.Start),
+			format.Num(format.Round(first.OfferedRPS, 1)), format.Pct(first.SuccessRatio), format.Num(r.SLO.Percentile), format.MS(first.LatencyAtSLO))
 	}
 	t := r.Totals
 	succ := Check{Name: "slo.success_ratio", Kind: "slo", Passed: t.Sent > 0 && t.SuccessRatio >= r.SLO.SuccessRatio,
-		Detail: fmt.Sprintf("run: %s of %d logins succeeded or were rejected as expected; SLO %s", pct(t.SuccessRatio), t.Sent, pct(r.SLO.SuccessRatio))}
-	lat := Check{Name: "slo.latency_p" + fnum(r.SLO.Percentile), Kind: "slo", Passed: t.Sent > 0 && t.LatencyAtSLO <= r.SLO.Latency,
-		Detail: fmt.Sprintf("run: p%s %s from the planned send time; SLO %s", fnum(r.SLO.Percentile), fms(t.LatencyAtSLO), r.SLO.Latency)}
+		Detail: fmt.Sprintf("run: %s of %d logins succeeded or were rejected as expected; SLO %s", format.Pct(t.SuccessRatio), t.Sent, format.Pct(r.SLO.SuccessRatio))}
+	lat := Check{Name: "slo.latency_p" + format.Num(r.SLO.Percentile), Kind: "slo", Passed: t.Sent > 0 && t.LatencyAtSLO <= r.SLO.Latency,
+		Detail: fmt.Sprintf("run: p%s %s from the planned send time; SLO %s", format.Num(r.SLO.Percentile), format.MS(t.LatencyAtSLO), r.SLO.Latency)}
 	return []Check{win, succ, lat}
 }
 
@@ -76,14 +78,14 @@ func verdict(r *Report) (string, string) {
 	var s string
 	switch {
 	case l.BreakingRPS != nil:
-		s = fmt.Sprintf("SLO failed from %s/s (at %s) and stayed failed", fnum(round(*l.BreakingRPS, 1)), fsec(l.BreakingAt))
+		s = fmt.Sprintf("SLO failed from %s/s (at %s) and stayed failed", format.Num(format.Round(*l.BreakingRPS, 1)), format.Sec(l.BreakingAt))
 	case v == "fail":
 		s = "SLO missed in some windows"
 	default:
 		s = "SLO held"
 	}
 	if l.SustainableRPS != nil {
-		s += fmt.Sprintf("; sustainable %s/s", fnum(round(*l.SustainableRPS, 1)))
+		s += fmt.Sprintf("; sustainable %s/s", format.Num(format.Round(*l.SustainableRPS, 1)))
 	}
 	if r.Cause.Primary != CauseNone {
 		s += "; cause " + r.Cause.Primary

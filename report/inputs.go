@@ -8,13 +8,14 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/stampede-load/stampede/report/scenariofile"
 	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // inputs are the run directory's small files, read whole.
 type inputs struct {
 	manifest *rundir.Manifest
-	scenario *scenarioFile
+	scenario *scenariofile.File
 	tl       *timeline
 	notes    []string
 }
@@ -39,7 +40,7 @@ func readInputs(dir string) (*inputs, error) {
 		in.notes = append(in.notes, "no manifest.json")
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, rundir.ScenarioFile)); err == nil {
-		sf, notes, err := parseScenario(b)
+		sf, notes, err := scenariofile.Parse(b)
 		if err != nil {
 			in.notes = append(in.notes, err.Error())
 		} else {

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/stampede-load/stampede/report/format"
 	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
@@ -158,20 +159,20 @@ func precision(l Limit, p *rundir.Plan, cands []*Window) (*float64, string) {
 	}
 	if s, b := l.SustainableRPS, l.BreakingRPS; s != nil && b != nil {
 		gap := *b - *s
-		return fp(gap), "the limit lies between " + fnum(round(*s, 1)) + "/s (held) and " + fnum(round(*b, 1)) +
-			"/s (failed); steps of " + fnum(round(gap/5, 1)) + "/s between them would narrow it"
+		return fp(gap), "the limit lies between " + format.Num(format.Round(*s, 1)) + "/s (held) and " + format.Num(format.Round(*b, 1)) +
+			"/s (failed); steps of " + format.Num(format.Round(gap/5, 1)) + "/s between them would narrow it"
 	}
 	switch s, b := l.SustainableRPS, l.BreakingRPS; {
 	case b == nil && s != nil:
-		txt := "never broke: the limit is above " + fnum(round(*s, 1)) + "/s; offer more load to find it"
+		txt := "never broke: the limit is above " + format.Num(format.Round(*s, 1)) + "/s; offer more load to find it"
 		if step > 0 {
-			return fp(step), txt + " (steps of " + fnum(step) + "/s)"
+			return fp(step), txt + " (steps of " + format.Num(step) + "/s)"
 		}
 		return nil, txt
 	case b != nil && s == nil:
-		return nil, "failed from the lowest rate measured: the limit is below " + fnum(round(*b, 1)) + "/s"
+		return nil, "failed from the lowest rate measured: the limit is below " + format.Num(format.Round(*b, 1)) + "/s"
 	case step > 0:
-		return fp(step), "steps of " + fnum(step) + "/s"
+		return fp(step), "steps of " + format.Num(step) + "/s"
 	case ramp && len(cands) > 0 && !cands[0].Steady:
 		var most float64
 		for _, sg := range p.Segs {
@@ -179,7 +180,7 @@ func precision(l Limit, p *rundir.Plan, cands []*Window) (*float64, string) {
 				most = max(most, abs(sg.R1-sg.R0)/sg.Dur.Seconds())
 			}
 		}
-		return fp(most), "the ramp rises up to " + fnum(round(most, 1)) + "/s per second"
+		return fp(most), "the ramp rises up to " + format.Num(format.Round(most, 1)) + "/s per second"
 	}
 	return nil, "one rate only: it tells whether that rate holds, not where the limit is"
 }

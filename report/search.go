@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/stampede-load/stampede/report/format"
 	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
@@ -74,10 +75,10 @@ func abortNotes(tl *timeline) []string {
 	for _, a := range tl.aborts {
 		at, e := "", a.ev
 		if a.t != nil {
-			at = " at " + fsec(rundir.Secs(*a.t))
+			at = " at " + format.Sec(rundir.Secs(*a.t))
 		}
 		notes = append(notes, fmt.Sprintf("aborted%s: the SLO failed in %d of the last %d seconds (abort after %s, ratio %s); the surge was stopped, later windows are not judged",
-			at, e.FailedSeconds, e.WindowSeconds, fsec(rundir.Secs(e.AfterS)), fnum(e.Ratio)))
+			at, e.FailedSeconds, e.WindowSeconds, format.Sec(rundir.Secs(e.AfterS)), format.Num(e.Ratio)))
 	}
 	return notes
 }
@@ -103,26 +104,27 @@ func applySearch(r *Report) {
 			}
 		}
 	}
-	l.Method = fmt.Sprintf("adaptive search: %d trials, each judged on its hold after a %s warmup", len(s.Trials), trialWarmup(s))
+	l.Method = fmt.Sprintf("adaptive search: %d trials, each judged on its hold after a %s warmup", len(s.Trials), s.WarmupText())
 	switch {
 	case s.Bracketed():
 		l.PrecisionRPS = fp(*s.Hi - *s.Lo)
 		l.Precision = fmt.Sprintf("sustainable ≥ %s/s, broken at %s/s: a bracket of %s (target %s)",
-			fnum(round(*s.Lo, 1)), fnum(round(*s.Hi, 1)), pct(*s.Precision), pct(s.Target))
+			format.Num(format.Round(*s.Lo, 1)), format.Num(format.Round(*s.Hi, 1)), format.Pct(*s.Precision), format.Pct(s.Target))
 	case s.Lo != nil:
-		l.Precision = "the search never broke the SLO (" + s.Reason + "): the limit is above " + fnum(round(*s.Lo, 1)) + "/s"
+		l.Precision = "the search never broke the SLO (" + s.Reason + "): the limit is above " + format.Num(format.Round(*s.Lo, 1)) + "/s"
 	case s.Hi != nil:
-		l.Precision = "no trial held (" + s.Reason + "): the limit is below " + fnum(round(*s.Hi, 1)) + "/s"
+		l.Precision = "no trial held (" + s.Reason + "): the limit is below " + format.Num(format.Round(*s.Hi, 1)) + "/s"
 	default:
 		l.Precision = "no trial was judged (" + s.Reason + ")"
 	}
 }
 
-func trialWarmup(s *Search) string {
+// WarmupText is the trials' warmup, "-" without trials.
+func (s *Search) WarmupText() string {
 	if len(s.Trials) == 0 {
 		return "-"
 	}
-	return fsec(s.Trials[0].Warmup)
+	return format.Sec(s.Trials[0].Warmup)
 }
 
 // trialCause is the most frequent cause among the degraded windows that
@@ -152,11 +154,11 @@ func searchChecks(r *Report) []Check {
 	switch {
 	case s.Bracketed():
 		c.Detail = fmt.Sprintf("sustainable ≥ %s/s, broken at %s/s: bracket %s (target %s) after %d trials in %s; stopped: %s",
-			fnum(round(*s.Lo, 1)), fnum(round(*s.Hi, 1)), pct(*s.Precision), pct(s.Target), len(s.Trials), fsec(s.Elapsed), s.Reason)
+			format.Num(format.Round(*s.Lo, 1)), format.Num(format.Round(*s.Hi, 1)), format.Pct(*s.Precision), format.Pct(s.Target), len(s.Trials), format.Sec(s.Elapsed), s.Reason)
 	case s.Lo != nil:
-		c.Detail = fmt.Sprintf("no bracket: held up to %s/s and never broke (%s); raise search.max_rate (and max_rate) to find the limit", fnum(round(*s.Lo, 1)), s.Reason)
+		c.Detail = fmt.Sprintf("no bracket: held up to %s/s and never broke (%s); raise search.max_rate (and max_rate) to find the limit", format.Num(format.Round(*s.Lo, 1)), s.Reason)
 	case s.Hi != nil:
-		c.Detail = fmt.Sprintf("no bracket: failed down to %s/s and never held (%s); lower search.from, or look at the cause", fnum(round(*s.Hi, 1)), s.Reason)
+		c.Detail = fmt.Sprintf("no bracket: failed down to %s/s and never held (%s); lower search.from, or look at the cause", format.Num(format.Round(*s.Hi, 1)), s.Reason)
 	default:
 		c.Detail = fmt.Sprintf("no bracket: no trial was judged (%s)", s.Reason)
 	}
@@ -173,8 +175,8 @@ func searchSummary(r *Report) {
 	line := r.Verdict + ": "
 	switch {
 	case s.Bracketed():
-		line += fmt.Sprintf("sustainable ≥ %s/s, broken at %s/s (bracket %s, %d trials)", fnum(round(*s.Lo, 1)), fnum(round(*s.Hi, 1)),
-			pct(*s.Precision), len(s.Trials))
+		line += fmt.Sprintf("sustainable ≥ %s/s, broken at %s/s (bracket %s, %d trials)", format.Num(format.Round(*s.Lo, 1)), format.Num(format.Round(*s.Hi, 1)),
+			format.Pct(*s.Precision), len(s.Trials))
 	default:
 		line += "no bracket found (" + s.Reason + ")"
 	}

@@ -3,6 +3,7 @@ package report
 import (
 	"time"
 
+	"github.com/stampede-load/stampede/report/scenariofile"
 	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
@@ -31,7 +32,7 @@ func setup(dir string, in *inputs, opts Options) (*Report, *frame) {
 	}
 	r.SLO = sloOf(in.scenario, opts.SLO)
 	if in.scenario != nil {
-		r.Gates = in.scenario.gates()
+		r.Gates = gatesOf(in.scenario)
 		r.Scenario = in.scenario.Name
 	}
 	scale := describe(r, in)
@@ -68,10 +69,10 @@ func setup(dir string, in *inputs, opts Options) (*Report, *frame) {
 
 // sloOf is the scenario's SLO, overridden field by field by the options',
 // with the contract's defaults for what neither says.
-func sloOf(sf *scenarioFile, over rundir.SLO) rundir.SLO {
+func sloOf(sf *scenariofile.File, over rundir.SLO) rundir.SLO {
 	slo := rundir.SLO{}
 	if sf != nil {
-		slo = sf.slo()
+		slo = sf.RunSLO()
 	}
 	if over.SuccessRatio > 0 {
 		slo.SuccessRatio = over.SuccessRatio
@@ -117,7 +118,7 @@ func describe(r *Report, in *inputs) (scale float64) {
 // events (a search's plan is in its stage events).
 func planOf(r *Report, in *inputs, scale float64) *rundir.Plan {
 	if in.scenario != nil && r.Search == nil {
-		if p, ok := planFromStages(in.scenario.planStages(), scale); ok {
+		if p, ok := planFromStages(in.scenario.PlanStages(), scale); ok {
 			return p
 		}
 	}

@@ -1,10 +1,13 @@
 package report
 
 import (
-	"math"
+	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/stampede-load/stampede/report/format"
 	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
@@ -32,6 +35,27 @@ type ErrorCounts struct {
 // Total is the count of errors (auth_expected excluded).
 func (e ErrorCounts) Total() int64 {
 	return e.Transport + e.ClientTimeout + e.DB + e.ServerOther + e.Generator + e.Other
+}
+
+// Short lists the non-zero categories, largest first: "db 120, transport 3"; "-" for none.
+func (e ErrorCounts) Short() string {
+	type kv struct {
+		k string
+		v int64
+	}
+	all := []kv{{"transport", e.Transport}, {"client_timeout", e.ClientTimeout}, {"db", e.DB},
+		{"server_other", e.ServerOther}, {"generator", e.Generator}, {"other", e.Other}}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].v > all[j].v })
+	var parts []string
+	for _, p := range all {
+		if p.v > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", p.k, p.v))
+		}
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // counts is the part of an accumulator that every window keeps for the
@@ -81,7 +105,7 @@ func (c *counts) add(h *hit) {
 		c.db += t.db
 		c.app += t.app
 		c.hash += t.hash
-		c.gap += max(0, ms(h.latency)-t.app)
+		c.gap += max(0, format.Millis(h.latency)-t.app)
 		c.appNet += max(0, t.app-t.pool-t.db)
 		c.poolMax = max(c.poolMax, t.pool)
 		c.dbMax = max(c.dbMax, t.db)
@@ -200,8 +224,6 @@ func usOf(d time.Duration) int64 {
 	us := int64(d / time.Microsecond)
 	return min(max(us, 0), histMaxUS)
 }
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // winAcc accumulates one window.
 type winAcc struct {
@@ -344,8 +366,3 @@ func (w *windower) finish() {
 // openHistograms is the number of histogram sets ever allocated: the
 // bound on the pass's memory beyond the fixed per-window counters.
 func (w *windower) openHistograms() int { return len(w.pool) }
-
-func round(v float64, digits int) float64 {
-	p := math.Pow(10, float64(digits))
-	return math.Round(v*p) / p
-}

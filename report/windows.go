@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/stampede-load/stampede/report/format"
 	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
@@ -14,7 +15,7 @@ import (
 func buildWindows(r *Report, w *windower, fr *frame) {
 	p := fr.plan
 	if fr.stop >= 0 {
-		r.Notes = append(r.Notes, fmt.Sprintf("the run stopped at %s of its planned %s: later windows are not judged", fsec(fr.stop), fsec(p.Total)))
+		r.Notes = append(r.Notes, fmt.Sprintf("the run stopped at %s of its planned %s: later windows are not judged", format.Sec(fr.stop), format.Sec(p.Total)))
 	}
 	r.Windows = windowsOf(w, p, r.Window, r.SLO, fr.stop)
 	if fr.atRate != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/report/render"
 	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
@@ -52,7 +53,7 @@ func TestRunAbortsOnSustainedBreach(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := report.WriteAll(dir, rep); err != nil {
+	if err := render.WriteAll(dir, rep); err != nil {
 		t.Fatal(err)
 	}
 	var j struct {

@@ -14,7 +14,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/report/render"
 	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
@@ -76,7 +76,7 @@ func TestReportCommand(t *testing.T) {
 	if !strings.Contains(out, "stampede report: tiny") || !strings.Contains(out, "Primary cause: none") {
 		t.Errorf("text report lacks its heading or cause:\n%s", out)
 	}
-	for _, f := range report.Formats() {
+	for _, f := range render.Formats() {
 		if _, err := os.Stat(filepath.Join(dir, f.File)); err != nil {
 			t.Errorf("%s not written: %v", f.File, err)
 		}

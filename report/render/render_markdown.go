@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"fmt"
@@ -6,6 +6,9 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/report/format"
 )
 
 // period is a stretch of consecutive degraded windows.
@@ -17,7 +20,7 @@ type period struct {
 	worst      time.Duration // worst window p99
 }
 
-func degradedPeriods(wins []Window) []period {
+func degradedPeriods(wins []report.Window) []period {
 	var out []period
 	var cur *period
 	for i := range wins {
@@ -41,7 +44,7 @@ func degradedPeriods(wins []Window) []period {
 
 // WritePostmortem writes postmortem.md: summary with duration and impact,
 // timeline, root cause, resolution, corrective and preventive measures.
-func WritePostmortem(w io.Writer, r *Report) error {
+func WritePostmortem(w io.Writer, r *report.Report) error {
 	ew := &errWriter{w: w}
 	name := r.Scenario
 	if name == "" {
@@ -60,30 +63,30 @@ func WritePostmortem(w io.Writer, r *Report) error {
 	}
 	fmt.Fprintf(ew, "## Summary\n\n")
 	fmt.Fprintf(ew, "- **Verdict:** %s\n", r.Summary)
-	fmt.Fprintf(ew, "- **Duration:** planned %s, ran %s (%s, seed %d)\n", fsec(r.Planned), fsec(r.Elapsed), r.Status, r.Seed)
+	fmt.Fprintf(ew, "- **Duration:** planned %s, ran %s (%s, seed %d)\n", format.Sec(r.Planned), format.Sec(r.Elapsed), r.Status, r.Seed)
 	t := r.Totals
 	if len(periods) == 0 {
 		fmt.Fprintf(ew, "- **Impact:** none: the SLO (%s) held in every window; %d logins, %s succeeded or were rejected as expected\n",
-			sloText(r.SLO), t.Sent, pct(t.SuccessRatio))
+			format.SLO(r.SLO), t.Sent, format.Pct(t.SuccessRatio))
 	} else {
 		fmt.Fprintf(ew, "- **Impact:** the SLO (%s) was missed for %s in %d period(s), first at %s; %d of %d logins failed (%s success), worst window p99 %s\n",
-			sloText(r.SLO), fsec(impacted), len(periods), fsec(periods[0].start), t.Failed, t.Sent, pct(t.SuccessRatio), fms(worstP99(periods)))
+			format.SLO(r.SLO), format.Sec(impacted), len(periods), format.Sec(periods[0].start), t.Failed, t.Sent, format.Pct(t.SuccessRatio), format.MS(worstP99(periods)))
 	}
 	l := r.Limit
 	fmt.Fprintf(ew, "- **Limit:** sustainable %s, breaking point %s, max goodput %s/s\n",
-		rpsOrDash(l.SustainableRPS), rpsOrNever(l.BreakingRPS), fnum(round(l.MaxGoodputRPS, 1)))
-	if r.Cause.Primary != CauseNone {
+		format.RPS(l.SustainableRPS), format.RPSOr(l.BreakingRPS, "never reached"), format.Num(format.Round(l.MaxGoodputRPS, 1)))
+	if r.Cause.Primary != report.CauseNone {
 		fmt.Fprintf(ew, "- **Root cause:** `%s` (confidence %s)\n", r.Cause.Primary, r.Cause.Confidence)
 	}
 
 	fmt.Fprintf(ew, "\n## Timeline\n\n| t | event |\n|---|---|\n")
 	for _, ev := range postmortemTimeline(r, periods) {
-		fmt.Fprintf(ew, "| %s | %s |\n", fsec(ev.at), mdCell(ev.what))
+		fmt.Fprintf(ew, "| %s | %s |\n", format.Sec(ev.at), mdCell(ev.what))
 	}
 
 	fmt.Fprintf(ew, "\n## Root cause\n\n")
 	c := r.Cause
-	if c.Primary == CauseNone {
+	if c.Primary == report.CauseNone {
 		fmt.Fprintf(ew, "None: nothing degraded.\n")
 	} else {
 		fmt.Fprintf(ew, "**%s** (confidence %s). %s.\n\n", c.Primary, c.Confidence, c.Scope)
@@ -98,12 +101,12 @@ func WritePostmortem(w io.Writer, r *Report) error {
 		for _, s := range r.Scorecard {
 			f := r.Faults[s.Fault]
 			if !f.OK {
-				fmt.Fprintf(ew, "- `%s` failed to inject at %s: %s\n", s.Kind, fsec(f.Start), f.Error)
+				fmt.Fprintf(ew, "- `%s` failed to inject at %s: %s\n", s.Kind, format.Sec(f.Start), f.Error)
 				continue
 			}
-			line := fmt.Sprintf("`%s` injected at %s", s.Kind, fsec(f.Start))
+			line := fmt.Sprintf("`%s` injected at %s", s.Kind, format.Sec(f.Start))
 			if f.Reverted {
-				line += ", reverted at " + fsec(f.End)
+				line += ", reverted at " + format.Sec(f.End)
 			} else {
 				line += ", not reverted"
 			}
@@ -111,19 +114,19 @@ func WritePostmortem(w io.Writer, r *Report) error {
 			case s.DegradedWindows == 0:
 				line += ": no impact"
 			case s.Recovered && s.Recovery != nil:
-				line += fmt.Sprintf(": impact after %s, SLO met again %s after the revert", durOr(s.TimeToImpact, "-"), fsec(*s.Recovery))
+				line += fmt.Sprintf(": impact after %s, SLO met again %s after the revert", durOr(s.TimeToImpact, "-"), format.Sec(*s.Recovery))
 			default:
 				line += fmt.Sprintf(": impact after %s, did not recover", durOr(s.TimeToImpact, "-"))
 			}
-			line += fmt.Sprintf("; detected %s, expected %s (%s)", s.Detected, dash(strings.Join(s.Expected, " or ")), matchWord(s.Match))
+			line += fmt.Sprintf("; detected %s, expected %s (%s)", s.Detected, format.Dash(strings.Join(s.Expected, " or ")), matchWord(s.Match))
 			fmt.Fprintf(ew, "- %s\n", line)
 		}
 	case len(periods) > 0 && l.BreakingRPS != nil:
 		fmt.Fprintf(ew, "The load ended at %s; the SLO stayed failed from %s/s on, so the service did not recover under that load.\n",
-			fsec(r.Planned), fnum(round(*l.BreakingRPS, 1)))
+			format.Sec(r.Planned), format.Num(format.Round(*l.BreakingRPS, 1)))
 	case len(periods) > 0:
 		last := periods[len(periods)-1]
-		fmt.Fprintf(ew, "The SLO was met again from %s.\n", fsec(last.end))
+		fmt.Fprintf(ew, "The SLO was met again from %s.\n", format.Sec(last.end))
 	default:
 		fmt.Fprintf(ew, "Nothing to resolve.\n")
 	}
@@ -149,7 +152,7 @@ func WritePostmortem(w io.Writer, r *Report) error {
 	if len(r.Checks) > 0 {
 		fmt.Fprintf(ew, "\n## Checks\n\n| check | result | detail |\n|---|---|---|\n")
 		for _, ch := range r.Checks {
-			fmt.Fprintf(ew, "| %s | %s | %s |\n", ch.Name, ch.result(), mdCell(ch.Detail))
+			fmt.Fprintf(ew, "| %s | %s | %s |\n", ch.Name, checkResult(ch), mdCell(ch.Detail))
 		}
 	}
 	return ew.err
@@ -163,18 +166,18 @@ type pmEvent struct {
 
 // postmortemTimeline merges stages, faults, degraded periods and the limit
 // markers in time order.
-func postmortemTimeline(r *Report, periods []period) []pmEvent {
+func postmortemTimeline(r *report.Report, periods []period) []pmEvent {
 	var evs []pmEvent
 	add := func(at time.Duration, ord int, format string, args ...any) {
 		evs = append(evs, pmEvent{at, fmt.Sprintf(format, args...), ord})
 	}
 	add(0, 0, "run starts (%s)", r.Scenario)
 	for _, s := range r.Stages {
-		rate := fnum(round(s.RateStart, 1)) + "/s"
+		rate := format.Num(format.Round(s.RateStart, 1)) + "/s"
 		if s.RateEnd != s.RateStart {
-			rate += " → " + fnum(round(s.RateEnd, 1)) + "/s"
+			rate += " → " + format.Num(format.Round(s.RateEnd, 1)) + "/s"
 		}
-		add(s.Start, 1, "stage %s starts: %s %s for %s", s.Name, s.Kind, rate, fsec(s.Duration))
+		add(s.Start, 1, "stage %s starts: %s %s for %s", s.Name, s.Kind, rate, format.Sec(s.Duration))
 	}
 	for _, f := range r.Faults {
 		if f.OK {
@@ -188,13 +191,13 @@ func postmortemTimeline(r *Report, periods []period) []pmEvent {
 		}
 	}
 	if k := r.Limit.KneeRPS; k != nil {
-		add(r.Limit.KneeAt, 3, "latency turns upward at %s/s (the knee)", fnum(round(*k, 1)))
+		add(r.Limit.KneeAt, 3, "latency turns upward at %s/s (the knee)", format.Num(format.Round(*k, 1)))
 	}
 	for _, p := range periods {
-		add(p.start, 4, "SLO missed (%s) until %s: %d failed logins, worst p99 %s", causeCounts(p.causes), fsec(p.end), p.failed, fms(p.worst))
+		add(p.start, 4, "SLO missed (%s) until %s: %d failed logins, worst p99 %s", report.CauseCounts(p.causes), format.Sec(p.end), p.failed, format.MS(p.worst))
 	}
 	if b := r.Limit.BreakingRPS; b != nil {
-		add(r.Limit.BreakingAt, 5, "breaking point: %s/s, failed from here on", fnum(round(*b, 1)))
+		add(r.Limit.BreakingAt, 5, "breaking point: %s/s, failed from here on", format.Num(format.Round(*b, 1)))
 	}
 	add(r.Elapsed, 9, "run ends (%s)", r.Status)
 	sort.SliceStable(evs, func(i, j int) bool {
@@ -226,13 +229,6 @@ func matchWord(ok bool) string {
 		return "match"
 	}
 	return "mismatch"
-}
-
-func rpsOrNever(v *float64) string {
-	if v == nil {
-		return "never reached"
-	}
-	return rpsOrDash(v)
 }
 
 func mdList(w io.Writer, title string, lines []string) {

@@ -1,63 +1,40 @@
-package report
+package render
 
 import (
-	"fmt"
 	"html/template"
 	"io"
 	"math"
 	"strings"
+
+	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/report/chart"
+	"github.com/stampede-load/stampede/report/format"
 )
-
-// causeRGB marks degraded windows by cause, in the charts' strip.
-func causeRGB(c string) uint32 {
-	switch c {
-	case CauseDBConnections:
-		return 0xd62728
-	case CauseDBQueries:
-		return 0xe377c2
-	case CauseNetClient:
-		return 0x9467bd
-	case CauseNetDB:
-		return 0x17becf
-	case CauseApp:
-		return 0xff7f0e
-	case CauseGenerator:
-		return 0x7f7f7f
-	}
-	return 0xbcbd22 // undetermined
-}
-
-func causeColor(c string) string { return fmt.Sprintf("#%06x", causeRGB(c)) }
-
-// legendCauses are the causes in the order legends list them.
-func legendCauses() []string {
-	return []string{CauseDBConnections, CauseDBQueries, CauseNetClient, CauseNetDB, CauseApp, CauseGenerator, CauseUndetermined}
-}
 
 // htmlCharts builds the report's charts from its windows: load, latency,
 // errors, and the database against its caps when samples exist.
-func htmlCharts(r *Report) ([]template.HTML, error) {
+func htmlCharts(r *report.Report) ([]template.HTML, error) {
 	n := len(r.Windows)
 	win := r.Window.Seconds()
-	series := func(f func(w *Window) float64) []float64 {
+	series := func(f func(w *report.Window) float64) []float64 {
 		out := make([]float64, n)
 		for i := range r.Windows {
 			out[i] = f(&r.Windows[i])
 		}
 		return out
 	}
-	withTraffic := func(f func(w *Window) float64) func(w *Window) float64 {
-		return func(w *Window) float64 {
+	withTraffic := func(f func(w *report.Window) float64) func(w *report.Window) float64 {
+		return func(w *report.Window) float64 {
 			if w.Sent == 0 {
 				return math.NaN()
 			}
 			return f(w)
 		}
 	}
-	tc := timeCharts{Window: win, XMax: float64(n) * win, Strip: make([]string, n)}
+	tc := chart.Charts{Window: win, XMax: float64(n) * win, Strip: make([]string, n)}
 	for _, f := range r.Faults {
 		if f.OK {
-			tc.Bands = append(tc.Bands, chartBand{From: f.Start.Seconds(), To: f.End.Seconds(), Label: f.Kind + pathSuffix(f.Path)})
+			tc.Bands = append(tc.Bands, chart.Band{From: f.Start.Seconds(), To: f.End.Seconds(), Label: f.Kind + pathSuffix(f.Path)})
 		}
 	}
 	for i, w := range r.Windows {
@@ -66,37 +43,37 @@ func htmlCharts(r *Report) ([]template.HTML, error) {
 		}
 	}
 
-	tc.Charts = append(tc.Charts, timeChart{
+	tc.Charts = append(tc.Charts, chart.Chart{
 		Title: "Load: offered vs achieved vs goodput", YLabel: "requests/s",
-		Lines: []chartLine{
-			{Name: "offered", Color: rgb(0x888888), Dashed: true, Y: series(func(w *Window) float64 { return w.OfferedRPS })},
-			{Name: "achieved", Color: rgb(0x1f77b4), Y: series(func(w *Window) float64 { return w.AchievedRPS })},
-			{Name: "goodput", Color: rgb(0x2ca02c), Y: series(func(w *Window) float64 { return w.GoodputRPS })},
+		Lines: []chart.Line{
+			{Name: "offered", Color: chart.RGB(0x888888), Dashed: true, Y: series(func(w *report.Window) float64 { return w.OfferedRPS })},
+			{Name: "achieved", Color: chart.RGB(0x1f77b4), Y: series(func(w *report.Window) float64 { return w.AchievedRPS })},
+			{Name: "goodput", Color: chart.RGB(0x2ca02c), Y: series(func(w *report.Window) float64 { return w.GoodputRPS })},
 		},
 	})
 
-	tc.Charts = append(tc.Charts, timeChart{
+	tc.Charts = append(tc.Charts, chart.Chart{
 		Title: "Latency percentiles", YLabel: "latency (ms, log scale)", LogY: true,
-		Lines: []chartLine{
-			{Name: "p50", Color: rgb(0x2ca02c), Y: series(withTraffic(func(w *Window) float64 { return ms(w.P50) }))},
-			{Name: "p90", Color: rgb(0xff7f0e), Y: series(withTraffic(func(w *Window) float64 { return ms(w.P90) }))},
-			{Name: "p99", Color: rgb(0xd62728), Y: series(withTraffic(func(w *Window) float64 { return ms(w.P99) }))},
-			{Name: "p" + fnum(r.SLO.Percentile) + " from planned send", Color: rgb(0x8c564b), Dashed: true,
-				Y: series(withTraffic(func(w *Window) float64 { return ms(w.LatencyAtSLO) }))},
+		Lines: []chart.Line{
+			{Name: "p50", Color: chart.RGB(0x2ca02c), Y: series(withTraffic(func(w *report.Window) float64 { return format.Millis(w.P50) }))},
+			{Name: "p90", Color: chart.RGB(0xff7f0e), Y: series(withTraffic(func(w *report.Window) float64 { return format.Millis(w.P90) }))},
+			{Name: "p99", Color: chart.RGB(0xd62728), Y: series(withTraffic(func(w *report.Window) float64 { return format.Millis(w.P99) }))},
+			{Name: "p" + format.Num(r.SLO.Percentile) + " from planned send", Color: chart.RGB(0x8c564b), Dashed: true,
+				Y: series(withTraffic(func(w *report.Window) float64 { return format.Millis(w.LatencyAtSLO) }))},
 		},
-		HLines: []chartHLine{{Name: "SLO p" + fnum(r.SLO.Percentile) + " " + fmsShort(r.SLO.Latency), Color: rgb(0xd62728), Y: ms(r.SLO.Latency)}},
+		HLines: []chart.HLine{{Name: "SLO p" + format.Num(r.SLO.Percentile) + " " + fmsShort(r.SLO.Latency), Color: chart.RGB(0xd62728), Y: format.Millis(r.SLO.Latency)}},
 	})
 
-	errs := timeChart{Title: "Errors by class", YLabel: "errors per " + r.Window.String() + " window"}
-	for _, s := range []chartStack{
-		{Name: "db", Color: rgb(0xd62728), Y: series(func(w *Window) float64 { return float64(w.Errors.DB) })},
-		{Name: "transport", Color: rgb(0x9467bd), Y: series(func(w *Window) float64 { return float64(w.Errors.Transport) })},
-		{Name: "client_timeout", Color: rgb(0x8c564b), Y: series(func(w *Window) float64 { return float64(w.Errors.ClientTimeout) })},
-		{Name: "server_other", Color: rgb(0xff7f0e), Y: series(func(w *Window) float64 { return float64(w.Errors.ServerOther) })},
-		{Name: "generator", Color: rgb(0x7f7f7f), Y: series(func(w *Window) float64 { return float64(w.Errors.Generator) })},
-		{Name: "other", Color: rgb(0xbcbd22), Y: series(func(w *Window) float64 { return float64(w.Errors.Other) })},
+	errs := chart.Chart{Title: "Errors by class", YLabel: "errors per " + r.Window.String() + " window"}
+	for _, s := range []chart.Stack{
+		{Name: "db", Color: chart.RGB(0xd62728), Y: series(func(w *report.Window) float64 { return float64(w.Errors.DB) })},
+		{Name: "transport", Color: chart.RGB(0x9467bd), Y: series(func(w *report.Window) float64 { return float64(w.Errors.Transport) })},
+		{Name: "client_timeout", Color: chart.RGB(0x8c564b), Y: series(func(w *report.Window) float64 { return float64(w.Errors.ClientTimeout) })},
+		{Name: "server_other", Color: chart.RGB(0xff7f0e), Y: series(func(w *report.Window) float64 { return float64(w.Errors.ServerOther) })},
+		{Name: "generator", Color: chart.RGB(0x7f7f7f), Y: series(func(w *report.Window) float64 { return float64(w.Errors.Generator) })},
+		{Name: "other", Color: chart.RGB(0xbcbd22), Y: series(func(w *report.Window) float64 { return float64(w.Errors.Other) })},
 	} {
-		if seriesMax(s.Y) > 0 { // only the classes that occurred
+		if chart.SeriesMax(s.Y) > 0 { // only the classes that occurred
 			errs.Stacks = append(errs.Stacks, s)
 		}
 	}
@@ -115,9 +92,9 @@ func htmlCharts(r *Report) ([]template.HTML, error) {
 		}
 	}
 	if haveBackends || havePool {
-		db := timeChart{Title: "Database connections against their caps", YLabel: "connections"}
-		dbv := func(f func(d *DBWindow) float64) []float64 {
-			return series(func(w *Window) float64 {
+		db := chart.Chart{Title: "Database connections against their caps", YLabel: "connections"}
+		dbv := func(f func(d *report.DBWindow) float64) []float64 {
+			return series(func(w *report.Window) float64 {
 				if w.DB == nil {
 					return math.NaN()
 				}
@@ -135,64 +112,64 @@ func htmlCharts(r *Report) ([]template.HTML, error) {
 		}
 		if haveBackends {
 			db.Lines = append(db.Lines,
-				chartLine{Name: "role backends", Color: rgb(0x1f77b4), Y: dbv(func(d *DBWindow) float64 { return d.RoleBackends })},
-				chartLine{Name: "role limit", Cap: true, Color: rgb(0x1f77b4), Dashed: true, Y: dbv(func(d *DBWindow) float64 { return capOf(d.RoleLimit) })},
-				chartLine{Name: "server backends", Color: rgb(0x17becf), Y: dbv(func(d *DBWindow) float64 { return d.BackendsTotal })},
-				chartLine{Name: "usable max_connections", Cap: true, Color: rgb(0x17becf), Dashed: true, Y: dbv(func(d *DBWindow) float64 {
+				chart.Line{Name: "role backends", Color: chart.RGB(0x1f77b4), Y: dbv(func(d *report.DBWindow) float64 { return d.RoleBackends })},
+				chart.Line{Name: "role limit", Cap: true, Color: chart.RGB(0x1f77b4), Dashed: true, Y: dbv(func(d *report.DBWindow) float64 { return capOf(d.RoleLimit) })},
+				chart.Line{Name: "server backends", Color: chart.RGB(0x17becf), Y: dbv(func(d *report.DBWindow) float64 { return d.BackendsTotal })},
+				chart.Line{Name: "usable max_connections", Cap: true, Color: chart.RGB(0x17becf), Dashed: true, Y: dbv(func(d *report.DBWindow) float64 {
 					if d.MaxConnections <= 0 {
 						return -1
 					}
 					return d.MaxConnections - d.SuperuserReserved
 				})},
-				chartLine{Name: "lock waiters", Color: rgb(0xe377c2), Y: dbv(func(d *DBWindow) float64 { return d.LockWaiters })})
+				chart.Line{Name: "lock waiters", Color: chart.RGB(0xe377c2), Y: dbv(func(d *report.DBWindow) float64 { return d.LockWaiters })})
 		}
 		if havePool {
 			db.Lines = append(db.Lines,
-				chartLine{Name: "service pool in use", Color: rgb(0x2ca02c), Y: dbv(func(d *DBWindow) float64 { return d.PoolAcquired })},
-				chartLine{Name: "pool size", Cap: true, Color: rgb(0x2ca02c), Dashed: true, Y: dbv(func(d *DBWindow) float64 { return capOf(d.PoolMax) })})
+				chart.Line{Name: "service pool in use", Color: chart.RGB(0x2ca02c), Y: dbv(func(d *report.DBWindow) float64 { return d.PoolAcquired })},
+				chart.Line{Name: "pool size", Cap: true, Color: chart.RGB(0x2ca02c), Dashed: true, Y: dbv(func(d *report.DBWindow) float64 { return capOf(d.PoolMax) })})
 		}
 		tc.Charts = append(tc.Charts, db)
 	}
-	return tc.render()
+	return tc.Render()
 }
 
 // WriteHTML writes report.html: one self-contained file (inline CSS and
 // SVG, no script, nothing fetched) with the charts and the tables.
-func WriteHTML(w io.Writer, r *Report) error {
+func WriteHTML(w io.Writer, r *report.Report) error {
 	charts, err := htmlCharts(r)
 	if err != nil {
 		return err
 	}
 	data := struct {
-		R      *Report
+		R      *report.Report
 		Charts []template.HTML
 		Legend []struct{ Cause, Color string }
 	}{R: r, Charts: charts}
-	for _, c := range legendCauses() {
-		data.Legend = append(data.Legend, struct{ Cause, Color string }{c, causeColor(c)})
+	for _, c := range chart.LegendCauses() {
+		data.Legend = append(data.Legend, struct{ Cause, Color string }{c, chart.CauseColor(c)})
 	}
 	return htmlPage().Execute(w, data)
 }
 
 func htmlPage() *template.Template {
 	return template.Must(template.New("report").Funcs(template.FuncMap{
-		"fsec":    fsec,
-		"slo":     sloText,
+		"fsec":    format.Sec,
+		"slo":     format.SLO,
 		"fms":     fmsShort,
-		"pct":     pct,
-		"rps":     rpsOrDash,
-		"num":     func(v float64) string { return fnum(round(v, 1)) },
-		"errs":    errorsShort,
+		"pct":     format.Pct,
+		"rps":     format.RPS,
+		"num":     func(v float64) string { return format.Num(format.Round(v, 1)) },
+		"errs":    func(e report.ErrorCounts) string { return e.Short() },
 		"join":    strings.Join,
-		"dash":    dash,
+		"dash":    format.Dash,
 		"yes":     yesNo,
 		"durOr":   durOr,
 		"recov":   recoveryText,
-		"result":  func(c Check) string { return c.result() },
+		"result":  func(c report.Check) string { return checkResult(c) },
 		"inc":     func(i int) int { return i + 1 },
-		"faultOf": func(r *Report, i int) Fault { return r.Faults[i] },
+		"faultOf": func(r *report.Report, i int) report.Fault { return r.Faults[i] },
 		// the badge says the verdict: the summary's own "fail: " need not
-		"summary": func(r *Report) string { return strings.TrimPrefix(r.Summary, r.Verdict+": ") },
+		"summary": func(r *report.Report) string { return strings.TrimPrefix(r.Summary, r.Verdict+": ") },
 	}).Parse(htmlTemplate))
 }
 

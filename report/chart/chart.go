@@ -1,4 +1,7 @@
-package report
+// Package chart draws the report's charts over the run's time axis (load,
+// latency, errors, the database against its caps) as inline SVG, with
+// gonum.org/v1/plot, which no other package imports. report/render uses it.
+package chart
 
 import (
 	"bytes"
@@ -11,6 +14,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/stampede-load/stampede/report/format"
 	xfont "golang.org/x/image/font"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -34,27 +38,27 @@ import (
 // in Arimo, Arial or Helvetica too. Hover targets with <title>s name each
 // fault period and each run of degraded windows.
 
-// timeCharts are charts over one time axis, sharing its fault periods
-// and degraded windows; render lines up their data areas, so a moment
+// Charts are charts over one time axis, sharing its fault periods
+// and degraded windows; Render lines up their data areas, so a moment
 // sits at the same x on every chart.
-type timeCharts struct {
+type Charts struct {
 	Window float64 // window width, seconds
 	XMax   float64 // seconds
-	Bands  []chartBand
+	Bands  []Band
 	Strip  []string // per window: the cause of a missed SLO, or ""
-	Charts []timeChart
+	Charts []Chart
 }
 
-type timeChart struct {
+type Chart struct {
 	Title  string
 	YLabel string
 	LogY   bool // for lines and horizontal lines only
-	Lines  []chartLine
-	Stacks []chartStack // per window, stacked bottom first
-	HLines []chartHLine
+	Lines  []Line
+	Stacks []Stack // per window, stacked bottom first
+	HLines []HLine
 }
 
-type chartLine struct {
+type Line struct {
 	Name   string
 	Color  color.RGBA
 	Dashed bool
@@ -65,19 +69,19 @@ type chartLine struct {
 	Y   []float64 // per window; NaN leaves a gap
 }
 
-type chartStack struct {
+type Stack struct {
 	Name  string
 	Color color.RGBA
 	Y     []float64
 }
 
-type chartHLine struct {
+type HLine struct {
 	Name  string
 	Color color.RGBA
 	Y     float64
 }
 
-type chartBand struct {
+type Band struct {
 	From, To float64 // seconds
 	Label    string
 }
@@ -111,8 +115,8 @@ var (
 	chartWhite     = color.NRGBA{R: 255, G: 255, B: 255, A: 255}
 )
 
-// rgb is a colour from its 0xRRGGBB value.
-func rgb(v uint32) color.RGBA {
+// RGB is a colour from its 0xRRGGBB value.
+func RGB(v uint32) color.RGBA {
 	return color.RGBA{R: uint8(v >> 16), G: uint8(v >> 8), B: uint8(v), A: 255}
 }
 
@@ -134,8 +138,8 @@ type builtChart struct {
 	hover  *[]hoverRect
 }
 
-// render draws every chart to an inline SVG element.
-func (tc timeCharts) render() ([]template.HTML, error) {
+// Render draws every chart to an inline SVG element.
+func (tc Charts) Render() ([]template.HTML, error) {
 	built := make([]builtChart, len(tc.Charts))
 	var legendW vg.Length
 	for i, c := range tc.Charts {
@@ -184,7 +188,7 @@ func (tc timeCharts) render() ([]template.HTML, error) {
 }
 
 // build lays out one chart: plotters in drawing order, axes, legend.
-func (tc timeCharts) build(c timeChart) builtChart {
+func (tc Charts) build(c Chart) builtChart {
 	p := plot.New()
 	p.BackgroundColor = nil
 	styleAxis(&p.X, "time since start (s)")
@@ -236,7 +240,7 @@ func (tc timeCharts) build(c timeChart) builtChart {
 	// dashed lines (offered rate, caps) over the solid ones they often
 	// coincide with, so both show
 	lines := slices.Clone(c.Lines)
-	slices.SortStableFunc(lines, func(a, b chartLine) int {
+	slices.SortStableFunc(lines, func(a, b Line) int {
 		return cmp.Compare(btoi(a.Dashed), btoi(b.Dashed))
 	})
 	for _, l := range lines {
@@ -251,7 +255,7 @@ func (tc timeCharts) build(c timeChart) builtChart {
 	for _, l := range c.Lines {
 		name := l.Name
 		if _, cut := yr.onScale(l); cut {
-			name += " (" + fnum(round(seriesMax(l.Y), 1)) + ", off scale)"
+			name += " (" + format.Num(format.Round(SeriesMax(l.Y), 1)) + ", off scale)"
 		}
 		leg.Add(name, &plotter.Line{LineStyle: lineStyle(l)})
 	}
@@ -274,7 +278,7 @@ func (tc timeCharts) build(c timeChart) builtChart {
 		leg.Add("fault in force", swatch{fill: chartFaultFill, edge: chartFaultEdge})
 	}
 	for _, cause := range stripCauses(tc.Strip) {
-		leg.Add("SLO missed: "+cause, swatch{fill: rgb(causeRGB(cause)), thin: true})
+		leg.Add("SLO missed: "+cause, swatch{fill: RGB(CauseRGB(cause)), thin: true})
 	}
 	label := text.Style{Color: chartFaultText, Font: sans(8, false), XAlign: draw.XLeft, YAlign: draw.YTop, Handler: p.TextHandler}
 	p.Add(&chartOverlay{window: tc.Window, strip: tc.Strip, bands: tc.Bands, label: label, hover: hover})
@@ -295,7 +299,7 @@ func (tc timeCharts) build(c timeChart) builtChart {
 }
 
 // lineStyle is how a series is drawn.
-func lineStyle(l chartLine) draw.LineStyle {
+func lineStyle(l Line) draw.LineStyle {
 	sty := draw.LineStyle{Color: l.Color, Width: 1.6}
 	if l.Dashed {
 		sty.Dashes = []vg.Length{5, 3}
@@ -313,7 +317,7 @@ func btoi(b bool) int {
 // stripCauses are the causes in a strip, known ones in legend order.
 func stripCauses(strip []string) []string {
 	var out []string
-	for _, c := range append(legendCauses(), strip...) {
+	for _, c := range append(LegendCauses(), strip...) {
 		if c != "" && slices.Contains(strip, c) && !slices.Contains(out, c) {
 			out = append(out, c)
 		}
@@ -342,7 +346,7 @@ type yRange struct {
 
 // onScale is a cap line's values within the scale, NaN elsewhere, and
 // whether any were left out.
-func (r yRange) onScale(l chartLine) ([]float64, bool) {
+func (r yRange) onScale(l Line) ([]float64, bool) {
 	if !l.Cap {
 		return l.Y, false
 	}
@@ -360,14 +364,14 @@ func (r yRange) onScale(l chartLine) ([]float64, bool) {
 // max_connections of 100 would flatten a pool of 5), stacks and
 // horizontal lines, with headroom for the fault labels; a log scale
 // spans the positive values.
-func (c timeChart) yRange() yRange {
+func (c Chart) yRange() yRange {
 	r := yRange{capTop: math.Inf(1)}
 	dataMax, capMax, lo := 0.0, 0.0, math.Inf(1)
 	for _, l := range c.Lines {
 		if l.Cap {
-			capMax = math.Max(capMax, seriesMax(l.Y))
+			capMax = math.Max(capMax, SeriesMax(l.Y))
 		} else {
-			dataMax = math.Max(dataMax, seriesMax(l.Y))
+			dataMax = math.Max(dataMax, SeriesMax(l.Y))
 		}
 	}
 	if dataMax > 0 {
@@ -376,7 +380,7 @@ func (c timeChart) yRange() yRange {
 	top := dataMax
 	for _, l := range c.Lines {
 		y, _ := r.onScale(l)
-		top = math.Max(top, seriesMax(y))
+		top = math.Max(top, SeriesMax(y))
 		for _, v := range y {
 			if v > 0 {
 				lo = math.Min(lo, v)
@@ -417,8 +421,8 @@ func (c timeChart) yRange() yRange {
 	return r
 }
 
-// seriesMax is the largest value, NaN ignored; 0 for none.
-func seriesMax(y []float64) float64 {
+// SeriesMax is the largest value, NaN ignored; 0 for none.
+func SeriesMax(y []float64) float64 {
 	m := 0.0
 	for _, v := range y {
 		if !math.IsNaN(v) {
@@ -475,7 +479,7 @@ func linearTicks(min, max float64, n int) []plot.Tick {
 	for k := math.Ceil(min / step * 2); k/2*step <= max*(1+1e-12); k++ {
 		t := plot.Tick{Value: k / 2 * step}
 		if math.Mod(k, 2) == 0 {
-			t.Label = fnum(round(t.Value, 6))
+			t.Label = format.Num(format.Round(t.Value, 6))
 		}
 		ticks = append(ticks, t)
 	}
@@ -498,7 +502,7 @@ func logTicks(min, max float64) []plot.Tick {
 			}
 			t := plot.Tick{Value: v}
 			if m == 1 || m == 2 || m == 5 {
-				t.Label = fnum(round(v, 3))
+				t.Label = format.Num(format.Round(v, 3))
 			}
 			ticks = append(ticks, t)
 		}

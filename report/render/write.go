@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/stampede-load/stampede/report"
 	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
@@ -14,7 +15,7 @@ import (
 type Format struct {
 	Name  string // text, json, junit, markdown, html
 	File  string // its file in the run directory
-	Write func(io.Writer, *Report) error
+	Write func(io.Writer, *report.Report) error
 }
 
 // Formats lists the renderers, in the order WriteAll writes them.
@@ -40,7 +41,7 @@ func FormatByName(name string) (Format, bool) {
 
 // WriteAll writes every rendering into the run directory, each file
 // atomically (a temporary file renamed into place).
-func WriteAll(dir string, r *Report) error {
+func WriteAll(dir string, r *report.Report) error {
 	for _, f := range Formats() {
 		var buf bytes.Buffer
 		if err := f.Write(&buf, r); err != nil {
