@@ -6,7 +6,10 @@
 package reporttest
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -116,7 +119,7 @@ func (b *RunDir) Write() string {
 	must(err)
 	b.Event(rundir.EventRunStart, 0, nil) // placed first below
 	first := b.Events[len(b.Events)-1]
-	first["scenario"], first["seed"] = "test", 7
+	first["scenario"], first["seed"] = b.Manifest["scenario"], b.Manifest["seed"]
 	for _, e := range append([]map[string]any{first}, b.Events[:len(b.Events)-1]...) {
 		line, err := json.Marshal(e)
 		must(err)
@@ -214,4 +217,29 @@ func (b *RunDir) Probes(path string, from, to int, connectMS func(sec int) float
 			b.Event(rundir.EventTCPProbe, float64(s)+off, map[string]any{"path": path, "connect_ms": connectMS(s)})
 		}
 	}
+}
+
+// ReadTimeline reads a run directory's timeline.jsonl as raw events, for
+// tests that look at what the engine wrote: nil without the file, a line
+// that does not parse (torn by kill -9) skipped.
+func ReadTimeline(t testing.TB, dir string) []map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, rundir.TimelineFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			continue
+		}
+		evs = append(evs, m)
+	}
+	return evs
 }
