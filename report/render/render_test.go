@@ -2,7 +2,6 @@ package render
 
 import (
 	"bytes"
-	"encoding/xml"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -39,14 +38,7 @@ func TestWriteAll(t *testing.T) {
 
 func TestJUnit(t *testing.T) {
 	r := analyzeDir(t, reporttest.DBCapRun(t).Write())
-	var buf bytes.Buffer
-	if err := WriteJUnit(&buf, r); err != nil {
-		t.Fatal(err)
-	}
-	var doc junitSuites
-	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
-		t.Fatalf("junit.xml does not parse: %v\n%s", err, buf.String())
-	}
+	doc := junitOf(t, r)
 	s := doc.Suites[0]
 	// three SLO checks and the scenario's two gates
 	if s.Tests != 5 || len(s.Cases) != 5 || s.Failures != 2 || doc.Failures != 2 {

@@ -2,7 +2,6 @@ package render
 
 import (
 	"bytes"
-	"encoding/xml"
 	"math"
 	"os"
 	"path/filepath"
@@ -19,14 +18,7 @@ const allGates = "{min_sustainable_rps: 45, max_p99: 50ms, max_p99_at_rps: 30, m
 
 func TestJUnitOneCasePerGate(t *testing.T) {
 	r := withGates(t, allGates)
-	var buf bytes.Buffer
-	if err := WriteJUnit(&buf, r); err != nil {
-		t.Fatal(err)
-	}
-	var doc junitSuites
-	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
-		t.Fatalf("junit.xml does not parse: %v\n%s", err, buf.String())
-	}
+	doc := junitOf(t, r)
 	s := doc.Suites[0]
 	gates := map[string]junitCase{}
 	for _, c := range s.Cases {
