@@ -5,10 +5,12 @@ import (
 	"io"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/stampede-load/stampede/report"
 	"github.com/stampede-load/stampede/report/chart"
 	"github.com/stampede-load/stampede/report/format"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // htmlCharts builds the report's charts from its windows: load, latency,
@@ -16,21 +18,6 @@ import (
 func htmlCharts(r *report.Report) ([]template.HTML, error) {
 	n := len(r.Windows)
 	win := r.Window.Seconds()
-	series := func(f func(w *report.Window) float64) []float64 {
-		out := make([]float64, n)
-		for i := range r.Windows {
-			out[i] = f(&r.Windows[i])
-		}
-		return out
-	}
-	withTraffic := func(f func(w *report.Window) float64) func(w *report.Window) float64 {
-		return func(w *report.Window) float64 {
-			if w.Sent == 0 {
-				return math.NaN()
-			}
-			return f(w)
-		}
-	}
 	tc := chart.Charts{Window: win, XMax: float64(n) * win, Strip: make([]string, n)}
 	for _, f := range r.Faults {
 		if f.OK {
@@ -42,36 +29,69 @@ func htmlCharts(r *report.Report) ([]template.HTML, error) {
 			tc.Strip[i] = w.Cause
 		}
 	}
+	ws := windowSeries(r.Windows)
+	tc.Charts = append(tc.Charts, loadChart(ws), latencyChart(ws, r.SLO), errorsChart(ws, r.Window))
+	if db, ok := dbChart(ws); ok {
+		tc.Charts = append(tc.Charts, db)
+	}
+	return tc.Render()
+}
 
-	tc.Charts = append(tc.Charts, chart.Chart{
+// windowSeries makes the charts' series: one value a window.
+type windowSeries []report.Window
+
+func (ws windowSeries) of(f func(w *report.Window) float64) []float64 {
+	out := make([]float64, len(ws))
+	for i := range ws {
+		out[i] = f(&ws[i])
+	}
+	return out
+}
+
+// withTraffic leaves a gap where a window sent nothing.
+func withTraffic(f func(w *report.Window) float64) func(w *report.Window) float64 {
+	return func(w *report.Window) float64 {
+		if w.Sent == 0 {
+			return math.NaN()
+		}
+		return f(w)
+	}
+}
+
+func loadChart(ws windowSeries) chart.Chart {
+	return chart.Chart{
 		Title: "Load: offered vs achieved vs goodput", YLabel: "requests/s",
 		Lines: []chart.Line{
-			{Name: "offered", Color: chart.RGB(0x888888), Dashed: true, Y: series(func(w *report.Window) float64 { return w.OfferedRPS })},
-			{Name: "achieved", Color: chart.RGB(0x1f77b4), Y: series(func(w *report.Window) float64 { return w.AchievedRPS })},
-			{Name: "goodput", Color: chart.RGB(0x2ca02c), Y: series(func(w *report.Window) float64 { return w.GoodputRPS })},
+			{Name: "offered", Color: chart.RGB(0x888888), Dashed: true, Y: ws.of(func(w *report.Window) float64 { return w.OfferedRPS })},
+			{Name: "achieved", Color: chart.RGB(0x1f77b4), Y: ws.of(func(w *report.Window) float64 { return w.AchievedRPS })},
+			{Name: "goodput", Color: chart.RGB(0x2ca02c), Y: ws.of(func(w *report.Window) float64 { return w.GoodputRPS })},
 		},
-	})
+	}
+}
 
-	tc.Charts = append(tc.Charts, chart.Chart{
+func latencyChart(ws windowSeries, slo rundir.SLO) chart.Chart {
+	return chart.Chart{
 		Title: "Latency percentiles", YLabel: "latency (ms, log scale)", LogY: true,
 		Lines: []chart.Line{
-			{Name: "p50", Color: chart.RGB(0x2ca02c), Y: series(withTraffic(func(w *report.Window) float64 { return format.Millis(w.P50) }))},
-			{Name: "p90", Color: chart.RGB(0xff7f0e), Y: series(withTraffic(func(w *report.Window) float64 { return format.Millis(w.P90) }))},
-			{Name: "p99", Color: chart.RGB(0xd62728), Y: series(withTraffic(func(w *report.Window) float64 { return format.Millis(w.P99) }))},
-			{Name: "p" + format.Num(r.SLO.Percentile) + " from planned send", Color: chart.RGB(0x8c564b), Dashed: true,
-				Y: series(withTraffic(func(w *report.Window) float64 { return format.Millis(w.LatencyAtSLO) }))},
+			{Name: "p50", Color: chart.RGB(0x2ca02c), Y: ws.of(withTraffic(func(w *report.Window) float64 { return format.Millis(w.P50) }))},
+			{Name: "p90", Color: chart.RGB(0xff7f0e), Y: ws.of(withTraffic(func(w *report.Window) float64 { return format.Millis(w.P90) }))},
+			{Name: "p99", Color: chart.RGB(0xd62728), Y: ws.of(withTraffic(func(w *report.Window) float64 { return format.Millis(w.P99) }))},
+			{Name: "p" + format.Num(slo.Percentile) + " from planned send", Color: chart.RGB(0x8c564b), Dashed: true,
+				Y: ws.of(withTraffic(func(w *report.Window) float64 { return format.Millis(w.LatencyAtSLO) }))},
 		},
-		HLines: []chart.HLine{{Name: "SLO p" + format.Num(r.SLO.Percentile) + " " + fmsShort(r.SLO.Latency), Color: chart.RGB(0xd62728), Y: format.Millis(r.SLO.Latency)}},
-	})
+		HLines: []chart.HLine{{Name: "SLO p" + format.Num(slo.Percentile) + " " + fmsShort(slo.Latency), Color: chart.RGB(0xd62728), Y: format.Millis(slo.Latency)}},
+	}
+}
 
-	errs := chart.Chart{Title: "Errors by class", YLabel: "errors per " + r.Window.String() + " window"}
+func errorsChart(ws windowSeries, width time.Duration) chart.Chart {
+	errs := chart.Chart{Title: "Errors by class", YLabel: "errors per " + width.String() + " window"}
 	for _, s := range []chart.Stack{
-		{Name: "db", Color: chart.RGB(0xd62728), Y: series(func(w *report.Window) float64 { return float64(w.Errors.DB) })},
-		{Name: "transport", Color: chart.RGB(0x9467bd), Y: series(func(w *report.Window) float64 { return float64(w.Errors.Transport) })},
-		{Name: "client_timeout", Color: chart.RGB(0x8c564b), Y: series(func(w *report.Window) float64 { return float64(w.Errors.ClientTimeout) })},
-		{Name: "server_other", Color: chart.RGB(0xff7f0e), Y: series(func(w *report.Window) float64 { return float64(w.Errors.ServerOther) })},
-		{Name: "generator", Color: chart.RGB(0x7f7f7f), Y: series(func(w *report.Window) float64 { return float64(w.Errors.Generator) })},
-		{Name: "other", Color: chart.RGB(0xbcbd22), Y: series(func(w *report.Window) float64 { return float64(w.Errors.Other) })},
+		{Name: "db", Color: chart.RGB(0xd62728), Y: ws.of(func(w *report.Window) float64 { return float64(w.Errors.DB) })},
+		{Name: "transport", Color: chart.RGB(0x9467bd), Y: ws.of(func(w *report.Window) float64 { return float64(w.Errors.Transport) })},
+		{Name: "client_timeout", Color: chart.RGB(0x8c564b), Y: ws.of(func(w *report.Window) float64 { return float64(w.Errors.ClientTimeout) })},
+		{Name: "server_other", Color: chart.RGB(0xff7f0e), Y: ws.of(func(w *report.Window) float64 { return float64(w.Errors.ServerOther) })},
+		{Name: "generator", Color: chart.RGB(0x7f7f7f), Y: ws.of(func(w *report.Window) float64 { return float64(w.Errors.Generator) })},
+		{Name: "other", Color: chart.RGB(0xbcbd22), Y: ws.of(func(w *report.Window) float64 { return float64(w.Errors.Other) })},
 	} {
 		if chart.SeriesMax(s.Y) > 0 { // only the classes that occurred
 			errs.Stacks = append(errs.Stacks, s)
@@ -80,57 +100,60 @@ func htmlCharts(r *report.Report) ([]template.HTML, error) {
 	if len(errs.Stacks) == 0 {
 		errs.Title += ": none"
 	}
-	tc.Charts = append(tc.Charts, errs)
+	return errs
+}
 
-	// Database connections against their caps, when samples exist. The caps
-	// are drawn per window: a fault may move them during the run.
+// dbChart is the database connections against their caps, when samples
+// exist (ok false without). The caps are drawn per window: a fault may
+// move them during the run.
+func dbChart(ws windowSeries) (chart.Chart, bool) {
 	var haveBackends, havePool bool
-	for _, w := range r.Windows {
+	for _, w := range ws {
 		if d := w.DB; d != nil {
 			haveBackends = haveBackends || d.HaveBackends
 			havePool = havePool || d.HavePool
 		}
 	}
-	if haveBackends || havePool {
-		db := chart.Chart{Title: "Database connections against their caps", YLabel: "connections"}
-		dbv := func(f func(d *report.DBWindow) float64) []float64 {
-			return series(func(w *report.Window) float64 {
-				if w.DB == nil {
-					return math.NaN()
-				}
-				if v := f(w.DB); v >= 0 {
-					return v
-				}
-				return math.NaN()
-			})
-		}
-		capOf := func(v float64) float64 {
-			if v <= 0 {
-				return -1
-			}
-			return v
-		}
-		if haveBackends {
-			db.Lines = append(db.Lines,
-				chart.Line{Name: "role backends", Color: chart.RGB(0x1f77b4), Y: dbv(func(d *report.DBWindow) float64 { return d.RoleBackends })},
-				chart.Line{Name: "role limit", Cap: true, Color: chart.RGB(0x1f77b4), Dashed: true, Y: dbv(func(d *report.DBWindow) float64 { return capOf(d.RoleLimit) })},
-				chart.Line{Name: "server backends", Color: chart.RGB(0x17becf), Y: dbv(func(d *report.DBWindow) float64 { return d.BackendsTotal })},
-				chart.Line{Name: "usable max_connections", Cap: true, Color: chart.RGB(0x17becf), Dashed: true, Y: dbv(func(d *report.DBWindow) float64 {
-					if d.MaxConnections <= 0 {
-						return -1
-					}
-					return d.MaxConnections - d.SuperuserReserved
-				})},
-				chart.Line{Name: "lock waiters", Color: chart.RGB(0xe377c2), Y: dbv(func(d *report.DBWindow) float64 { return d.LockWaiters })})
-		}
-		if havePool {
-			db.Lines = append(db.Lines,
-				chart.Line{Name: "service pool in use", Color: chart.RGB(0x2ca02c), Y: dbv(func(d *report.DBWindow) float64 { return d.PoolAcquired })},
-				chart.Line{Name: "pool size", Cap: true, Color: chart.RGB(0x2ca02c), Dashed: true, Y: dbv(func(d *report.DBWindow) float64 { return capOf(d.PoolMax) })})
-		}
-		tc.Charts = append(tc.Charts, db)
+	if !haveBackends && !havePool {
+		return chart.Chart{}, false
 	}
-	return tc.Render()
+	db := chart.Chart{Title: "Database connections against their caps", YLabel: "connections"}
+	dbv := func(f func(d *report.DBWindow) float64) []float64 {
+		return ws.of(func(w *report.Window) float64 {
+			if w.DB == nil {
+				return math.NaN()
+			}
+			if v := f(w.DB); v >= 0 {
+				return v
+			}
+			return math.NaN()
+		})
+	}
+	capOf := func(v float64) float64 {
+		if v <= 0 {
+			return -1
+		}
+		return v
+	}
+	if haveBackends {
+		db.Lines = append(db.Lines,
+			chart.Line{Name: "role backends", Color: chart.RGB(0x1f77b4), Y: dbv(func(d *report.DBWindow) float64 { return d.RoleBackends })},
+			chart.Line{Name: "role limit", Cap: true, Color: chart.RGB(0x1f77b4), Dashed: true, Y: dbv(func(d *report.DBWindow) float64 { return capOf(d.RoleLimit) })},
+			chart.Line{Name: "server backends", Color: chart.RGB(0x17becf), Y: dbv(func(d *report.DBWindow) float64 { return d.BackendsTotal })},
+			chart.Line{Name: "usable max_connections", Cap: true, Color: chart.RGB(0x17becf), Dashed: true, Y: dbv(func(d *report.DBWindow) float64 {
+				if d.MaxConnections <= 0 {
+					return -1
+				}
+				return d.MaxConnections - d.SuperuserReserved
+			})},
+			chart.Line{Name: "lock waiters", Color: chart.RGB(0xe377c2), Y: dbv(func(d *report.DBWindow) float64 { return d.LockWaiters })})
+	}
+	if havePool {
+		db.Lines = append(db.Lines,
+			chart.Line{Name: "service pool in use", Color: chart.RGB(0x2ca02c), Y: dbv(func(d *report.DBWindow) float64 { return d.PoolAcquired })},
+			chart.Line{Name: "pool size", Cap: true, Color: chart.RGB(0x2ca02c), Dashed: true, Y: dbv(func(d *report.DBWindow) float64 { return capOf(d.PoolMax) })})
+	}
+	return db, true
 }
 
 // WriteHTML writes report.html: one self-contained file (inline CSS and

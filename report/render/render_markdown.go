@@ -57,98 +57,18 @@ func WritePostmortem(w io.Writer, r *report.Report) error {
 	fmt.Fprintf(ew, "# Post-mortem: %s%s\n\n", name, date)
 
 	periods := degradedPeriods(r.Windows)
-	var impacted time.Duration
-	for _, p := range periods {
-		impacted += p.end - p.start
-	}
-	fmt.Fprintf(ew, "## Summary\n\n")
-	fmt.Fprintf(ew, "- **Verdict:** %s\n", r.Summary)
-	fmt.Fprintf(ew, "- **Duration:** planned %s, ran %s (%s, seed %d)\n", format.Sec(r.Planned), format.Sec(r.Elapsed), r.Status, r.Seed)
-	t := r.Totals
-	if len(periods) == 0 {
-		fmt.Fprintf(ew, "- **Impact:** none: the SLO (%s) held in every window; %d logins, %s succeeded or were rejected as expected\n",
-			format.SLO(r.SLO), t.Sent, format.Pct(t.SuccessRatio))
-	} else {
-		fmt.Fprintf(ew, "- **Impact:** the SLO (%s) was missed for %s in %d period(s), first at %s; %d of %d logins failed (%s success), worst window p99 %s\n",
-			format.SLO(r.SLO), format.Sec(impacted), len(periods), format.Sec(periods[0].start), t.Failed, t.Sent, format.Pct(t.SuccessRatio), format.MS(worstP99(periods)))
-	}
-	l := r.Limit
-	fmt.Fprintf(ew, "- **Limit:** sustainable %s, breaking point %s, max goodput %s/s\n",
-		format.RPS(l.SustainableRPS), format.RPSOr(l.BreakingRPS, "never reached"), format.Num(format.Round(l.MaxGoodputRPS, 1)))
-	if r.Cause.Primary != report.CauseNone {
-		fmt.Fprintf(ew, "- **Root cause:** `%s` (confidence %s)\n", r.Cause.Primary, r.Cause.Confidence)
-	}
-
+	writePMSummary(ew, r, periods)
 	fmt.Fprintf(ew, "\n## Timeline\n\n| t | event |\n|---|---|\n")
 	for _, ev := range postmortemTimeline(r, periods) {
 		fmt.Fprintf(ew, "| %s | %s |\n", format.Sec(ev.at), mdCell(ev.what))
 	}
-
-	fmt.Fprintf(ew, "\n## Root cause\n\n")
-	c := r.Cause
-	if c.Primary == report.CauseNone {
-		fmt.Fprintf(ew, "None: nothing degraded.\n")
-	} else {
-		fmt.Fprintf(ew, "**%s** (confidence %s). %s.\n\n", c.Primary, c.Confidence, c.Scope)
-		mdList(ew, "Evidence", c.Evidence)
-		mdList(ew, "Ruled out", c.RuledOut)
-		mdList(ew, "Not checked (no data)", c.NotChecked)
-	}
-
-	fmt.Fprintf(ew, "\n## Resolution\n\n")
-	switch {
-	case len(r.Scorecard) > 0:
-		for _, s := range r.Scorecard {
-			f := r.Faults[s.Fault]
-			if !f.OK {
-				fmt.Fprintf(ew, "- `%s` failed to inject at %s: %s\n", s.Kind, format.Sec(f.Start), f.Error)
-				continue
-			}
-			line := fmt.Sprintf("`%s` injected at %s", s.Kind, format.Sec(f.Start))
-			if f.Reverted {
-				line += ", reverted at " + format.Sec(f.End)
-			} else {
-				line += ", not reverted"
-			}
-			switch {
-			case s.DegradedWindows == 0:
-				line += ": no impact"
-			case s.Recovered && s.Recovery != nil:
-				line += fmt.Sprintf(": impact after %s, SLO met again %s after the revert", durOr(s.TimeToImpact, "-"), format.Sec(*s.Recovery))
-			default:
-				line += fmt.Sprintf(": impact after %s, did not recover", durOr(s.TimeToImpact, "-"))
-			}
-			line += fmt.Sprintf("; detected %s, expected %s (%s)", s.Detected, format.Dash(strings.Join(s.Expected, " or ")), matchWord(s.Match))
-			fmt.Fprintf(ew, "- %s\n", line)
-		}
-	case len(periods) > 0 && l.BreakingRPS != nil:
-		fmt.Fprintf(ew, "The load ended at %s; the SLO stayed failed from %s/s on, so the service did not recover under that load.\n",
-			format.Sec(r.Planned), format.Num(format.Round(*l.BreakingRPS, 1)))
-	case len(periods) > 0:
-		last := periods[len(periods)-1]
-		fmt.Fprintf(ew, "The SLO was met again from %s.\n", format.Sec(last.end))
-	default:
-		fmt.Fprintf(ew, "Nothing to resolve.\n")
-	}
-
-	fmt.Fprintf(ew, "\n## Corrective and preventive measures\n\n")
-	measures := append([]string(nil), r.Recommend.Lines...)
-	if len(c.NotChecked) > 0 {
-		measures = append(measures, "Instrument what could not be checked, so the next incident is decided in minutes: "+
-			"Server-Timing (pool, db, app) on the login service and database samples over a reserved connection")
-	}
-	if len(measures) == 0 {
-		measures = []string{"None needed from this run."}
-	}
-	for _, m := range measures {
-		fmt.Fprintf(ew, "- [ ] %s\n", m)
-	}
-
+	writePMRootCause(ew, r.Cause)
+	writePMResolution(ew, r, periods)
+	writePMMeasures(ew, r)
 	if c := r.Baseline; c != nil {
 		fmt.Fprintf(ew, "\n## Against the baseline\n\nBaseline: %s\n\n", mdCell(c.Old.String()))
 		writeComparisonTableMD(ew, c)
 	}
-
 	if len(r.Checks) > 0 {
 		fmt.Fprintf(ew, "\n## Checks\n\n| check | result | detail |\n|---|---|---|\n")
 		for _, ch := range r.Checks {
@@ -156,6 +76,98 @@ func WritePostmortem(w io.Writer, r *report.Report) error {
 		}
 	}
 	return ew.err
+}
+
+func writePMSummary(w io.Writer, r *report.Report, periods []period) {
+	var impacted time.Duration
+	for _, p := range periods {
+		impacted += p.end - p.start
+	}
+	fmt.Fprintf(w, "## Summary\n\n")
+	fmt.Fprintf(w, "- **Verdict:** %s\n", r.Summary)
+	fmt.Fprintf(w, "- **Duration:** planned %s, ran %s (%s, seed %d)\n", format.Sec(r.Planned), format.Sec(r.Elapsed), r.Status, r.Seed)
+	t := r.Totals
+	if len(periods) == 0 {
+		fmt.Fprintf(w, "- **Impact:** none: the SLO (%s) held in every window; %d logins, %s succeeded or were rejected as expected\n",
+			format.SLO(r.SLO), t.Sent, format.Pct(t.SuccessRatio))
+	} else {
+		fmt.Fprintf(w, "- **Impact:** the SLO (%s) was missed for %s in %d period(s), first at %s; %d of %d logins failed (%s success), worst window p99 %s\n",
+			format.SLO(r.SLO), format.Sec(impacted), len(periods), format.Sec(periods[0].start), t.Failed, t.Sent, format.Pct(t.SuccessRatio), format.MS(worstP99(periods)))
+	}
+	l := r.Limit
+	fmt.Fprintf(w, "- **Limit:** sustainable %s, breaking point %s, max goodput %s/s\n",
+		format.RPS(l.SustainableRPS), format.RPSOr(l.BreakingRPS, "never reached"), format.Num(format.Round(l.MaxGoodputRPS, 1)))
+	if r.Cause.Primary != report.CauseNone {
+		fmt.Fprintf(w, "- **Root cause:** `%s` (confidence %s)\n", r.Cause.Primary, r.Cause.Confidence)
+	}
+}
+
+func writePMRootCause(w io.Writer, c report.Cause) {
+	fmt.Fprintf(w, "\n## Root cause\n\n")
+	if c.Primary == report.CauseNone {
+		fmt.Fprintf(w, "None: nothing degraded.\n")
+		return
+	}
+	fmt.Fprintf(w, "**%s** (confidence %s). %s.\n\n", c.Primary, c.Confidence, c.Scope)
+	mdList(w, "Evidence", c.Evidence)
+	mdList(w, "Ruled out", c.RuledOut)
+	mdList(w, "Not checked (no data)", c.NotChecked)
+}
+
+func writePMResolution(w io.Writer, r *report.Report, periods []period) {
+	fmt.Fprintf(w, "\n## Resolution\n\n")
+	switch {
+	case len(r.Scorecard) > 0:
+		for _, s := range r.Scorecard {
+			fmt.Fprintf(w, "- %s\n", resolutionLine(s, r.Faults[s.Fault]))
+		}
+	case len(periods) > 0 && r.Limit.BreakingRPS != nil:
+		fmt.Fprintf(w, "The load ended at %s; the SLO stayed failed from %s/s on, so the service did not recover under that load.\n",
+			format.Sec(r.Planned), format.Num(format.Round(*r.Limit.BreakingRPS, 1)))
+	case len(periods) > 0:
+		last := periods[len(periods)-1]
+		fmt.Fprintf(w, "The SLO was met again from %s.\n", format.Sec(last.end))
+	default:
+		fmt.Fprintf(w, "Nothing to resolve.\n")
+	}
+}
+
+// resolutionLine is one injected fault's line: when it went in and out,
+// its impact and recovery, and whether the cause detected was expected.
+func resolutionLine(s report.ScoreEntry, f report.Fault) string {
+	if !f.OK {
+		return fmt.Sprintf("`%s` failed to inject at %s: %s", s.Kind, format.Sec(f.Start), f.Error)
+	}
+	line := fmt.Sprintf("`%s` injected at %s", s.Kind, format.Sec(f.Start))
+	if f.Reverted {
+		line += ", reverted at " + format.Sec(f.End)
+	} else {
+		line += ", not reverted"
+	}
+	switch {
+	case s.DegradedWindows == 0:
+		line += ": no impact"
+	case s.Recovered && s.Recovery != nil:
+		line += fmt.Sprintf(": impact after %s, SLO met again %s after the revert", durOr(s.TimeToImpact, "-"), format.Sec(*s.Recovery))
+	default:
+		line += fmt.Sprintf(": impact after %s, did not recover", durOr(s.TimeToImpact, "-"))
+	}
+	return line + fmt.Sprintf("; detected %s, expected %s (%s)", s.Detected, format.Dash(strings.Join(s.Expected, " or ")), matchWord(s.Match))
+}
+
+func writePMMeasures(w io.Writer, r *report.Report) {
+	fmt.Fprintf(w, "\n## Corrective and preventive measures\n\n")
+	measures := append([]string(nil), r.Recommend.Lines...)
+	if len(r.Cause.NotChecked) > 0 {
+		measures = append(measures, "Instrument what could not be checked, so the next incident is decided in minutes: "+
+			"Server-Timing (pool, db, app) on the login service and database samples over a reserved connection")
+	}
+	if len(measures) == 0 {
+		measures = []string{"None needed from this run."}
+	}
+	for _, m := range measures {
+		fmt.Fprintf(w, "- [ ] %s\n", m)
+	}
 }
 
 type pmEvent struct {

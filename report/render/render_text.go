@@ -22,16 +22,32 @@ func newTable(w io.Writer) *tablewriter.Table {
 	return tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
 }
 
-// WriteText renders the report for a terminal.
+// WriteText renders the report for a terminal: its sections in order.
 func WriteText(w io.Writer, r *report.Report) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "stampede report: %s\n", heading(r))
 	fmt.Fprintf(ew, "SLO: %s per %s window\n", format.SLO(r.SLO), r.Window)
 	fmt.Fprintf(ew, "Verdict: %s\n", r.Summary)
 	writeSearchText(ew, r)
+	writeStagesText(ew, r)
+	writeLimitText(ew, r.Limit)
+	section(ew, "Cause")
+	writeCauseText(ew, r.Cause)
+	writeWindowsText(ew, r)
+	writeScorecardText(ew, r)
+	writeListText(ew, "Recommendations", r.Recommend.Lines)
+	if c := r.Baseline; c != nil {
+		section(ew, "Against the baseline "+c.Old.String())
+		writeComparisonTableText(ew, c)
+	}
+	writeChecksText(ew, r.Checks)
+	writeListText(ew, "Notes", r.Notes)
+	return ew.err
+}
 
-	section(ew, "Stages")
-	t := newTable(ew)
+func writeStagesText(w io.Writer, r *report.Report) {
+	section(w, "Stages")
+	t := newTable(w)
 	t.Header("stage", "kind", "start", "for", "offered/s", "achieved/s", "sent", "success", "p50", "p99", "errors")
 	for _, s := range r.Stages {
 		_ = t.Append(s.Name, s.Kind, format.Sec(s.Start), format.Sec(s.Duration), format.Num(format.Round(s.OfferedRPS, 1)),
@@ -39,11 +55,12 @@ func WriteText(w io.Writer, r *report.Report) error {
 			s.Errors.Short())
 	}
 	_ = t.Render()
+}
 
-	section(ew, "Limit")
-	t = newTable(ew)
+func writeLimitText(w io.Writer, l report.Limit) {
+	section(w, "Limit")
+	t := newTable(w)
 	t.Header("measure", "value", "note")
-	l := r.Limit
 	_ = t.Append("sustainable", format.RPS(l.SustainableRPS), "highest offered rate held for a whole window with the SLO met")
 	brk := "never broke"
 	if l.BreakingRPS != nil {
@@ -59,15 +76,14 @@ func WriteText(w io.Writer, r *report.Report) error {
 	_ = t.Append("precision", format.RPS(l.PrecisionRPS), l.Precision)
 	_ = t.Render()
 	if l.Method != "" {
-		fmt.Fprintf(ew, "Measured on %s.\n", l.Method)
+		fmt.Fprintf(w, "Measured on %s.\n", l.Method)
 	}
+}
 
-	section(ew, "Cause")
-	writeCauseText(ew, r.Cause)
-
-	section(ew, "Windows")
+func writeWindowsText(w io.Writer, r *report.Report) {
+	section(w, "Windows")
 	rows := windowRows(r.Windows)
-	fmt.Fprintf(ew, "%s in %s: consecutive windows alike in stage, SLO verdict, cause and faults in force share a row (rates as ranges, lowest success, highest latencies, errors summed; report.json and report.html keep every window)\n",
+	fmt.Fprintf(w, "%s in %s: consecutive windows alike in stage, SLO verdict, cause and faults in force share a row (rates as ranges, lowest success, highest latencies, errors summed; report.json and report.html keep every window)\n",
 		plural(len(r.Windows), "window"), plural(len(rows), "row"))
 	if len(rows) > maxTextWindows {
 		var bad []windowRow
@@ -77,9 +93,9 @@ func WriteText(w io.Writer, r *report.Report) error {
 			}
 		}
 		rows = bad
-		fmt.Fprintf(ew, "The %d rows that missed the SLO:\n", len(rows))
+		fmt.Fprintf(w, "The %d rows that missed the SLO:\n", len(rows))
 	}
-	t = newTable(ew)
+	t := newTable(w)
 	head := []any{"t", "stage", "offered/s", "achieved/s", "goodput/s", "success", "p99", "p" + format.Num(r.SLO.Percentile) + " intended", "lag p99", "errors", "cause"}
 	if len(r.Faults) > 0 {
 		head = append(head, "faults in force")
@@ -103,48 +119,45 @@ func WriteText(w io.Writer, r *report.Report) error {
 		_ = t.Append(line...)
 	}
 	_ = t.Render()
+}
 
-	if len(r.Faults) > 0 {
-		section(ew, "Faults scorecard (injected vs detected)")
-		t = newTable(ew)
-		t.Header("fault", "path", "from", "to", "reverted", "expected", "detected", "match", "impact after", "recovered after", "note")
-		for _, s := range r.Scorecard {
-			_ = t.Append(s.Kind, format.Dash(s.Path), format.Sec(s.Start), format.Sec(s.End), yesNo(r.Faults[s.Fault].Reverted),
-				format.Dash(strings.Join(s.Expected, " or ")), s.Detected, yesNo(s.Match), durOr(s.TimeToImpact, "no impact"),
-				recoveryText(s), format.Dash(s.Note))
-		}
-		_ = t.Render()
+func writeScorecardText(w io.Writer, r *report.Report) {
+	if len(r.Faults) == 0 {
+		return
 	}
+	section(w, "Faults scorecard (injected vs detected)")
+	t := newTable(w)
+	t.Header("fault", "path", "from", "to", "reverted", "expected", "detected", "match", "impact after", "recovered after", "note")
+	for _, s := range r.Scorecard {
+		_ = t.Append(s.Kind, format.Dash(s.Path), format.Sec(s.Start), format.Sec(s.End), yesNo(r.Faults[s.Fault].Reverted),
+			format.Dash(strings.Join(s.Expected, " or ")), s.Detected, yesNo(s.Match), durOr(s.TimeToImpact, "no impact"),
+			recoveryText(s), format.Dash(s.Note))
+	}
+	_ = t.Render()
+}
 
-	if len(r.Recommend.Lines) > 0 {
-		section(ew, "Recommendations")
-		for _, line := range r.Recommend.Lines {
-			fmt.Fprintf(ew, "- %s\n", line)
-		}
+func writeChecksText(w io.Writer, checks []report.Check) {
+	if len(checks) == 0 {
+		return
 	}
+	section(w, "Checks")
+	t := newTable(w)
+	t.Header("check", "result", "detail")
+	for _, c := range checks {
+		_ = t.Append(c.Name, checkResult(c), c.Detail)
+	}
+	_ = t.Render()
+}
 
-	if c := r.Baseline; c != nil {
-		section(ew, "Against the baseline "+c.Old.String())
-		writeComparisonTableText(ew, c)
+// writeListText is a section of bullet lines; nothing when there are none.
+func writeListText(w io.Writer, title string, lines []string) {
+	if len(lines) == 0 {
+		return
 	}
-
-	if len(r.Checks) > 0 {
-		section(ew, "Checks")
-		t = newTable(ew)
-		t.Header("check", "result", "detail")
-		for _, c := range r.Checks {
-			_ = t.Append(c.Name, checkResult(c), c.Detail)
-		}
-		_ = t.Render()
+	section(w, title)
+	for _, line := range lines {
+		fmt.Fprintf(w, "- %s\n", line)
 	}
-
-	if len(r.Notes) > 0 {
-		section(ew, "Notes")
-		for _, n := range r.Notes {
-			fmt.Fprintf(ew, "- %s\n", n)
-		}
-	}
-	return ew.err
 }
 
 func writeCauseText(w io.Writer, c report.Cause) {

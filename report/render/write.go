@@ -1,3 +1,8 @@
+// Package render writes a report.Report out: text for the terminal,
+// report.json (the report's JSON form), JUnit XML for CI, the post-mortem in
+// Markdown, the self-contained HTML page (charts from report/chart), a
+// comparison of two runs, and the GitHub step summary. It reads the
+// analysis; it decides nothing.
 package render
 
 import (
