@@ -99,6 +99,20 @@ func (c *Comparison) Regressions() []Delta {
 // only the reports: pass old first (the baseline).
 func Compare(old, cur *Report) *Comparison {
 	c := &Comparison{Old: runRef(old), New: runRef(cur)}
+	c.noteDifferences(old, cur)
+	c.compareLimit(old, cur)
+	sig50, sig99 := max(old.Noise.P50, cur.Noise.P50), max(old.Noise.P99, cur.Noise.P99)
+	c.addLatency("latency", "run p50", old.Totals.P50, cur.Totals.P50, sig50, "window p50", false)
+	c.addLatency("latency", "run p99", old.Totals.P99, cur.Totals.P99, sig99, "window p99", true)
+	c.compareStages(old, cur, sig50, sig99)
+	c.compareErrors(old, cur)
+	c.add(causeDelta(old.Cause.Primary, cur.Cause.Primary))
+	return c
+}
+
+// noteDifferences notes what makes the two runs less comparable: unknown
+// noise, different SLOs, different plans.
+func (c *Comparison) noteDifferences(old, cur *Report) {
 	for _, side := range []struct {
 		name string
 		n    Noise
@@ -114,8 +128,11 @@ func Compare(old, cur *Report) *Comparison {
 	if d := planDiff(old.Stages, cur.Stages); d != "" {
 		c.Notes = append(c.Notes, "the plans differ ("+d+"): stage figures compare different loads")
 	}
+}
 
-	// Limit.
+// compareLimit adds the sustainable rate, the breaking point and the max
+// goodput, judged against the stepping precision and the goodput noise.
+func (c *Comparison) compareLimit(old, cur *Report) {
 	prec := max(deref(old.Limit.PrecisionRPS), deref(cur.Limit.PrecisionRPS))
 	precBasis := "stepping precision " + format.Num(format.Round(prec, 1)) + "/s"
 	if prec == 0 {
@@ -133,20 +150,20 @@ func Compare(old, cur *Report) *Comparison {
 	gFloor := 1 / max(old.Window.Seconds(), cur.Window.Seconds(), 1e-9)
 	gNoise, gBasis := noiseOf(gSig, gFloor, "window goodput", "/s", "one login per window")
 	c.add(numDelta("limit", "max goodput", "/s", fp(old.Limit.MaxGoodputRPS), fp(cur.Limit.MaxGoodputRPS), true, gNoise, gBasis))
+}
 
-	// Latency, whole run.
-	lat := func(group, metric string, a, b time.Duration, sig time.Duration, what string, gating bool) {
-		floor := 0.01 * format.Millis(max(a, b))
-		n, basis := noiseOf(format.Millis(sig), floor, what, " ms", "1% (histogram resolution)")
-		d := numDelta(group, metric, "ms", fp(format.Millis(a)), fp(format.Millis(b)), false, n, basis)
-		d.Gating = gating
-		c.add(d)
-	}
-	sig50, sig99 := max(old.Noise.P50, cur.Noise.P50), max(old.Noise.P99, cur.Noise.P99)
-	lat("latency", "run p50", old.Totals.P50, cur.Totals.P50, sig50, "window p50", false)
-	lat("latency", "run p99", old.Totals.P99, cur.Totals.P99, sig99, "window p99", true)
+// addLatency adds a latency row, judged against the window-to-window noise
+// sig (at least 1%, the histograms' resolution).
+func (c *Comparison) addLatency(group, metric string, a, b time.Duration, sig time.Duration, what string, gating bool) {
+	floor := 0.01 * format.Millis(max(a, b))
+	n, basis := noiseOf(format.Millis(sig), floor, what, " ms", "1% (histogram resolution)")
+	d := numDelta(group, metric, "ms", fp(format.Millis(a)), fp(format.Millis(b)), false, n, basis)
+	d.Gating = gating
+	c.add(d)
+}
 
-	// Stages, matched by index.
+// compareStages adds each stage's p50 and p99, stages matched by index.
+func (c *Comparison) compareStages(old, cur *Report, sig50, sig99 time.Duration) {
 	for i := 0; i < max(len(old.Stages), len(cur.Stages)); i++ {
 		switch {
 		case i >= len(old.Stages):
@@ -164,11 +181,13 @@ func Compare(old, cur *Report) *Comparison {
 		if so.Sent == 0 && sn.Sent == 0 {
 			continue
 		}
-		lat("stage", name+" p50", so.P50, sn.P50, sig50, "window p50", false)
-		lat("stage", name+" p99", so.P99, sn.P99, sig99, "window p99", false)
+		c.addLatency("stage", name+" p50", so.P50, sn.P50, sig50, "window p50", false)
+		c.addLatency("stage", name+" p99", so.P99, sn.P99, sig99, "window p99", false)
 	}
+}
 
-	// Error classes, as shares of the logins sent.
+// compareErrors adds the error classes, as shares of the logins sent.
+func (c *Comparison) compareErrors(old, cur *Report) {
 	eo, en := old.Totals.Errors, cur.Totals.Errors
 	for _, e := range []struct {
 		name string
@@ -187,9 +206,6 @@ func Compare(old, cur *Report) *Comparison {
 		}
 		c.add(errorDelta(e.name, e.a, old.Totals.Sent, e.b, cur.Totals.Sent))
 	}
-
-	c.add(causeDelta(old.Cause.Primary, cur.Cause.Primary))
-	return c
 }
 
 func (c *Comparison) add(d Delta) {

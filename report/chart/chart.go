@@ -194,13 +194,7 @@ func (tc Charts) build(c Chart) builtChart {
 	styleAxis(&p.X, "time since start (s)")
 	styleAxis(&p.Y, c.YLabel)
 	p.X.Min, p.X.Max = 0, math.Max(tc.XMax, tc.Window)
-
-	leg := plot.NewLegend()
-	leg.TextStyle.Font = sans(9, false)
-	leg.TextStyle.Color = chartInk
-	leg.Top, leg.Left = true, true
-	leg.ThumbnailWidth = 18
-	leg.Padding = 1.5
+	leg := newLegend()
 
 	hover := &[]hoverRect{}
 	grid := plotter.NewGrid()
@@ -216,36 +210,75 @@ func (tc Charts) build(c Chart) builtChart {
 	if c.LogY {
 		ty = math.Log10
 	}
+	p.Add(stackBars(c.Stacks, tc.Window)...)
+	c.addLines(p, &leg, yr, ty, tc.Window)
+	for _, h := range c.HLines {
+		sty := draw.LineStyle{Color: h.Color, Width: 1.2, Dashes: []vg.Length{6, 3}}
+		if !c.LogY || h.Y > 0 {
+			p.Add(&plotter.Line{XYs: plotter.XYs{{X: p.X.Min, Y: ty(h.Y)}, {X: p.X.Max, Y: ty(h.Y)}}, LineStyle: sty})
+		}
+		leg.Add(h.Name, &plotter.Line{LineStyle: sty})
+	}
 
-	// Stacked bars by painting each class's cumulative total, top class
-	// first: what shows of each bar is its own class. plot's Histogram
-	// draws bars between bin edges in data units, as windows need.
-	for k := len(c.Stacks) - 1; k >= 0; k-- {
-		h := &plotter.Histogram{FillColor: c.Stacks[k].Color,
+	if len(tc.Bands) > 0 {
+		leg.Add("fault in force", swatch{fill: chartFaultFill, edge: chartFaultEdge})
+	}
+	for _, cause := range stripCauses(tc.Strip) {
+		leg.Add("SLO missed: "+cause, swatch{fill: RGB(CauseRGB(cause)), thin: true})
+	}
+	label := text.Style{Color: chartFaultText, Font: sans(8, false), XAlign: draw.XLeft, YAlign: draw.YTop, Handler: p.TextHandler}
+	p.Add(&chartOverlay{window: tc.Window, strip: tc.Strip, bands: tc.Bands, label: label, hover: hover})
+
+	p.Y.Min, p.Y.Max = ty(yr.min), ty(yr.max)
+	setTicks(p, c.LogY)
+	return builtChart{title: c.Title, plot: p, legend: leg, hover: hover}
+}
+
+func newLegend() plot.Legend {
+	leg := plot.NewLegend()
+	leg.TextStyle.Font = sans(9, false)
+	leg.TextStyle.Color = chartInk
+	leg.Top, leg.Left = true, true
+	leg.ThumbnailWidth = 18
+	leg.Padding = 1.5
+	return leg
+}
+
+// stackBars stacks bars by painting each class's cumulative total, top
+// class first: what shows of each bar is its own class. plot's Histogram
+// draws bars between bin edges in data units, as windows need.
+func stackBars(stacks []Stack, window float64) []plot.Plotter {
+	var out []plot.Plotter
+	for k := len(stacks) - 1; k >= 0; k-- {
+		h := &plotter.Histogram{FillColor: stacks[k].Color,
 			LineStyle: draw.LineStyle{Color: chartWhite, Width: 0.4}}
-		for i := range c.Stacks[k].Y {
+		for i := range stacks[k].Y {
 			sum := 0.0
-			for _, s := range c.Stacks[:k+1] {
+			for _, s := range stacks[:k+1] {
 				if i < len(s.Y) && s.Y[i] > 0 {
 					sum += s.Y[i]
 				}
 			}
-			if c.Stacks[k].Y[i] > 0 {
-				h.Bins = append(h.Bins, plotter.HistogramBin{Min: float64(i) * tc.Window, Max: float64(i+1) * tc.Window, Weight: sum})
+			if stacks[k].Y[i] > 0 {
+				h.Bins = append(h.Bins, plotter.HistogramBin{Min: float64(i) * window, Max: float64(i+1) * window, Weight: sum})
 			}
 		}
-		p.Add(h)
+		out = append(out, h)
 	}
+	return out
+}
 
-	// dashed lines (offered rate, caps) over the solid ones they often
-	// coincide with, so both show
+// addLines draws the chart's lines (dashed ones, the offered rate and the
+// caps, over the solid ones they often coincide with, so both show) and
+// lists lines and stacks in the legend.
+func (c Chart) addLines(p *plot.Plot, leg *plot.Legend, yr yRange, ty func(float64) float64, window float64) {
 	lines := slices.Clone(c.Lines)
 	slices.SortStableFunc(lines, func(a, b Line) int {
 		return cmp.Compare(btoi(a.Dashed), btoi(b.Dashed))
 	})
 	for _, l := range lines {
 		y, _ := yr.onScale(l)
-		for _, seg := range lineSegments(y, tc.Window, c.LogY) {
+		for _, seg := range lineSegments(y, window, c.LogY) {
 			for i := range seg {
 				seg[i].Y = ty(seg[i].Y)
 			}
@@ -266,27 +299,13 @@ func (tc Charts) build(c Chart) builtChart {
 	if len(c.Stacks) == 0 && len(c.Lines) == 0 {
 		leg.Add("no data")
 	}
-	for _, h := range c.HLines {
-		sty := draw.LineStyle{Color: h.Color, Width: 1.2, Dashes: []vg.Length{6, 3}}
-		if !c.LogY || h.Y > 0 {
-			p.Add(&plotter.Line{XYs: plotter.XYs{{X: p.X.Min, Y: ty(h.Y)}, {X: p.X.Max, Y: ty(h.Y)}}, LineStyle: sty})
-		}
-		leg.Add(h.Name, &plotter.Line{LineStyle: sty})
-	}
+}
 
-	if len(tc.Bands) > 0 {
-		leg.Add("fault in force", swatch{fill: chartFaultFill, edge: chartFaultEdge})
-	}
-	for _, cause := range stripCauses(tc.Strip) {
-		leg.Add("SLO missed: "+cause, swatch{fill: RGB(CauseRGB(cause)), thin: true})
-	}
-	label := text.Style{Color: chartFaultText, Font: sans(8, false), XAlign: draw.XLeft, YAlign: draw.YTop, Handler: p.TextHandler}
-	p.Add(&chartOverlay{window: tc.Window, strip: tc.Strip, bands: tc.Bands, label: label, hover: hover})
-
-	p.Y.Min, p.Y.Max = ty(yr.min), ty(yr.max)
+// setTicks marks the axes: linear ticks, or a log axis's values.
+func setTicks(p *plot.Plot, logY bool) {
 	p.X.Tick.Marker = plot.TickerFunc(func(min, max float64) []plot.Tick { return linearTicks(min, max, 12) })
 	p.Y.Tick.Marker = plot.TickerFunc(func(min, max float64) []plot.Tick { return linearTicks(min, max, 5) })
-	if c.LogY {
+	if logY {
 		p.Y.Tick.Marker = plot.TickerFunc(func(min, max float64) []plot.Tick {
 			ticks := logTicks(math.Pow(10, min), math.Pow(10, max))
 			for i := range ticks {
@@ -295,7 +314,6 @@ func (tc Charts) build(c Chart) builtChart {
 			return ticks
 		})
 	}
-	return builtChart{title: c.Title, plot: p, legend: leg, hover: hover}
 }
 
 // lineStyle is how a series is drawn.
