@@ -126,10 +126,8 @@ func fromJSON(j *JSON) *Report {
 	if l.KneeAtS != nil {
 		r.Limit.KneeAt = durOf(*l.KneeAtS)
 	}
-	t := j.Totals
-	r.Totals = Totals{Sent: t.Sent, OK: t.OK, ExpectedRejects: t.ExpectedRejects, Failed: t.Failed,
-		SuccessRatio: t.SuccessRatio, P50: msDur(t.P50MS), P90: msDur(t.P90MS), P99: msDur(t.P99MS), Max: msDur(t.MaxMS),
-		LatencyAtSLO: msDur(t.SLOLatencyMS), SendLagP99: msDur(t.SendLagP99MS), Errors: t.Errors, Details: t.Details}
+	r.Totals = j.Totals.figures()
+	r.Totals.Details = j.Totals.Details
 	for _, s := range j.Stages {
 		r.Stages = append(r.Stages, StageSummary{StageSummary: rundir.StageSummary{Index: s.Index, Name: s.Name, Kind: s.Kind,
 			Start: durOf(s.StartS), Duration: durOf(s.DurationS), OfferedRPS: s.OfferedRPS, AchievedRPS: s.AchievedRPS,
@@ -155,10 +153,8 @@ func fromJSON(j *JSON) *Report {
 	for _, w := range j.Windows {
 		win := Window{Index: w.Index, Start: durOf(w.StartS), Length: durOf(w.LengthS), Stage: w.Stage,
 			Full: w.Full, Steady: w.Steady, OfferedRPS: w.OfferedRPS, AchievedRPS: w.AchievedRPS, GoodputRPS: w.GoodputRPS,
-			Sent: w.Sent, OK: w.OK, ExpectedRejects: w.ExpectedRejects, Failed: w.Failed, SuccessRatio: w.SuccessRatio,
-			P50: msDur(w.P50MS), P90: msDur(w.P90MS), P99: msDur(w.P99MS), Max: msDur(w.MaxMS),
-			LatencyAtSLO: msDur(w.SLOLatencyMS), SendLagP99: msDur(w.SendLagP99MS), Errors: w.Errors, Details: w.Details,
-			Faults: w.Faults, LateRecords: w.LateRecords, SLOMet: w.SLOMet, Cause: w.Cause}
+			Figures: w.figures(), Faults: w.Faults, LateRecords: w.LateRecords, SLOMet: w.SLOMet, Cause: w.Cause}
+		win.Details = w.Details
 		win.Traffic = win.OfferedRPS > 0 || win.Sent > 0
 		if w.Diagnosis != nil {
 			d := fromJSONCause(*w.Diagnosis)

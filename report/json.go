@@ -76,20 +76,25 @@ type jsonCause struct {
 	FromS      *float64 `json:"from_s"`
 }
 
+// jsonFigures are a window's or the run's Figures (but their details).
+type jsonFigures struct {
+	Sent            int64       `json:"sent"`
+	OK              int64       `json:"ok"`
+	ExpectedRejects int64       `json:"expected_rejects"`
+	Failed          int64       `json:"failed"`
+	SuccessRatio    float64     `json:"success_ratio"`
+	P50MS           float64     `json:"p50_ms"`
+	P90MS           float64     `json:"p90_ms"`
+	P99MS           float64     `json:"p99_ms"`
+	MaxMS           float64     `json:"max_ms"`
+	SLOLatencyMS    float64     `json:"slo_latency_ms"`
+	SendLagP99MS    float64     `json:"send_lag_p99_ms"`
+	Errors          ErrorCounts `json:"errors"`
+}
+
 type jsonTotals struct {
-	Sent            int64            `json:"sent"`
-	OK              int64            `json:"ok"`
-	ExpectedRejects int64            `json:"expected_rejects"`
-	Failed          int64            `json:"failed"`
-	SuccessRatio    float64          `json:"success_ratio"`
-	P50MS           float64          `json:"p50_ms"`
-	P90MS           float64          `json:"p90_ms"`
-	P99MS           float64          `json:"p99_ms"`
-	MaxMS           float64          `json:"max_ms"`
-	SLOLatencyMS    float64          `json:"slo_latency_ms"`
-	SendLagP99MS    float64          `json:"send_lag_p99_ms"`
-	Errors          ErrorCounts      `json:"errors"`
-	Details         map[string]int64 `json:"details"`
+	jsonFigures
+	Details map[string]int64 `json:"details"`
 }
 
 type jsonStage struct {
@@ -113,38 +118,27 @@ type jsonStage struct {
 }
 
 type jsonWindow struct {
-	Index           int              `json:"index"`
-	StartS          float64          `json:"start_s"`
-	LengthS         float64          `json:"length_s"`
-	Stage           int              `json:"stage"`
-	Full            bool             `json:"full"`
-	Steady          bool             `json:"steady"`
-	OfferedRPS      float64          `json:"offered_rps"`
-	AchievedRPS     float64          `json:"achieved_rps"`
-	GoodputRPS      float64          `json:"goodput_rps"`
-	Sent            int64            `json:"sent"`
-	OK              int64            `json:"ok"`
-	ExpectedRejects int64            `json:"expected_rejects"`
-	Failed          int64            `json:"failed"`
-	SuccessRatio    float64          `json:"success_ratio"`
-	P50MS           float64          `json:"p50_ms"`
-	P90MS           float64          `json:"p90_ms"`
-	P99MS           float64          `json:"p99_ms"`
-	MaxMS           float64          `json:"max_ms"`
-	SLOLatencyMS    float64          `json:"slo_latency_ms"`
-	SendLagP99MS    float64          `json:"send_lag_p99_ms"`
-	Errors          ErrorCounts      `json:"errors"`
-	Details         map[string]int64 `json:"details,omitempty"`
-	ServerTiming    *jsonTiming      `json:"server_timing"`
-	Connect         jsonConnect      `json:"connect"`
-	DB              *jsonDB          `json:"db"`
-	Probes          jsonProbes       `json:"probes"`
-	Generator       *jsonGenerator   `json:"generator"`
-	Faults          []string         `json:"faults,omitempty"`
-	LateRecords     int64            `json:"late_records,omitempty"`
-	SLOMet          bool             `json:"slo_met"`
-	Cause           string           `json:"cause"`
-	Diagnosis       *jsonCause       `json:"diagnosis,omitempty"`
+	Index       int     `json:"index"`
+	StartS      float64 `json:"start_s"`
+	LengthS     float64 `json:"length_s"`
+	Stage       int     `json:"stage"`
+	Full        bool    `json:"full"`
+	Steady      bool    `json:"steady"`
+	OfferedRPS  float64 `json:"offered_rps"`
+	AchievedRPS float64 `json:"achieved_rps"`
+	GoodputRPS  float64 `json:"goodput_rps"`
+	jsonFigures
+	Details      map[string]int64 `json:"details,omitempty"`
+	ServerTiming *jsonTiming      `json:"server_timing"`
+	Connect      jsonConnect      `json:"connect"`
+	DB           *jsonDB          `json:"db"`
+	Probes       jsonProbes       `json:"probes"`
+	Generator    *jsonGenerator   `json:"generator"`
+	Faults       []string         `json:"faults,omitempty"`
+	LateRecords  int64            `json:"late_records,omitempty"`
+	SLOMet       bool             `json:"slo_met"`
+	Cause        string           `json:"cause"`
+	Diagnosis    *jsonCause       `json:"diagnosis,omitempty"`
 }
 
 type jsonTiming struct {
@@ -327,9 +321,7 @@ func (r *Report) JSON() JSON {
 		j.Limit.KneeAtS = fp(format.Round(l.KneeAt.Seconds(), 3))
 	}
 	t := r.Totals
-	j.Totals = jsonTotals{Sent: t.Sent, OK: t.OK, ExpectedRejects: t.ExpectedRejects, Failed: t.Failed,
-		SuccessRatio: format.Round(t.SuccessRatio, 6), P50MS: msf(t.P50), P90MS: msf(t.P90), P99MS: msf(t.P99), MaxMS: msf(t.Max),
-		SLOLatencyMS: msf(t.LatencyAtSLO), SendLagP99MS: msf(t.SendLagP99), Errors: t.Errors, Details: t.Details}
+	j.Totals = jsonTotals{jsonFigures: figuresJSON(t), Details: t.Details}
 	if j.Totals.Details == nil {
 		j.Totals.Details = map[string]int64{}
 	}
@@ -376,14 +368,24 @@ func (r *Report) JSON() JSON {
 	return j
 }
 
+func figuresJSON(f Figures) jsonFigures {
+	return jsonFigures{Sent: f.Sent, OK: f.OK, ExpectedRejects: f.ExpectedRejects, Failed: f.Failed,
+		SuccessRatio: format.Round(f.SuccessRatio, 6), P50MS: msf(f.P50), P90MS: msf(f.P90), P99MS: msf(f.P99),
+		MaxMS: msf(f.Max), SLOLatencyMS: msf(f.LatencyAtSLO), SendLagP99MS: msf(f.SendLagP99), Errors: f.Errors}
+}
+
+// figures reads them back (without their details).
+func (j jsonFigures) figures() Figures {
+	return Figures{Sent: j.Sent, OK: j.OK, ExpectedRejects: j.ExpectedRejects, Failed: j.Failed,
+		SuccessRatio: j.SuccessRatio, P50: msDur(j.P50MS), P90: msDur(j.P90MS), P99: msDur(j.P99MS), Max: msDur(j.MaxMS),
+		LatencyAtSLO: msDur(j.SLOLatencyMS), SendLagP99: msDur(j.SendLagP99MS), Errors: j.Errors}
+}
+
 func toJSONWindow(w Window) jsonWindow {
 	j := jsonWindow{Index: w.Index, StartS: format.Round(w.Start.Seconds(), 3), LengthS: format.Round(w.Length.Seconds(), 3),
 		Stage: w.Stage, Full: w.Full, Steady: w.Steady,
 		OfferedRPS: rps(w.OfferedRPS), AchievedRPS: rps(w.AchievedRPS), GoodputRPS: rps(w.GoodputRPS),
-		Sent: w.Sent, OK: w.OK, ExpectedRejects: w.ExpectedRejects, Failed: w.Failed,
-		SuccessRatio: format.Round(w.SuccessRatio, 6), P50MS: msf(w.P50), P90MS: msf(w.P90), P99MS: msf(w.P99),
-		MaxMS: msf(w.Max), SLOLatencyMS: msf(w.LatencyAtSLO), SendLagP99MS: msf(w.SendLagP99),
-		Errors: w.Errors, Details: w.Details, Faults: w.Faults, LateRecords: w.LateRecords,
+		jsonFigures: figuresJSON(w.Figures), Details: w.Details, Faults: w.Faults, LateRecords: w.LateRecords,
 		SLOMet: w.SLOMet, Cause: w.Cause}
 	if t := w.Timing; t != nil {
 		j.ServerTiming = &jsonTiming{N: t.N, PoolMS: msf(t.Pool), DBMS: msf(t.DB), AppMS: msf(t.App), HashMS: msf(t.Hash),

@@ -37,7 +37,7 @@ type Report struct {
 	Gates            Gates
 	Fixture          *FixtureInfo
 
-	Totals  Totals
+	Totals  Figures
 	Stages  []StageSummary
 	Windows []Window
 	Limit   Limit
@@ -63,15 +63,18 @@ type Report struct {
 	atRate   *rateLatency // the max_p99 gate's windows at its stated rate, merged
 }
 
-// Totals are the whole run's figures.
-type Totals struct {
+// Figures are the outcome and latency of the hits of one window, or of
+// the whole run (Report.Totals).
+type Figures struct {
 	Sent, OK, ExpectedRejects, Failed int64
 	SuccessRatio                      float64
 	P50, P90, P99, Max                time.Duration
-	LatencyAtSLO                      time.Duration // the SLO percentile, from the intended send time
-	SendLagP99                        time.Duration
-	Errors                            ErrorCounts
-	Details                           map[string]int64
+	// LatencyAtSLO is the SLO's percentile of the latency from the planned
+	// send time (send lag + latency: no coordinated omission).
+	LatencyAtSLO time.Duration
+	SendLagP99   time.Duration
+	Errors       ErrorCounts
+	Details      map[string]int64
 }
 
 // StageSummary is one stage's outcome; hits belong to the stage their
@@ -98,22 +101,14 @@ type Window struct {
 	Ramp         bool // inside a ramp
 
 	OfferedRPS, AchievedRPS, GoodputRPS float64
-	Sent, OK, ExpectedRejects, Failed   int64
-	SuccessRatio                        float64
-	P50, P90, P99, Max                  time.Duration
-	// LatencyAtSLO is the SLO's percentile of the latency from the planned
-	// send time (send lag + latency: no coordinated omission).
-	LatencyAtSLO time.Duration
-	SendLagP99   time.Duration
-	Errors       ErrorCounts
-	Details      map[string]int64
-	Timing       *TimingMeans // nil without Server-Timing
-	Connect      ConnectStats
-	DB           *DBWindow // nil without database samples
-	Probes       ProbeWindow
-	Generator    *GeneratorWindow // nil when the generator reported nothing
-	Faults       []string         // faults in force (for display only: never read by the cause)
-	LateRecords  int64            // results that arrived after the window closed (counted, not in percentiles)
+	Figures
+	Timing      *TimingMeans // nil without Server-Timing
+	Connect     ConnectStats
+	DB          *DBWindow // nil without database samples
+	Probes      ProbeWindow
+	Generator   *GeneratorWindow // nil when the generator reported nothing
+	Faults      []string         // faults in force (for display only: never read by the cause)
+	LateRecords int64            // results that arrived after the window closed (counted, not in percentiles)
 
 	// Traffic: something was planned or sent. SLOMet: the SLO held.
 	Traffic, SLOMet bool

@@ -181,10 +181,10 @@ func buildStages(w *windower, p *rundir.Plan) []StageSummary {
 	return out
 }
 
-func buildTotals(w *windower) Totals {
+func buildTotals(w *windower) Figures {
 	c := &w.total
 	q := w.totalHists.quantiles(w.sloPct, &w.total)
-	return Totals{Sent: c.sent, OK: c.ok, ExpectedRejects: c.rejects, Failed: c.failed,
+	return Figures{Sent: c.sent, OK: c.ok, ExpectedRejects: c.rejects, Failed: c.failed,
 		SuccessRatio: c.successRatio(), P50: q.p50, P90: q.p90, P99: q.p99, Max: c.maxLat,
 		LatencyAtSLO: q.atSLO, SendLagP99: q.lagP99, Errors: c.errors(), Details: c.details()}
 }

@@ -170,8 +170,8 @@ func TestTextWindowsMerged(t *testing.T) {
 func TestWindowRows(t *testing.T) {
 	w := func(stage int, met bool, cause string, offered, success float64, p99 int, db int64, faults ...string) report.Window {
 		return report.Window{Stage: stage, SLOMet: met, Cause: cause, OfferedRPS: offered, AchievedRPS: offered, GoodputRPS: offered * success,
-			SuccessRatio: success, P99: time.Duration(p99) * time.Millisecond, LatencyAtSLO: time.Duration(p99) * time.Millisecond,
-			Errors: report.ErrorCounts{DB: db}, Faults: faults}
+			Figures: report.Figures{SuccessRatio: success, P99: time.Duration(p99) * time.Millisecond,
+				LatencyAtSLO: time.Duration(p99) * time.Millisecond, Errors: report.ErrorCounts{DB: db}}, Faults: faults}
 	}
 	wins := []report.Window{
 		w(0, true, report.CauseNone, 30, 1, 50, 0),
