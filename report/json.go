@@ -262,6 +262,9 @@ type jsonCheck struct {
 	Detail  string `json:"detail"`
 }
 
+// msf is a duration in milliseconds rounded to the microsecond, for JSON.
+func msf(d time.Duration) float64 { return format.Round(format.Millis(d), 3) }
+
 func fp(v float64) *float64 { return &v }
 
 func durS(d *time.Duration) *float64 {

@@ -192,3 +192,29 @@ type GeneratorWindow struct {
 	BehindOwnFault   bool
 	LocalErrors      map[string]int64
 }
+
+// FixtureInfo is the bundled fixture's tuning, when the run used it: the
+// part of the manifest's fixture block the report shows.
+type FixtureInfo struct {
+	DBPool         int
+	DBHold         time.Duration
+	MaxConnections int
+}
+
+// fixtureOf reads the manifest's fixture block.
+func fixtureOf(m *rundir.Manifest) *FixtureInfo {
+	if m.Fixture == nil {
+		return nil
+	}
+	return &FixtureInfo{DBPool: m.Fixture.DBPool, DBHold: time.Duration(m.Fixture.DBHold), MaxConnections: m.Fixture.MaxConnections}
+}
+
+// Gates are the scenario's CI rules, evaluated on the report.
+type Gates struct {
+	MinSustainableRPS *float64
+	MaxP99            time.Duration
+	MaxP99AtRPS       float64
+	MaxErrorRatio     *float64
+	MaxRegressionPct  *float64
+	ExpectCause       string
+}
