@@ -1,331 +1,36 @@
 package report
 
-import (
-	"bufio"
-	"fmt"
-	"math"
-	"os"
-	"path/filepath"
-	"time"
-
-	vegeta "github.com/tsenart/vegeta/v12/lib"
-)
-
-// analyze is Analyze once the small files are read.
-func analyze(dir string, in *inputs, opts Options) (*Report, error) {
-	r := &Report{Dir: dir, Window: opts.Window, Notes: in.notes}
-	readSearch(dir, r) // a search's trials, an abort's note (search.go)
-	if r.Window <= 0 {
-		r.Window = time.Second
-	}
-	tl := in.tl
-	slo := SLO{}
-	if in.scenario != nil {
-		slo = in.scenario.slo()
-		r.Gates = in.scenario.gates()
-		r.Scenario = in.scenario.Name
-	}
-	if opts.SLO.SuccessRatio > 0 {
-		slo.SuccessRatio = opts.SLO.SuccessRatio
-	}
-	if opts.SLO.Percentile > 0 {
-		slo.Percentile = opts.SLO.Percentile
-	}
-	if opts.SLO.Latency > 0 {
-		slo.Latency = opts.SLO.Latency
-	}
-	r.SLO = slo.withDefaults()
-
-	scale := 1.0
-	if m := in.manifest; m != nil {
-		r.Scenario, r.Seed, r.Status, r.TargetKind = m.Scenario, m.Seed, m.Status, m.TargetKind
-		if m.Scale > 0 {
-			scale = m.Scale
-		}
-		r.Fixture = m.fixture()
-	}
-	if r.Fixture == nil && in.scenario != nil && in.scenario.Fixture.DBPool > 0 {
-		f := in.scenario.Fixture
-		r.Fixture = &FixtureInfo{DBPool: f.DBPool, DBHold: time.Duration(f.DBHold), MaxConnections: f.MaxConnections}
-	}
-	if tl.runStart != nil {
-		r.Scenario, r.Seed = firstNonEmpty(tl.runStart.Scenario, r.Scenario), tl.runStart.Seed
-	}
-	if tl.endStatus != "" {
-		r.Status = tl.endStatus
-	}
-
-	var p *plan
-	if in.scenario != nil && r.Search == nil { // a search's plan is in its stage events
-		if pl, ok := planFromStages(in.scenario.planStages(), scale); ok {
-			p = pl
-		}
-	}
-	if p == nil {
-		p = planFromEvents(tl.stages)
-		if p != nil && !p.exactOver(0, p.total) {
-			r.Notes = append(r.Notes, "stage shapes unknown (no scenario stages): offered load counted from planned send times")
-		}
-	}
-	if p != nil {
-		r.Planned = p.total
-	}
-
-	start := tl.start
-	if start.IsZero() && in.manifest != nil {
-		start = in.manifest.Start
-	}
-
-	horizon := 5 * time.Second
-	if in.scenario != nil && in.scenario.Client.Timeout > 0 {
-		horizon = time.Duration(in.scenario.Client.Timeout)
-	}
-	horizon += 5*time.Second + r.Window
-	maxWin := int((24 * time.Hour) / r.Window)
-	if p != nil {
-		maxWin = int((p.total+time.Hour)/r.Window) + 1
-	}
-	w := newWindower(r.Window, horizon, maxWin, r.SLO.Percentile)
-
-	// A run stopped early (interrupted, cancelled) planned load it never
-	// sent: windows from the stop on are not judged.
-	var stop time.Duration = -1
-	if p != nil {
-		if len(tl.interrupts) > 0 && tl.interrupts[0] < p.total {
-			stop = tl.interrupts[0]
-		} else if tl.end != nil && *tl.end < p.total {
-			stop = *tl.end
-		}
-	}
-	// The max_p99 gate at a stated rate needs the p99 of every hit sent in
-	// the windows at that rate: they are known from the plan before the
-	// pass, so the pass records them into one more histogram.
-	var sel *rateSel
-	if r.Gates.MaxP99 > 0 && r.Gates.MaxP99AtRPS > 0 {
-		sel = selectRateWindows(p, r.Window, stop, r.Gates.MaxP99AtRPS)
-		w.markRate(sel.windows)
-	}
-
-	f, err := os.Open(filepath.Join(dir, ResultsFile))
-	if err != nil {
-		return nil, fmt.Errorf("report: %w", err)
-	}
-	defer f.Close()
-	var h hit
-	_, note, err := decodeResults(bufio.NewReaderSize(f, 256<<10), func(res *vegeta.Result) {
-		if start.IsZero() { // no timeline, no manifest: the first result's planned time
-			start = res.Timestamp
-			if lag := hget(res.Headers, HeaderSendLag); lag != "" {
-				var ns int64
-				_, _ = fmt.Sscan(lag, &ns)
-				start = start.Add(-time.Duration(ns))
-			}
-			r.Notes = append(r.Notes, "no run start recorded: windows start at the first result")
-		}
-		reduce(res, start, &h)
-		w.add(&h)
-	})
+// Analyze reads a run directory and analyses it. The steps run here, in
+// the order the data flows, each in its own file with one entry function:
+//
+//	readInputs      inputs.go       manifest, scenario, timeline (read once)
+//	setup           setup.go        what the run says of itself; SLO, gates, plan
+//	decode          decode.go       one streaming pass over results.bin into windows
+//	buildWindows    windows.go      windows, stages and totals from that pass
+//	joinTimeline    join.go         samples, probes, generator reports, faults
+//	diagnoseWindows evidence.go     each degraded window's cause, from its evidence
+//	findLimit       limit.go        sustainable rate, breaking point (a search's bracket)
+//	attribute       attribution.go  the run's cause
+//	scorecard       scorecard.go    injected faults beside the causes detected
+//	recommend       recommend.go    connection sizing and alerts
+//	judge           checks.go       noise, baseline, SLO checks and gates, verdict
+func Analyze(dir string, opts Options) (*Report, error) {
+	in, err := readInputs(dir)
 	if err != nil {
 		return nil, err
 	}
-	if note != "" {
-		r.Notes = append(r.Notes, note)
+	r, fr := setup(dir, in, opts)
+	acc, err := decode(dir, r, fr)
+	if err != nil {
+		return nil, err
 	}
-	w.finish()
-	r.histSets = w.openHistograms()
-	r.Start = start
-	if w.negative > 0 {
-		r.Notes = append(r.Notes, fmt.Sprintf("%d results sent before the run's start were counted in the first window", w.negative))
-	}
-	if w.clipped > 0 {
-		r.Notes = append(r.Notes, fmt.Sprintf("%d results sent long after the plan were counted in the last window", w.clipped))
-	}
-
-	if stop >= 0 {
-		r.Notes = append(r.Notes, fmt.Sprintf("the run stopped at %s of its planned %s: later windows are not judged", fsec(stop), fsec(p.total)))
-	}
-	r.Windows = buildWindows(w, p, r.Window, r.SLO, stop)
-	if sel != nil {
-		r.atRate = w.rateResult(sel)
-	}
-	switch {
-	case tl.end != nil:
-		r.Elapsed = *tl.end
-	case len(r.Windows) > 0:
-		last := r.Windows[len(r.Windows)-1]
-		r.Elapsed = last.Start + last.Length
-	}
-	joinTimeline(r.Windows, tl, r.Window)
-	r.Faults = buildFaults(tl, r.Elapsed)
-	markFaults(r.Windows, r.Faults)
-	r.Stages = buildStages(w, p)
-	r.Totals = buildTotals(w)
-	if r.Status == "" {
-		r.Status = "unknown"
-	}
-	finishAnalysis(r, p, opts)
+	buildWindows(r, acc, fr)
+	joinTimeline(r, in.tl)
+	baseWins, base := diagnoseWindows(r)
+	findLimit(r, fr.plan)
+	r.Cause = attribute(r, base)
+	r.Scorecard = scorecard(r.Windows, r.Faults)
+	r.Recommend = recommend(r, baseWins, targetRPS(opts, fr.plan))
+	judge(r, opts)
 	return r, nil
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-// buildWindows turns the accumulators into windows, with the plan's
-// offered rate and each window's SLO verdict.
-func buildWindows(w *windower, p *plan, width time.Duration, slo SLO, stop time.Duration) []Window {
-	n := len(w.wins)
-	end := planEnd(p, stop)
-	if p != nil {
-		n = max(n, int((end+width-1)/width))
-	}
-	out := make([]Window, n)
-	for i := range out {
-		var acc winAcc
-		if i < len(w.wins) {
-			acc = w.wins[i]
-		}
-		win := Window{Index: i, Start: time.Duration(i) * width, Length: width, Stage: -1, c: acc.counts}
-		if sh, ok := windowShape(p, i, width, end); ok {
-			win.Length, win.Full, win.Stage, win.Steady, win.Ramp = sh.length, sh.full, sh.stage, sh.steady, sh.ramp
-			if sh.exact {
-				win.OfferedRPS = sh.offered
-			} else {
-				win.OfferedRPS = float64(acc.due) / win.Length.Seconds()
-			}
-		}
-		c := &acc.counts
-		win.Sent, win.OK, win.ExpectedRejects, win.Failed = c.sent, c.ok, c.rejects, c.failed
-		secs := win.Length.Seconds()
-		win.AchievedRPS = float64(c.sent) / secs
-		win.GoodputRPS = float64(c.ok) / secs
-		win.SuccessRatio = c.successRatio()
-		win.P50, win.P90, win.P99 = acc.q.p50, acc.q.p90, acc.q.p99
-		win.Max = c.maxLat
-		win.LatencyAtSLO, win.SendLagP99 = acc.q.atSLO, acc.q.lagP99
-		win.Errors = c.errors()
-		win.Details = c.details()
-		win.LateRecords = c.late
-		win.Timing = timingMeans(c)
-		win.Connect = ConnectStats{New: c.newConns, P99: acc.q.connP99, HaveTiming: c.connectSum > 0}
-		if c.newConns > 0 {
-			win.Connect.Mean = c.connectSum / time.Duration(c.newConns)
-		}
-		win.Traffic = win.OfferedRPS > 0 || c.sent > 0
-		win.SLOMet = !win.Traffic || meetsSLO(&win, slo)
-		out[i] = win
-	}
-	return out
-}
-
-// shape is what the plan says of one window, before any result is read.
-type shape struct {
-	length             time.Duration
-	full, steady, ramp bool
-	stage              int
-	exact              bool    // the plan knows the offered rate here
-	offered            float64 // planned hits per second, when exact
-}
-
-// windowShape is window i's place in the plan; ok is false outside it
-// (end is the plan's end, or where the run stopped).
-func windowShape(p *plan, i int, width, end time.Duration) (shape, bool) {
-	a := time.Duration(i) * width
-	if p == nil || a >= end {
-		return shape{}, false
-	}
-	sh := shape{length: width, stage: -1}
-	if a+width > end {
-		sh.length = end - a
-	} else {
-		sh.full = true
-	}
-	if si := p.segAt(a + sh.length/2); si >= 0 {
-		sg := p.segs[si]
-		sh.stage = sg.stage
-		inside := sg.start <= a && a+sh.length <= sg.start+sg.dur
-		sh.steady = sh.full && inside && sg.steady()
-		sh.ramp = sg.exact && sg.r0 != sg.r1
-	}
-	if p.exactOver(a, a+sh.length) {
-		sh.exact = true
-		sh.offered = (p.hits(a+sh.length) - p.hits(a)) / sh.length.Seconds()
-	}
-	return sh, true
-}
-
-// meetsSLO: success ratio and latency percentile within the SLO, and the
-// load actually offered (at least half the planned hits sent).
-func meetsSLO(win *Window, slo SLO) bool {
-	if win.Sent == 0 {
-		return false
-	}
-	planned := win.OfferedRPS * win.Length.Seconds()
-	if planned >= 5 && float64(win.Sent) < planned/2 {
-		return false
-	}
-	return win.SuccessRatio >= slo.SuccessRatio && win.LatencyAtSLO <= slo.Latency
-}
-
-func timingMeans(c *counts) *TimingMeans {
-	if c.timingN == 0 {
-		return nil
-	}
-	n := float64(c.timingN)
-	d := func(sum float64) time.Duration { return msDur(sum / n) }
-	t := &TimingMeans{N: c.timingN, Pool: d(c.pool), DB: d(c.db), App: d(c.app), Hash: d(c.hash),
-		PoolMax: msDur(c.poolMax), AppNet: d(c.appNet), Unexplained: d(c.gap)}
-	if tot := c.gap + c.app; tot > 0 {
-		t.NetworkShareOfClient = c.gap / tot
-	}
-	return t
-}
-
-func msDur(v float64) time.Duration { return time.Duration(math.Round(v * 1e6)) }
-
-// buildStages summarises each planned stage.
-func buildStages(w *windower, p *plan) []StageSummary {
-	var spans []StageSpan
-	if p != nil {
-		spans = p.stages
-	}
-	n := max(len(spans), len(w.stages))
-	out := make([]StageSummary, n)
-	for i := range out {
-		s := StageSummary{Index: i, Name: fmt.Sprintf("stage %d", i+1)}
-		if i < len(spans) {
-			sp := spans[i]
-			s.Name, s.Kind, s.Start, s.Duration = sp.Name, sp.Kind, sp.Start, sp.Duration
-			s.RateStart, s.RateEnd = sp.RateStart, sp.RateEnd
-			if sp.Duration > 0 {
-				s.OfferedRPS = (p.hits(sp.Start+sp.Duration) - p.hits(sp.Start)) / sp.Duration.Seconds()
-			}
-		}
-		if i < len(w.stages) {
-			st := &w.stages[i]
-			s.Sent, s.OK, s.Rejects, s.Failed = st.sent, st.ok, st.rejects, st.failed
-			s.SuccessRatio = st.successRatio()
-			s.Errors = st.errors()
-			if st.hist.TotalCount() > 0 {
-				s.P50 = time.Duration(st.hist.ValueAtQuantile(50)) * time.Microsecond
-				s.P99 = time.Duration(st.hist.ValueAtQuantile(99)) * time.Microsecond
-			}
-			if s.Duration > 0 {
-				s.AchievedRPS = float64(st.sent) / s.Duration.Seconds()
-			}
-		}
-		out[i] = s
-	}
-	return out
-}
-
-func buildTotals(w *windower) Totals {
-	c := &w.total
-	q := w.totalHists.quantiles(w.sloPct, &w.total)
-	return Totals{Sent: c.sent, OK: c.ok, ExpectedRejects: c.rejects, Failed: c.failed,
-		SuccessRatio: c.successRatio(), P50: q.p50, P90: q.p90, P99: q.p99, Max: c.maxLat,
-		LatencyAtSLO: q.atSLO, SendLagP99: q.lagP99, Errors: c.errors(), Details: c.details()}
 }

@@ -6,45 +6,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/report/format"
+	"github.com/stampede-load/stampede/report/reporttest"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
-const cleanScenario = `name: clean
-description: four steps, all healthy
-login: {path: /login}
-stages:
-  - steps: {name: climb, from: 10, to: 40, step: 10, hold: 5s}
-slo: {success_ratio: 0.99, percentile: 99, latency: 500ms}
-faults: []
-`
-
-// cleanRun: every hit a 20 ms success (a tenth expected rejects).
-func cleanRun(t testing.TB) *runDir {
-	b := newRunDir(t, cleanScenario)
-	p := mustPlan(t, cleanScenario)
-	b.stages(p)
-	i := 0
-	b.traffic(p, 0, 20, func(at float64) hitSpec {
-		i++
-		h := hitSpec{lat: 20 * time.Millisecond, timing: timingHdr(0.1, 3, 2, 8)}
-		if i%10 == 0 {
-			h.outcome, h.code, h.body = OutcomeExpectedReject, 401, `{"error":"invalid_credentials"}`
-		}
-		if i%25 == 1 {
-			h.conn = "new;connect=300000"
-		}
-		return h
-	})
-	b.dbSamples(0, 20, func(int) map[string]any {
-		return map[string]any{"backends_total": 12, "role_backends": 5, "role_limit": 50, "max_connections": 100,
-			"superuser_reserved": 3, "lock_waiters": 0, "probe_rtt_ms": 0.3, "by_state": map[string]any{"active": 2, "idle": 10}}
-	})
-	b.probes("service", 0, 20, func(int) float64 { return 0.3 })
-	b.event(EventRunEnd, 20.5, map[string]any{"status": "completed"})
-	return b
-}
-
 func TestAnalyzeCleanRun(t *testing.T) {
-	r := analyzeDir(t, cleanRun(t).write())
+	r := analyzeDir(t, reporttest.CleanRun(t).Write())
 
 	if got := len(r.Windows); got != 20 {
 		t.Fatalf("windows: %d, want 20", got)
@@ -125,45 +94,45 @@ func TestDBFailureDetail(t *testing.T) {
 }
 
 func TestPlanFromStages(t *testing.T) {
-	p := mustPlan(t, `stages:
+	p := reporttest.Plan(t, `stages:
   - constant: {rate: 10, for: 5s}
   - ramp: {from: 10, to: 30, for: 10s}
   - steps: {from: 30, to: 50, step: 10, hold: 2s}
   - spike: {base: 20, peak: 100, at: 2s, spike_for: 1s, for: 5s}
 `)
-	if p.total != 26*time.Second || len(p.stages) != 4 {
-		t.Fatalf("total %s, %d stages", p.total, len(p.stages))
+	if p.Total != 26*time.Second || len(p.Stages) != 4 {
+		t.Fatalf("total %s, %d stages", p.Total, len(p.Stages))
 	}
 	for _, tc := range []struct {
 		at   time.Duration
 		rate float64
 	}{{0, 10}, {5 * time.Second, 10}, {10 * time.Second, 20}, {15 * time.Second, 30}, {17 * time.Second, 40},
 		{20 * time.Second, 50}, {21 * time.Second, 20}, {23 * time.Second, 100}, {25 * time.Second, 20}, {26 * time.Second, 0}} {
-		if got := p.rate(tc.at); got != tc.rate {
+		if got := p.Rate(tc.at); got != tc.rate {
 			t.Errorf("rate(%s) = %g, want %g", tc.at, got, tc.rate)
 		}
 	}
 	// 50 + 200 + 240 + (20*4 + 100)
-	if got := p.hits(p.total); got != 670 {
+	if got := p.Hits(p.Total); got != 670 {
 		t.Errorf("planned hits %g, want 670", got)
 	}
 	// the same plan from stage events alone: exact for constant and ramp only
-	var evs []StageEvent
-	for _, s := range p.stages {
-		evs = append(evs, StageEvent{Index: s.Index, Kind: s.Kind, PlannedStartS: s.Start.Seconds(),
+	var evs []rundir.StageEvent
+	for _, s := range p.Stages {
+		evs = append(evs, rundir.StageEvent{Index: s.Index, Kind: s.Kind, PlannedStartS: s.Start.Seconds(),
 			DurationS: s.Duration.Seconds(), RateStart: s.RateStart, RateEnd: s.RateEnd})
 	}
 	pe := planFromEvents(evs)
-	if pe.total != p.total || !pe.exactOver(0, 15*time.Second) || pe.exactOver(15*time.Second, 16*time.Second) {
-		t.Errorf("plan from events: total %s, exactness wrong", pe.total)
+	if pe.Total != p.Total || !knownOver(pe, 0, 15*time.Second) || knownOver(pe, 15*time.Second, 16*time.Second) {
+		t.Errorf("plan from events: total %s, exactness wrong", pe.Total)
 	}
 }
 
 // A results file cut mid-record (the runner killed) reads up to its last
 // whole record, with a note.
 func TestTruncatedResults(t *testing.T) {
-	dir := cleanRun(t).write()
-	path := filepath.Join(dir, ResultsFile)
+	dir := reporttest.CleanRun(t).Write()
+	path := filepath.Join(dir, rundir.ResultsFile)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -183,15 +152,15 @@ func TestTruncatedResults(t *testing.T) {
 // Without scenario, manifest or timeline, a plain vegeta results file
 // still gets windows (judged by status code).
 func TestResultsOnly(t *testing.T) {
-	dir := cleanRun(t).write()
-	for _, f := range []string{ScenarioFile, ManifestFile, TimelineFile} {
+	dir := reporttest.CleanRun(t).Write()
+	for _, f := range []string{rundir.ScenarioFile, rundir.ManifestFile, rundir.TimelineFile} {
 		if err := os.Remove(filepath.Join(dir, f)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	r := analyzeDir(t, dir)
 	if r.Totals.Sent != 500 || len(r.Windows) != 20 || r.SLO.Percentile != 99 {
-		t.Errorf("sent %d, %d windows, SLO %s", r.Totals.Sent, len(r.Windows), r.SLO)
+		t.Errorf("sent %d, %d windows, SLO %s", r.Totals.Sent, len(r.Windows), format.SLO(r.SLO))
 	}
 }
 
@@ -205,13 +174,13 @@ func TestMissingResults(t *testing.T) {
 // interrupt are not judged, so they neither fail the SLO nor set a limit.
 func TestInterruptedRun(t *testing.T) {
 	const sc = "stages:\n  - steps: {from: 10, to: 60, step: 10, hold: 5s}\n"
-	b := newRunDir(t, sc)
-	p := mustPlan(t, sc)
-	b.stages(p)
-	b.traffic(p, 0, 12.5, func(float64) hitSpec { return hitSpec{lat: 10 * time.Millisecond} })
-	b.event(EventInterrupt, 12.5, map[string]any{"signal": "interrupt", "immediate": false})
-	b.event(EventRunEnd, 12.6, map[string]any{"status": "interrupted"})
-	r := analyzeDir(t, b.write())
+	b := reporttest.New(t, sc)
+	p := reporttest.Plan(t, sc)
+	b.Stages(p)
+	b.Traffic(p, 0, 12.5, func(float64) reporttest.Hit { return reporttest.Hit{Lat: 10 * time.Millisecond} })
+	b.Event(rundir.EventInterrupt, 12.5, map[string]any{"signal": "interrupt", "immediate": false})
+	b.Event(rundir.EventRunEnd, 12.6, map[string]any{"status": "interrupted"})
+	r := analyzeDir(t, b.Write())
 	if len(r.Windows) != 13 || r.Status != "interrupted" {
 		t.Fatalf("%d windows, status %s; want 13 (up to the interrupt), interrupted", len(r.Windows), r.Status)
 	}

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/stampede-load/stampede/report/format"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // rateTolerance is how near a window's offered rate must be to a stated
@@ -27,7 +29,7 @@ type rateSel struct {
 // measured. With none that near, it takes the nearest offered rate above
 // (a service that meets a p99 at a higher load meets it at the lower one);
 // with none above, nothing: the run cannot speak for that rate.
-func selectRateWindows(p *plan, width, stop time.Duration, rate float64) *rateSel {
+func selectRateWindows(p *rundir.Plan, width, stop time.Duration, rate float64) *rateSel {
 	sel := &rateSel{asked: rate}
 	if p == nil {
 		sel.reason = "no plan (no scenario stages): the offered rate of a window is not known before its results"
@@ -87,7 +89,7 @@ func selectRateWindows(p *plan, width, stop time.Duration, rate float64) *rateSe
 			}
 		}
 		if math.IsInf(above, 1) {
-			sel.reason = "the run never offered " + fnum(rate) + "/s in a " + kind + " window (highest " + fnum(round(highest, 1)) + "/s)"
+			sel.reason = "the run never offered " + format.Num(rate) + "/s in a " + kind + " window (highest " + format.Num(format.Round(highest, 1)) + "/s)"
 			return sel
 		}
 		idx, held = near(above)
@@ -98,14 +100,14 @@ func selectRateWindows(p *plan, width, stop time.Duration, rate float64) *rateSe
 
 // planEnd is where windows stop being judged: the plan's end, or where
 // the run stopped.
-func planEnd(p *plan, stop time.Duration) time.Duration {
+func planEnd(p *rundir.Plan, stop time.Duration) time.Duration {
 	if p == nil {
 		return 0
 	}
 	if stop >= 0 {
-		return min(p.total, stop)
+		return min(p.Total, stop)
 	}
-	return p.total
+	return p.Total
 }
 
 // rateLatency is the latency of every hit sent in the windows at a stated

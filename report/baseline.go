@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // LoadBaseline reads an earlier run to compare with: a run directory
@@ -20,7 +22,7 @@ func LoadBaseline(path string) (*Report, error) {
 		return nil, fmt.Errorf("report: baseline: %w", err)
 	}
 	if st.IsDir() {
-		_, err := os.Stat(filepath.Join(path, ResultsFile))
+		_, err := os.Stat(filepath.Join(path, rundir.ResultsFile))
 		switch {
 		case err == nil:
 			r, err := Analyze(path, Options{})
@@ -31,9 +33,9 @@ func LoadBaseline(path string) (*Report, error) {
 		case !errors.Is(err, fs.ErrNotExist):
 			return nil, fmt.Errorf("report: baseline: %w", err)
 		}
-		jp := filepath.Join(path, JSONFile)
+		jp := filepath.Join(path, rundir.JSONFile)
 		if _, err := os.Stat(jp); err != nil {
-			return nil, fmt.Errorf("report: baseline %s is not a run directory: no %s and no %s", path, ResultsFile, JSONFile)
+			return nil, fmt.Errorf("report: baseline %s is not a run directory: no %s and no %s", path, rundir.ResultsFile, rundir.JSONFile)
 		}
 		path = jp
 	}
@@ -71,7 +73,7 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 	if probe.Limit == nil || probe.Totals == nil {
 		return nil, errors.New("not a stampede report.json: no limit or totals")
 	}
-	var j jsonReport
+	var j JSON
 	if err := json.Unmarshal(b, &j); err != nil {
 		return nil, fmt.Errorf("not a stampede report.json: %w", err)
 	}
@@ -84,13 +86,13 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 	return r, nil
 }
 
-func durOf(s float64) time.Duration { return secs(s) }
+func durOf(s float64) time.Duration { return rundir.Secs(s) }
 
 func durPtr(s *float64) *time.Duration {
 	if s == nil {
 		return nil
 	}
-	d := secs(*s)
+	d := rundir.Secs(*s)
 	return &d
 }
 
@@ -103,10 +105,10 @@ func fromJSONCause(j jsonCause) Cause {
 	return c
 }
 
-func fromJSON(j *jsonReport) *Report {
+func fromJSON(j *JSON) *Report {
 	r := &Report{Scenario: j.Scenario, Seed: j.Seed, Status: j.Status, TargetKind: j.TargetKind,
 		Planned: durOf(j.PlannedS), Elapsed: durOf(j.ElapsedS), Window: durOf(j.WindowS),
-		SLO:     SLO{SuccessRatio: j.SLO.SuccessRatio, Percentile: j.SLO.Percentile, Latency: msDur(j.SLO.LatencyMS)},
+		SLO:     rundir.SLO{SuccessRatio: j.SLO.SuccessRatio, Percentile: j.SLO.Percentile, Latency: msDur(j.SLO.LatencyMS)},
 		Verdict: j.Verdict, Summary: j.Summary, Cause: fromJSONCause(j.Cause), Notes: j.Notes}
 	if j.Start != "" {
 		r.Start, _ = time.Parse(time.RFC3339Nano, j.Start)
@@ -124,15 +126,13 @@ func fromJSON(j *jsonReport) *Report {
 	if l.KneeAtS != nil {
 		r.Limit.KneeAt = durOf(*l.KneeAtS)
 	}
-	t := j.Totals
-	r.Totals = Totals{Sent: t.Sent, OK: t.OK, ExpectedRejects: t.ExpectedRejects, Failed: t.Failed,
-		SuccessRatio: t.SuccessRatio, P50: msDur(t.P50MS), P90: msDur(t.P90MS), P99: msDur(t.P99MS), Max: msDur(t.MaxMS),
-		LatencyAtSLO: msDur(t.SLOLatencyMS), SendLagP99: msDur(t.SendLagP99MS), Errors: t.Errors, Details: t.Details}
+	r.Totals = j.Totals.figures()
+	r.Totals.Details = j.Totals.Details
 	for _, s := range j.Stages {
-		r.Stages = append(r.Stages, StageSummary{Index: s.Index, Name: s.Name, Kind: s.Kind,
-			Start: durOf(s.StartS), Duration: durOf(s.DurationS), RateStart: s.RateStart, RateEnd: s.RateEnd,
-			OfferedRPS: s.OfferedRPS, AchievedRPS: s.AchievedRPS, Sent: s.Sent, OK: s.OK, Rejects: s.ExpectedRejects,
-			Failed: s.Failed, SuccessRatio: s.SuccessRatio, P50: msDur(s.P50MS), P99: msDur(s.P99MS), Errors: s.Errors})
+		r.Stages = append(r.Stages, StageSummary{StageSummary: rundir.StageSummary{Index: s.Index, Name: s.Name, Kind: s.Kind,
+			Start: durOf(s.StartS), Duration: durOf(s.DurationS), OfferedRPS: s.OfferedRPS, AchievedRPS: s.AchievedRPS,
+			Sent: s.Sent, OK: s.OK, ExpectedRejects: s.ExpectedRejects, Failed: s.Failed, SuccessRatio: s.SuccessRatio,
+			P50: msDur(s.P50MS), P99: msDur(s.P99MS)}, RateStart: s.RateStart, RateEnd: s.RateEnd, Errors: s.Errors})
 	}
 	for _, f := range j.Faults {
 		r.Faults = append(r.Faults, Fault{Kind: f.Kind, Name: f.Name, Path: f.Path, Params: f.Params,
@@ -153,10 +153,8 @@ func fromJSON(j *jsonReport) *Report {
 	for _, w := range j.Windows {
 		win := Window{Index: w.Index, Start: durOf(w.StartS), Length: durOf(w.LengthS), Stage: w.Stage,
 			Full: w.Full, Steady: w.Steady, OfferedRPS: w.OfferedRPS, AchievedRPS: w.AchievedRPS, GoodputRPS: w.GoodputRPS,
-			Sent: w.Sent, OK: w.OK, ExpectedRejects: w.ExpectedRejects, Failed: w.Failed, SuccessRatio: w.SuccessRatio,
-			P50: msDur(w.P50MS), P90: msDur(w.P90MS), P99: msDur(w.P99MS), Max: msDur(w.MaxMS),
-			LatencyAtSLO: msDur(w.SLOLatencyMS), SendLagP99: msDur(w.SendLagP99MS), Errors: w.Errors, Details: w.Details,
-			Faults: w.Faults, LateRecords: w.LateRecords, SLOMet: w.SLOMet, Cause: w.Cause}
+			Figures: w.figures(), Faults: w.Faults, LateRecords: w.LateRecords, SLOMet: w.SLOMet, Cause: w.Cause}
+		win.Details = w.Details
 		win.Traffic = win.OfferedRPS > 0 || win.Sent > 0
 		if w.Diagnosis != nil {
 			d := fromJSONCause(*w.Diagnosis)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stampede-load/stampede/report/reporttest"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -23,14 +25,14 @@ func TestWindowingBoundedMemory(t *testing.T) {
 	var h hit
 	for i := 0; i < seconds*rate; i++ {
 		sent := time.Duration(i) * time.Second / rate
-		h = hit{sent: sent, latency: time.Duration(5+i%40) * time.Millisecond, stage: 0, outcome: OutcomeOK, detail: -1}
+		h = hit{sent: sent, latency: time.Duration(5+i%40) * time.Millisecond, stage: 0, outcome: rundir.OutcomeOK, detail: -1}
 		if i%1000 == 0 { // a slow one: completes 4s later
 			h.latency = 4 * time.Second
 		}
 		w.add(&h)
 	}
 	// a straggler for a long-closed window is still counted
-	h = hit{sent: 10 * time.Second, latency: time.Millisecond, stage: 0, outcome: OutcomeOK, detail: -1}
+	h = hit{sent: 10 * time.Second, latency: time.Millisecond, stage: 0, outcome: rundir.OutcomeOK, detail: -1}
 	w.add(&h)
 	w.finish()
 	if got, limit := w.openHistograms(), int(horizon/time.Second)+3; got > limit {
@@ -53,30 +55,30 @@ func writeMillion(tb testing.TB, dir string) {
 			tb.Fatal(err)
 		}
 	}
-	must(os.WriteFile(filepath.Join(dir, ScenarioFile), []byte(sc), 0o644))
-	must(os.WriteFile(filepath.Join(dir, ManifestFile), []byte(`{"scenario":"million","status":"completed","scale":1}`), 0o644))
-	tl := `{"type":"run_start","time":"` + testStart.Format(time.RFC3339Nano) + `","t":0,"scenario":"million"}` + "\n" +
-		`{"type":"stage","time":"` + testStart.Format(time.RFC3339Nano) + `","t":0,"index":0,"kind":"constant","planned_start_s":0,"duration_s":1000,"rate_start":1000,"rate_end":1000}` + "\n"
-	must(os.WriteFile(filepath.Join(dir, TimelineFile), []byte(tl), 0o644))
-	f, err := os.Create(filepath.Join(dir, ResultsFile))
+	must(os.WriteFile(filepath.Join(dir, rundir.ScenarioFile), []byte(sc), 0o644))
+	must(os.WriteFile(filepath.Join(dir, rundir.ManifestFile), []byte(`{"scenario":"million","status":"completed","scale":1}`), 0o644))
+	tl := `{"type":"run_start","time":"` + reporttest.Start.Format(time.RFC3339Nano) + `","t":0,"scenario":"million"}` + "\n" +
+		`{"type":"stage","time":"` + reporttest.Start.Format(time.RFC3339Nano) + `","t":0,"index":0,"kind":"constant","planned_start_s":0,"duration_s":1000,"rate_start":1000,"rate_end":1000}` + "\n"
+	must(os.WriteFile(filepath.Join(dir, rundir.TimelineFile), []byte(tl), 0o644))
+	f, err := os.Create(filepath.Join(dir, rundir.ResultsFile))
 	must(err)
 	bw := bufio.NewWriterSize(f, 1<<20)
 	enc := vegeta.NewEncoder(bw)
 	body503 := []byte(`{"error":"db_unavailable","sqlstate":"53300"}`)
 	for i := 0; i < 1_000_000; i++ {
 		hd := http.Header{}
-		hd.Set(HeaderTiming, "pool;dur=0.10, db;dur=3.00, hash;dur=2.00, app;dur=8.00")
-		hd.Set(HeaderStage, "0")
-		hd.Set(HeaderIntent, "valid")
-		hd.Set(HeaderSendLag, strconv.Itoa(i%7*1000))
-		hd.Set(HeaderConn, "reused")
-		res := vegeta.Result{Seq: uint64(i), Code: 200, Timestamp: testStart.Add(time.Duration(i) * time.Millisecond),
+		hd.Set(rundir.HeaderTiming, "pool;dur=0.10, db;dur=3.00, hash;dur=2.00, app;dur=8.00")
+		hd.Set(rundir.HeaderStage, "0")
+		hd.Set(rundir.HeaderIntent, "valid")
+		hd.Set(rundir.HeaderSendLag, strconv.Itoa(i%7*1000))
+		hd.Set(rundir.HeaderConn, "reused")
+		res := vegeta.Result{Seq: uint64(i), Code: 200, Timestamp: reporttest.Start.Add(time.Duration(i) * time.Millisecond),
 			Latency: time.Duration(5+i%20) * time.Millisecond, Headers: hd}
 		if i%100 == 0 {
 			res.Code, res.Body, res.Error = 503, body503, "503 Service Unavailable"
-			hd.Set(HeaderOutcome, OutcomeFailed)
+			hd.Set(rundir.HeaderOutcome, string(rundir.OutcomeFailed))
 		} else {
-			hd.Set(HeaderOutcome, OutcomeOK)
+			hd.Set(rundir.HeaderOutcome, string(rundir.OutcomeOK))
 		}
 		must(enc.Encode(&res))
 	}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // BenchmarkAnalyzeMillionVsVegeta analyses a recorded run of 1,000,000
@@ -30,7 +33,7 @@ func BenchmarkAnalyzeMillionVsVegeta(b *testing.B) {
 		ours.Stdout = io.Discard
 		oursT, oursRSS := measure(b, ours)
 
-		theirs := exec.Command(bin, "report", "-type=text", filepath.Join(dir, ResultsFile))
+		theirs := exec.Command(bin, "report", "-type=text", filepath.Join(dir, rundir.ResultsFile))
 		theirs.Stdout = io.Discard
 		theirsT, theirsRSS := measure(b, theirs)
 
@@ -74,7 +77,10 @@ func TestAnalyzeChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteJSON(os.Stdout, r); err != nil {
+	enc := json.NewEncoder(os.Stdout) // as render.WriteJSON does
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r.JSON()); err != nil {
 		t.Fatal(err)
 	}
 	fmt.Fprintln(os.Stderr, "analysed", r.Totals.Sent, "results")

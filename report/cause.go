@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/stampede-load/stampede/report/format"
 )
 
 // Causes, from DESIGN.md's taxonomy.
@@ -90,7 +92,7 @@ func (r ref) String() string {
 	if !r.have {
 		return "no healthy baseline"
 	}
-	return "a " + fms(r.v) + " baseline"
+	return "a " + format.MS(r.v) + " baseline"
 }
 
 // up reports cur rising against its baseline by factor and by abs at
@@ -131,28 +133,28 @@ func diagnose(e evidence, b *evidence) Cause {
 	}
 	if haveT && t.pool >= 10 && t.pool >= 2*t.db && up(msDur(t.pool), bref(bt.pool), 3, 10*time.Millisecond, 10*time.Millisecond) {
 		d.add(CauseDBConnections, srcTiming, 2, "Server-Timing: %s waiting for a pooled connection per login against %s in the database (%s for the wait): logins queue for connections",
-			fms(msDur(t.pool)), fms(msDur(t.db)), bref(bt.pool))
+			format.MS(msDur(t.pool)), format.MS(msDur(t.db)), bref(bt.pool))
 	}
 	roleAtLimit := e.haveDB && e.roleCapped
 	if roleAtLimit {
-		d.add(CauseDBConnections, srcDB, 3, "the role's backends at its connection limit: %s of %s (%s active)", fnum(e.capBackends), fnum(e.capLimit), fnum(e.capActive))
+		d.add(CauseDBConnections, srcDB, 3, "the role's backends at its connection limit: %s of %s (%s active)", format.Num(e.capBackends), format.Num(e.capLimit), format.Num(e.capActive))
 	}
 	if e.haveDB && e.serverCapped {
-		d.add(CauseDBConnections, srcDB, 3, "server backends at max_connections: %s of %s (%s reserved for superusers)", fnum(e.capServer), fnum(e.maxConns), fnum(e.reserved))
+		d.add(CauseDBConnections, srcDB, 3, "server backends at max_connections: %s of %s (%s reserved for superusers)", format.Num(e.capServer), format.Num(e.maxConns), format.Num(e.reserved))
 	}
 	poolFull := false
 	if e.havePool && e.poolMax > 0 && e.poolWaits > 0 {
 		mostWaited := e.poolAcquires > 0 && 2*e.poolWaits >= e.poolAcquires
 		if e.poolAcquired >= e.poolMax || mostWaited {
 			poolFull = true
-			line := fmt.Sprintf("the service's pool full: %s of %s connections in use, %s acquires had to wait", fnum(e.poolAcquired), fnum(e.poolMax), fnum(e.poolWaits))
+			line := fmt.Sprintf("the service's pool full: %s of %s connections in use, %s acquires had to wait", format.Num(e.poolAcquired), format.Num(e.poolMax), format.Num(e.poolWaits))
 			if e.poolAcquires > 0 {
-				line += fmt.Sprintf(" (of %s)", fnum(e.poolAcquires))
+				line += fmt.Sprintf(" (of %s)", format.Num(e.poolAcquires))
 			}
 			pts := 2.0
 			if e.poolWaitTime > 0 {
 				wait := time.Duration(float64(e.poolWaitTime) / e.poolWaits)
-				line += fmt.Sprintf(", %s each on average", fms(wait))
+				line += fmt.Sprintf(", %s each on average", format.MS(wait))
 				if mostWaited && wait >= 100*time.Millisecond {
 					pts = 3
 				}
@@ -164,7 +166,7 @@ func diagnose(e evidence, b *evidence) Cause {
 	// backend doing its normal work (not idle in a transaction).
 	if poolFull && !roleAtLimit && e.haveDB && e.roleBackends >= e.poolMax && 2*e.roleActive >= e.roleBackends {
 		d.add(CauseDBConnections, srcDB, 1, "the database sees the whole pool busy: %s of the role's backends (%s active) for a pool of %s",
-			fnum(e.roleBackends), fnum(e.roleActive), fnum(e.poolMax))
+			format.Num(e.roleBackends), format.Num(e.roleActive), format.Num(e.poolMax))
 	}
 
 	// db.queries: work inside the database is slow or blocked.
@@ -174,7 +176,7 @@ func diagnose(e evidence, b *evidence) Cause {
 			pts = 4
 		}
 		d.lockish = true
-		d.add(CauseDBQueries, srcDB, pts, "%s sessions waiting on locks (pg_stat_activity wait_event_type Lock; %s at baseline)", fnum(e.lockWaiters), fnum(b.lockWaiters))
+		d.add(CauseDBQueries, srcDB, pts, "%s sessions waiting on locks (pg_stat_activity wait_event_type Lock; %s at baseline)", format.Num(e.lockWaiters), format.Num(b.lockWaiters))
 	}
 	for _, q := range []struct {
 		det  detail
@@ -196,17 +198,17 @@ func diagnose(e evidence, b *evidence) Cause {
 		case e.haveDB && e.haveRTT && !rttUp && !d.lockish:
 			d.holdUp = CauseNetDB
 			d.add(CauseNetDB, srcTiming, 3, "the service's db time is %s per login against %s while the database's own probe answered in %s (%s) with %s lock waiters and %s of %s role backends: the time goes between the service and the database",
-				fms(msDur(t.dbReached)), bref(bt.dbReached), fms(e.rtt), rttRef, fnum(e.lockWaiters), fnum(e.roleBackends), fnumOrNone(e.roleLimit))
+				format.MS(msDur(t.dbReached)), bref(bt.dbReached), format.MS(e.rtt), rttRef, format.Num(e.lockWaiters), format.Num(e.roleBackends), fnumOrNone(e.roleLimit))
 		case e.haveDB || e.haveRTT:
 			d.holdUp = CauseDBQueries
-			d.add(CauseDBQueries, srcTiming, 2, "Server-Timing: db %s per login against %s", fms(msDur(t.dbReached)), bref(bt.dbReached))
+			d.add(CauseDBQueries, srcTiming, 2, "Server-Timing: db %s per login against %s", format.MS(msDur(t.dbReached)), bref(bt.dbReached))
 		default:
-			d.add(CauseDBQueries, srcTiming, 1.5, "Server-Timing: db %s per login against %s", fms(msDur(t.dbReached)), bref(bt.dbReached))
+			d.add(CauseDBQueries, srcTiming, 1.5, "Server-Timing: db %s per login against %s", format.MS(msDur(t.dbReached)), bref(bt.dbReached))
 			notChecked = append(notChecked, "no database samples: slow queries (db.queries) and a slow path to the database (network.db) look alike from the service")
 		}
 	}
 	if rttUp {
-		d.add(CauseDBQueries, srcDB, 1, "the database's own probe query took %s against %s", fms(e.rtt), rttRef)
+		d.add(CauseDBQueries, srcDB, 1, "the database's own probe query took %s against %s", format.MS(e.rtt), rttRef)
 	}
 
 	// network.db: the path between the service and the database.
@@ -221,7 +223,7 @@ func diagnose(e evidence, b *evidence) Cause {
 	}
 	dbpRef := ref{b.dbConnect, b.haveDBProbe}
 	if e.haveDBProbe && up(e.dbConnect, dbpRef, 3, 5*time.Millisecond, 50*time.Millisecond) {
-		d.add(CauseNetDB, srcProbes, 2, "TCP connect to the database %s against %s", fms(e.dbConnect), dbpRef)
+		d.add(CauseNetDB, srcProbes, 2, "TCP connect to the database %s against %s", format.MS(e.dbConnect), dbpRef)
 	}
 	if e.dbErrors > b.dbErrors {
 		d.add(CauseNetDB, srcProbes, 2, "%d TCP probes to the database failed", e.dbErrors)
@@ -231,7 +233,7 @@ func diagnose(e evidence, b *evidence) Cause {
 	if e.haveDB && !d.lockish && e.roleBackends >= 3 && 2*e.idleInTx >= e.roleBackends && e.idleInTx >= 2*b.idleInTx+2 {
 		d.stalled = true
 		d.add(CauseNetDB, srcDB, 2, "%s of the service's %s database sessions idle in transaction (%s at baseline): the database waits on the service between statements, it is not working on them",
-			fnum(e.idleInTx), fnum(e.roleBackends), fnum(b.idleInTx))
+			format.Num(e.idleInTx), format.Num(e.roleBackends), format.Num(b.idleInTx))
 	}
 
 	// network.client: between the load generator and the service.
@@ -244,25 +246,25 @@ func diagnose(e evidence, b *evidence) Cause {
 	}
 	connRef := ref{b.connP99, b.haveConn}
 	if e.haveConn && up(e.connP99, connRef, 3, 5*time.Millisecond, 50*time.Millisecond) {
-		d.add(CauseNetClient, srcConnect, 2, "TCP connect p99 %s against %s (%d new connections)", fms(e.connP99), connRef, c.newConns)
+		d.add(CauseNetClient, srcConnect, 2, "TCP connect p99 %s against %s (%d new connections)", format.MS(e.connP99), connRef, c.newConns)
 	}
 	svcRef := ref{b.svcConnect, b.haveSvc}
 	if e.haveSvc && up(e.svcConnect, svcRef, 3, 5*time.Millisecond, 50*time.Millisecond) {
-		d.add(CauseNetClient, srcProbes, 2, "TCP connect probes to the service %s against %s", fms(e.svcConnect), svcRef)
+		d.add(CauseNetClient, srcProbes, 2, "TCP connect probes to the service %s against %s", format.MS(e.svcConnect), svcRef)
 	}
 	if e.svcErrors > b.svcErrors {
 		d.add(CauseNetClient, srcProbes, 2, "%d TCP probes to the service failed", e.svcErrors)
 	}
 	healthRef := ref{b.health, b.haveHealth}
 	if e.haveHealth && up(e.health, healthRef, 3, 20*time.Millisecond, 100*time.Millisecond) {
-		d.add(CauseNetClient, srcHealth, 2, "health checks through the client path took %s against %s", fms(e.health), healthRef)
+		d.add(CauseNetClient, srcHealth, 2, "health checks through the client path took %s against %s", format.MS(e.health), healthRef)
 	}
 	if e.healthErrors > b.healthErrors {
 		d.add(CauseNetClient, srcHealth, 2, "%d health checks through the client path failed before any answer", e.healthErrors)
 	}
 	if haveT && t.gap >= t.app && up(msDur(t.gap), bref(bt.gap), 3, 20*time.Millisecond, 100*time.Millisecond) {
 		d.add(CauseNetClient, srcTiming, 2, "client latency exceeds the service's own time by %s per login against %s: not explained by server time",
-			fms(msDur(t.gap)), bref(bt.gap))
+			format.MS(msDur(t.gap)), bref(bt.gap))
 	}
 
 	// app: server time up, not in pool or db.
@@ -271,10 +273,10 @@ func diagnose(e evidence, b *evidence) Cause {
 		if t.appNet >= t.app/2 {
 			pts = 3
 		}
-		d.add(CauseApp, srcTiming, pts, "Server-Timing: app time net of pool and db %s per login against %s", fms(msDur(t.appNet)), bref(bt.appNet))
+		d.add(CauseApp, srcTiming, pts, "Server-Timing: app time net of pool and db %s per login against %s", format.MS(msDur(t.appNet)), bref(bt.appNet))
 	}
 	if haveT && up(msDur(t.hash), bref(bt.hash), 3, 10*time.Millisecond, 100*time.Millisecond) {
-		d.add(CauseApp, srcTiming, 1, "Server-Timing: password hashing %s per login against %s", fms(msDur(t.hash)), bref(bt.hash))
+		d.add(CauseApp, srcTiming, 1, "Server-Timing: password hashing %s per login against %s", format.MS(msDur(t.hash)), bref(bt.hash))
 	}
 	if n := det[dHTTP5xx]; n > 0 {
 		d.add(CauseApp, srcResponses, 1, "%d 5xx responses that name no database cause", n)
@@ -290,7 +292,7 @@ func diagnose(e evidence, b *evidence) Cause {
 	}
 	if len(e.genLocal) > 0 || (e.genBehind && latencyNormal) {
 		what := fmt.Sprintf("the generator sent %d of %d hits late (lag up to %s) with workers free (%d in flight of %d)",
-			e.genLate, e.genHits, fms(e.genMaxLag), e.genInflight, e.genMaxWorkers)
+			e.genLate, e.genHits, format.MS(e.genMaxLag), e.genInflight, e.genMaxWorkers)
 		if len(e.genLocal) > 0 {
 			what += "; local errors " + countsText(e.genLocal)
 		}
@@ -298,7 +300,7 @@ func diagnose(e evidence, b *evidence) Cause {
 	}
 	lagRef := ref{b.lagP99, b.lagP99 > 0 || b.windows > 0}
 	if !e.genSat && e.lagP99 >= 50*time.Millisecond && up(e.lagP99, lagRef, 3, 20*time.Millisecond, 50*time.Millisecond) && latencyNormal {
-		d.add(CauseGenerator, srcGenerator, 2, "send lag p99 %s while latency stayed normal (p50 %s against %s)", fms(e.lagP99), fms(e.p50), p50Ref)
+		d.add(CauseGenerator, srcGenerator, 2, "send lag p99 %s while latency stayed normal (p50 %s against %s)", format.MS(e.lagP99), format.MS(e.p50), p50Ref)
 	}
 
 	primary, best := CauseUndetermined, 0.0
@@ -317,7 +319,7 @@ func diagnose(e evidence, b *evidence) Cause {
 		case d.lockish && d.score[CauseDBQueries] >= 3:
 			primary, symptom = CauseDBQueries, "its connections were held by sessions waiting on locks"
 		case d.holdUp != "" && d.score[d.holdUp] >= 3:
-			primary, symptom = d.holdUp, fmt.Sprintf("each login held its connection %s in the database against %s", fms(msDur(t.dbReached)), bref(bt.dbReached))
+			primary, symptom = d.holdUp, fmt.Sprintf("each login held its connection %s in the database against %s", format.MS(msDur(t.dbReached)), bref(bt.dbReached))
 		case d.stalled && d.score[CauseNetDB] >= 2 && d.score[CauseApp] == 0:
 			primary, symptom = CauseNetDB, "its connections were held by sessions idle in transaction"
 		}
@@ -390,24 +392,24 @@ func ruledOut(d *diag, primary string, e evidence, b *evidence, notChecked []str
 		if !haveBT {
 			return ""
 		}
-		return " against a " + fms(msDur(v)) + " baseline"
+		return " against a " + format.MS(msDur(v)) + " baseline"
 	}
 	quiet := func(k string) bool { return k != primary && d.score[k] == 0 }
 
 	if quiet(CauseNetClient) {
 		parts := []string{}
 		if e.haveConn {
-			parts = append(parts, fmt.Sprintf("connect p99 %s against %s", fms(e.connP99), ref{b.connP99, b.haveConn}))
+			parts = append(parts, fmt.Sprintf("connect p99 %s against %s", format.MS(e.connP99), ref{b.connP99, b.haveConn}))
 		}
 		parts = append(parts, fmt.Sprintf("%d transport errors", c.cls[clsTransport]))
 		if e.haveSvc {
-			parts = append(parts, fmt.Sprintf("service connect probes %s against %s", fms(e.svcConnect), ref{b.svcConnect, b.haveSvc}))
+			parts = append(parts, fmt.Sprintf("service connect probes %s against %s", format.MS(e.svcConnect), ref{b.svcConnect, b.haveSvc}))
 		}
 		if e.haveHealth || e.healthErrors > 0 {
-			parts = append(parts, fmt.Sprintf("health checks %s against %s, %d failed", fms(e.health), ref{b.health, b.haveHealth}, e.healthErrors))
+			parts = append(parts, fmt.Sprintf("health checks %s against %s, %d failed", format.MS(e.health), ref{b.health, b.haveHealth}, e.healthErrors))
 		}
 		if haveT {
-			parts = append(parts, fmt.Sprintf("client latency beyond server time %s%s", fms(msDur(t.gap)), base(bt.gap)))
+			parts = append(parts, fmt.Sprintf("client latency beyond server time %s%s", format.MS(msDur(t.gap)), base(bt.gap)))
 		}
 		if e.haveConn || e.haveSvc || e.haveHealth || haveT {
 			ruled = append(ruled, "network.client ruled out: "+strings.Join(parts, ", "))
@@ -418,16 +420,16 @@ func ruledOut(d *diag, primary string, e evidence, b *evidence, notChecked []str
 	if quiet(CauseNetDB) {
 		parts := []string{}
 		if haveT && c.dbN > 0 {
-			parts = append(parts, fmt.Sprintf("service db time %s per login%s", fms(msDur(t.dbReached)), base(bt.dbReached)))
+			parts = append(parts, fmt.Sprintf("service db time %s per login%s", format.MS(msDur(t.dbReached)), base(bt.dbReached)))
 		}
 		if e.haveRTT {
-			parts = append(parts, fmt.Sprintf("database probe %s", fms(e.rtt)))
+			parts = append(parts, fmt.Sprintf("database probe %s", format.MS(e.rtt)))
 		}
 		if e.haveDB {
-			parts = append(parts, fmt.Sprintf("%s sessions idle in transaction", fnum(e.idleInTx)))
+			parts = append(parts, fmt.Sprintf("%s sessions idle in transaction", format.Num(e.idleInTx)))
 		}
 		if e.haveDBProbe {
-			parts = append(parts, fmt.Sprintf("database connect probes %s against %s", fms(e.dbConnect), ref{b.dbConnect, b.haveDBProbe}))
+			parts = append(parts, fmt.Sprintf("database connect probes %s against %s", format.MS(e.dbConnect), ref{b.dbConnect, b.haveDBProbe}))
 		}
 		if len(parts) > 0 {
 			parts = append(parts, fmt.Sprintf("%d database connection resets", det[dDBReset]+det[dDBEOF]))
@@ -439,16 +441,16 @@ func ruledOut(d *diag, primary string, e evidence, b *evidence, notChecked []str
 	if quiet(CauseDBConnections) {
 		parts := []string{"no 53300 or pool timeouts"}
 		if haveT {
-			parts = append(parts, fmt.Sprintf("pool wait %s per login%s", fms(msDur(t.pool)), base(bt.pool)))
+			parts = append(parts, fmt.Sprintf("pool wait %s per login%s", format.MS(msDur(t.pool)), base(bt.pool)))
 		}
 		if e.haveDB && e.roleLimit > 0 {
-			parts = append(parts, fmt.Sprintf("role backends %s of %s", fnum(e.roleBackends), fnum(e.roleLimit)))
+			parts = append(parts, fmt.Sprintf("role backends %s of %s", format.Num(e.roleBackends), format.Num(e.roleLimit)))
 		}
 		if e.haveDB && e.maxConns > 0 {
-			parts = append(parts, fmt.Sprintf("server backends %s of %s", fnum(e.backends), fnum(e.maxConns)))
+			parts = append(parts, fmt.Sprintf("server backends %s of %s", format.Num(e.backends), format.Num(e.maxConns)))
 		}
 		if e.havePool && e.poolMax > 0 {
-			parts = append(parts, fmt.Sprintf("service pool %s of %s in use, %s acquires waited", fnum(e.poolAcquired), fnum(e.poolMax), fnum(e.poolWaits)))
+			parts = append(parts, fmt.Sprintf("service pool %s of %s in use, %s acquires waited", format.Num(e.poolAcquired), format.Num(e.poolMax), format.Num(e.poolWaits)))
 		}
 		if haveT || e.haveDB || e.havePool {
 			ruled = append(ruled, "db.connections ruled out: "+strings.Join(parts, ", "))
@@ -459,11 +461,11 @@ func ruledOut(d *diag, primary string, e evidence, b *evidence, notChecked []str
 	if quiet(CauseDBQueries) {
 		parts := []string{}
 		if e.haveDB {
-			parts = append(parts, fmt.Sprintf("%s lock waiters", fnum(e.lockWaiters)))
+			parts = append(parts, fmt.Sprintf("%s lock waiters", format.Num(e.lockWaiters)))
 		}
 		parts = append(parts, "no 57014, 55P03 or 40P01")
 		if haveT && c.dbN > 0 {
-			parts = append(parts, fmt.Sprintf("db time %s per login%s", fms(msDur(t.dbReached)), base(bt.dbReached)))
+			parts = append(parts, fmt.Sprintf("db time %s per login%s", format.MS(msDur(t.dbReached)), base(bt.dbReached)))
 		}
 		if haveT || e.haveDB {
 			ruled = append(ruled, "db.queries ruled out: "+strings.Join(parts, ", "))
@@ -473,13 +475,13 @@ func ruledOut(d *diag, primary string, e evidence, b *evidence, notChecked []str
 	}
 	if quiet(CauseApp) {
 		if haveT {
-			ruled = append(ruled, fmt.Sprintf("app ruled out: app time net of pool and db %s per login%s", fms(msDur(t.appNet)), base(bt.appNet)))
+			ruled = append(ruled, fmt.Sprintf("app ruled out: app time net of pool and db %s per login%s", format.MS(msDur(t.appNet)), base(bt.appNet)))
 		} else {
 			unchecked = append(unchecked, "app: no Server-Timing")
 		}
 	}
 	if quiet(CauseGenerator) {
-		line := fmt.Sprintf("generator ruled out: send lag p99 %s, no local generator errors", fms(e.lagP99))
+		line := fmt.Sprintf("generator ruled out: send lag p99 %s, no local generator errors", format.MS(e.lagP99))
 		if e.genSat {
 			line = fmt.Sprintf("generator ruled out: sends were late while every worker waited on the target (%d in flight of %d): the target's doing", e.genInflight, e.genMaxWorkers)
 		}
@@ -521,5 +523,5 @@ func fnumOrNone(v float64) string {
 	if v <= 0 {
 		return "no limit"
 	}
-	return fnum(v)
+	return format.Num(v)
 }

@@ -4,41 +4,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/report/format"
+	"github.com/stampede-load/stampede/report/reporttest"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
-
-const constScenario = `name: constant
-stages:
-  - constant: {rate: 20, for: 20s}
-`
-
-// constRun: 20/s for 20 s, healthy before 8 s; after, gen shapes each hit.
-// Healthy hits take 10 ms with normal Server-Timing; database samples and
-// probes are written by the caller.
-func constRun(t testing.TB, gen func(at float64, i int) hitSpec) *runDir {
-	b := newRunDir(t, constScenario)
-	p := mustPlan(t, constScenario)
-	b.stages(p)
-	i := 0
-	b.traffic(p, 0, 20, func(at float64) hitSpec {
-		i++
-		if at < 8 {
-			h := hitSpec{lat: 10 * time.Millisecond, timing: timingHdr(0.1, 3, 2, 8)}
-			if i%10 == 1 {
-				h.conn = "new;connect=300000"
-			}
-			return h
-		}
-		return gen(at, i)
-	})
-	b.event(EventRunEnd, 20.3, map[string]any{"status": "completed"})
-	return b
-}
-
-func normalDB(int) map[string]any {
-	return map[string]any{"backends_total": 12, "role_backends": 8, "role_active": 2, "role_limit": 50,
-		"max_connections": 100, "superuser_reserved": 3, "lock_waiters": 0, "probe_rtt_ms": 0.3,
-		"pool": map[string]any{"acquired_conns": 2, "max_conns": 10, "empty_acquire_count": 0}}
-}
 
 // degraded returns the windows that missed the SLO.
 func degraded(r *Report) []Window {
@@ -62,7 +32,7 @@ func checkCause(t *testing.T, r *Report, want string) {
 	}
 	for _, w := range bad {
 		if w.Cause != want {
-			t.Errorf("window %s: cause %s, want %s\nevidence:\n%s", fsec(w.Start), w.Cause, want, joined(w.Diagnosis.Evidence))
+			t.Errorf("window %s: cause %s, want %s\nevidence:\n%s", format.Sec(w.Start), w.Cause, want, joined(w.Diagnosis.Evidence))
 		}
 	}
 	if r.Cause.Primary != want {
@@ -74,7 +44,7 @@ func checkCause(t *testing.T, r *Report, want string) {
 }
 
 func TestCauseNoneOnCleanRun(t *testing.T) {
-	r := analyzeDir(t, cleanRun(t).write())
+	r := analyzeDir(t, reporttest.CleanRun(t).Write())
 	if r.Cause.Primary != CauseNone || len(degraded(r)) != 0 {
 		t.Errorf("cause %s with %d degraded windows", r.Cause.Primary, len(degraded(r)))
 	}
@@ -83,7 +53,7 @@ func TestCauseNoneOnCleanRun(t *testing.T) {
 // The incident: a role connection limit during a surge. 53300 bodies and
 // the role at its limit decide it; the network is ruled out with figures.
 func TestCauseDBConnections(t *testing.T) {
-	r := analyzeDir(t, dbCapRun(t).write())
+	r := analyzeDir(t, reporttest.DBCapRun(t).Write())
 	checkCause(t, r, CauseDBConnections)
 	ev := joined(r.Cause.Evidence)
 	for _, want := range []string{"SQLSTATE 53300", "role's backends at its connection limit: 20 of 20", "waiting for a pooled connection"} {
@@ -112,22 +82,22 @@ func TestCauseDBConnections(t *testing.T) {
 // The same failure seen only as client timeouts, with no Server-Timing and
 // no database samples: undetermined, never the network.
 func TestCauseClientTimeoutAloneIsUndetermined(t *testing.T) {
-	b := newRunDir(t, steppedScenario)
-	p := mustPlan(t, steppedScenario)
-	b.stages(p)
+	b := reporttest.New(t, reporttest.SteppedScenario)
+	p := reporttest.Plan(t, reporttest.SteppedScenario)
+	b.Stages(p)
 	i := 0
-	b.traffic(p, 0, 30, func(at float64) hitSpec {
+	b.Traffic(p, 0, 30, func(at float64) reporttest.Hit {
 		i++
-		h := hitSpec{lat: 10 * time.Millisecond}
+		h := reporttest.Hit{Lat: 10 * time.Millisecond}
 		if i%25 == 1 {
-			h.conn = "new;connect=300000"
+			h.Conn = "new;connect=300000"
 		}
 		if at >= 15 && i%5 == 0 {
-			h = hitSpec{lat: 5 * time.Second, outcome: OutcomeFailed, class: "client_timeout"}
+			h = reporttest.Hit{Lat: 5 * time.Second, Outcome: rundir.OutcomeFailed, Class: "client_timeout"}
 		}
 		return h
 	})
-	r := analyzeDir(t, b.write())
+	r := analyzeDir(t, b.Write())
 	checkCause(t, r, CauseUndetermined)
 	ev := joined(r.Cause.Evidence)
 	if !strings.Contains(ev, "client timeouts") || !strings.Contains(ev, "not network evidence") {
@@ -141,18 +111,18 @@ func TestCauseClientTimeoutAloneIsUndetermined(t *testing.T) {
 // Lock waiters and high db time: db.queries, even with the pool and the
 // role's connections full (of lock waiters).
 func TestCauseDBQueriesWinsOverFullPool(t *testing.T) {
-	b := constRun(t, func(at float64, i int) hitSpec {
-		h := hitSpec{lat: 565 * time.Millisecond, timing: timingHdr(150, 400, 2, 560)}
+	b := reporttest.ConstRun(t, func(at float64, i int) reporttest.Hit {
+		h := reporttest.Hit{Lat: 565 * time.Millisecond, Timing: reporttest.TimingHdr(150, 400, 2, 560)}
 		if i%10 == 0 {
-			h = hitSpec{lat: 1005 * time.Millisecond, outcome: OutcomeFailed, code: 503,
-				body:   `{"error":"db_unavailable","sqlstate":"55P03","detail":"canceling statement due to lock timeout"}`,
-				timing: timingHdr(0.2, 1000, 0, 1002)}
+			h = reporttest.Hit{Lat: 1005 * time.Millisecond, Outcome: rundir.OutcomeFailed, Code: 503,
+				Body:   `{"error":"db_unavailable","sqlstate":"55P03","detail":"canceling statement due to lock timeout"}`,
+				Timing: reporttest.TimingHdr(0.2, 1000, 0, 1002)}
 		}
 		return h
 	})
 	empty := 0
-	b.dbSamples(0, 20, func(s int) map[string]any {
-		m := normalDB(s)
+	b.DBSamples(0, 20, func(s int) map[string]any {
+		m := reporttest.NormalDB(s)
 		if s >= 8 {
 			empty += 40
 			m["lock_waiters"], m["role_backends"], m["role_limit"], m["role_active"] = 8, 10, 10, 10
@@ -160,7 +130,7 @@ func TestCauseDBQueriesWinsOverFullPool(t *testing.T) {
 		}
 		return m
 	})
-	r := analyzeDir(t, b.write())
+	r := analyzeDir(t, b.Write())
 	checkCause(t, r, CauseDBQueries)
 	ev := joined(r.Cause.Evidence)
 	for _, want := range []string{"8 sessions waiting on locks", "55P03", "also (db.connections)"} {
@@ -173,24 +143,24 @@ func TestCauseDBQueriesWinsOverFullPool(t *testing.T) {
 // Transport resets and connect time up: network.client; the database is
 // ruled out with figures.
 func TestCauseNetworkClient(t *testing.T) {
-	b := constRun(t, func(at float64, i int) hitSpec {
-		h := hitSpec{lat: 40 * time.Millisecond, timing: timingHdr(0.1, 3, 2, 8)}
+	b := reporttest.ConstRun(t, func(at float64, i int) reporttest.Hit {
+		h := reporttest.Hit{Lat: 40 * time.Millisecond, Timing: reporttest.TimingHdr(0.1, 3, 2, 8)}
 		if i%5 == 0 {
-			h.conn = "new;connect=30000000"
+			h.Conn = "new;connect=30000000"
 		}
 		if i%10 == 0 {
-			h = hitSpec{lat: 31 * time.Millisecond, outcome: OutcomeFailed, class: "reset"}
+			h = reporttest.Hit{Lat: 31 * time.Millisecond, Outcome: rundir.OutcomeFailed, Class: "reset"}
 		}
 		return h
 	})
-	b.dbSamples(0, 20, normalDB)
-	b.probes("service", 0, 20, func(s int) float64 {
+	b.DBSamples(0, 20, reporttest.NormalDB)
+	b.Probes("service", 0, 20, func(s int) float64 {
 		if s >= 8 {
 			return 25
 		}
 		return 0.3
 	})
-	r := analyzeDir(t, b.write())
+	r := analyzeDir(t, b.Write())
 	checkCause(t, r, CauseNetClient)
 	ev, ruled := joined(r.Cause.Evidence), joined(r.Cause.RuledOut)
 	for _, want := range []string{"transport errors before any response (reset", "TCP connect p99 30.0 ms against a 0.30 ms baseline"} {
@@ -208,11 +178,11 @@ func TestCauseNetworkClient(t *testing.T) {
 // The service's db time up while the database's own probe is normal:
 // the path between them, network.db.
 func TestCauseNetworkDB(t *testing.T) {
-	b := constRun(t, func(at float64, i int) hitSpec {
-		return hitSpec{lat: 612 * time.Millisecond, timing: timingHdr(0.2, 600, 2, 608)}
+	b := reporttest.ConstRun(t, func(at float64, i int) reporttest.Hit {
+		return reporttest.Hit{Lat: 612 * time.Millisecond, Timing: reporttest.TimingHdr(0.2, 600, 2, 608)}
 	})
-	b.dbSamples(0, 20, normalDB)
-	r := analyzeDir(t, b.write())
+	b.DBSamples(0, 20, reporttest.NormalDB)
+	r := analyzeDir(t, b.Write())
 	checkCause(t, r, CauseNetDB)
 	ev := joined(r.Cause.Evidence)
 	if !strings.Contains(ev, "database's own probe answered in 0.30 ms") {
@@ -225,27 +195,27 @@ func TestCauseNetworkDB(t *testing.T) {
 
 // App time up, not in pool or db: app.
 func TestCauseApp(t *testing.T) {
-	b := constRun(t, func(at float64, i int) hitSpec {
-		return hitSpec{lat: 705 * time.Millisecond, timing: timingHdr(0.1, 3, 650, 700)}
+	b := reporttest.ConstRun(t, func(at float64, i int) reporttest.Hit {
+		return reporttest.Hit{Lat: 705 * time.Millisecond, Timing: reporttest.TimingHdr(0.1, 3, 650, 700)}
 	})
-	b.dbSamples(0, 20, normalDB)
-	r := analyzeDir(t, b.write())
+	b.DBSamples(0, 20, reporttest.NormalDB)
+	r := analyzeDir(t, b.Write())
 	checkCause(t, r, CauseApp)
 }
 
 // The generator fell behind with workers free while latency stayed
 // normal: generator; and those windows do not count against the limit.
 func TestCauseGenerator(t *testing.T) {
-	b := constRun(t, func(at float64, i int) hitSpec {
-		return hitSpec{lat: 10 * time.Millisecond, lag: 800 * time.Millisecond, timing: timingHdr(0.1, 3, 2, 8)}
+	b := reporttest.ConstRun(t, func(at float64, i int) reporttest.Hit {
+		return reporttest.Hit{Lat: 10 * time.Millisecond, Lag: 800 * time.Millisecond, Timing: reporttest.TimingHdr(0.1, 3, 2, 8)}
 	})
 	for s := 8; s < 21; s++ {
-		b.event(EventGenerator, float64(s)+1, map[string]any{"second": testStart.Add(time.Duration(s) * time.Second).Format(time.RFC3339),
+		b.Event(rundir.EventGenerator, float64(s)+1, map[string]any{"second": reporttest.Start.Add(time.Duration(s) * time.Second).Format(time.RFC3339),
 			"hits": 20, "late": 20, "max_lag_ms": 820.0, "inflight_max": 3, "max_workers": 1024,
 			"workers_saturated": false, "behind_own_fault": true})
 	}
-	b.dbSamples(0, 20, normalDB)
-	r := analyzeDir(t, b.write())
+	b.DBSamples(0, 20, reporttest.NormalDB)
+	r := analyzeDir(t, b.Write())
 	checkCause(t, r, CauseGenerator)
 	if !strings.Contains(joined(r.Cause.Evidence), "with workers free (3 in flight of 1024)") {
 		t.Errorf("evidence:\n%s", joined(r.Cause.Evidence))
@@ -258,35 +228,18 @@ func TestCauseGenerator(t *testing.T) {
 // Late sends while every worker waits on a slow target are the target's
 // doing, not the generator's.
 func TestCauseSaturatedWorkersAreNotGenerator(t *testing.T) {
-	b := constRun(t, func(at float64, i int) hitSpec {
-		return hitSpec{lat: 900 * time.Millisecond, lag: 300 * time.Millisecond, timing: timingHdr(850, 3, 2, 890)}
+	b := reporttest.ConstRun(t, func(at float64, i int) reporttest.Hit {
+		return reporttest.Hit{Lat: 900 * time.Millisecond, Lag: 300 * time.Millisecond, Timing: reporttest.TimingHdr(850, 3, 2, 890)}
 	})
 	for s := 8; s < 21; s++ {
-		b.event(EventGenerator, float64(s)+1, map[string]any{"second": testStart.Add(time.Duration(s) * time.Second).Format(time.RFC3339),
+		b.Event(rundir.EventGenerator, float64(s)+1, map[string]any{"second": reporttest.Start.Add(time.Duration(s) * time.Second).Format(time.RFC3339),
 			"hits": 20, "late": 20, "max_lag_ms": 320.0, "inflight_max": 16, "max_workers": 16,
 			"workers_saturated": true, "behind_own_fault": false})
 	}
-	r := analyzeDir(t, b.write())
+	r := analyzeDir(t, b.Write())
 	checkCause(t, r, CauseDBConnections)
 	if !strings.Contains(joined(r.Cause.RuledOut), "the target's doing") {
 		t.Errorf("ruled out:\n%s", joined(r.Cause.RuledOut))
-	}
-}
-
-// healthProbes writes service probes every 500ms over [from, to): connect
-// times normal, health checks answered in healthMS (or failing when it is
-// negative).
-func (b *runDir) healthProbes(from, to int, healthMS func(sec int) float64) {
-	for s := from; s < to; s++ {
-		for _, off := range []float64{0.2, 0.7} {
-			m := map[string]any{"path": "service", "connect_ms": 0.2}
-			if h := healthMS(s); h >= 0 {
-				m["health_ms"], m["health_status"] = h, 200
-			} else {
-				m["health_error"] = "read: connection reset by peer"
-			}
-			b.event(EventTCPProbe, float64(s)+off, m)
-		}
 	}
 }
 
@@ -294,17 +247,17 @@ func (b *runDir) healthProbes(from, to int, healthMS func(sec int) float64) {
 // service, and health checks sent through the same path say so too. Two
 // independent sources agree: high confidence.
 func TestCauseNetworkClientHealthChecksAgree(t *testing.T) {
-	b := constRun(t, func(at float64, i int) hitSpec {
-		return hitSpec{lat: 610 * time.Millisecond, timing: timingHdr(0.1, 3, 2, 8)}
+	b := reporttest.ConstRun(t, func(at float64, i int) reporttest.Hit {
+		return reporttest.Hit{Lat: 610 * time.Millisecond, Timing: reporttest.TimingHdr(0.1, 3, 2, 8)}
 	})
-	b.dbSamples(0, 20, normalDB)
-	b.healthProbes(0, 20, func(s int) float64 {
+	b.DBSamples(0, 20, reporttest.NormalDB)
+	b.HealthProbes(0, 20, func(s int) float64 {
 		if s >= 8 {
 			return 600.4
 		}
 		return 0.4
 	})
-	r := analyzeDir(t, b.write())
+	r := analyzeDir(t, b.Write())
 	checkCause(t, r, CauseNetClient)
 	ev := joined(r.Cause.Evidence)
 	if !strings.Contains(ev, "health checks through the client path took 600 ms against a 0.40 ms baseline") {
@@ -318,16 +271,16 @@ func TestCauseNetworkClientHealthChecksAgree(t *testing.T) {
 // A black box whose client path resets connections: transport errors, and
 // the health checks fail the same way.
 func TestCauseNetworkClientHealthCheckFailures(t *testing.T) {
-	b := constRun(t, func(at float64, i int) hitSpec {
-		return hitSpec{lat: 50 * time.Millisecond, outcome: OutcomeFailed, class: "reset"}
+	b := reporttest.ConstRun(t, func(at float64, i int) reporttest.Hit {
+		return reporttest.Hit{Lat: 50 * time.Millisecond, Outcome: rundir.OutcomeFailed, Class: "reset"}
 	})
-	b.healthProbes(0, 20, func(s int) float64 {
+	b.HealthProbes(0, 20, func(s int) float64 {
 		if s >= 8 {
 			return -1
 		}
 		return 0.4
 	})
-	r := analyzeDir(t, b.write())
+	r := analyzeDir(t, b.Write())
 	checkCause(t, r, CauseNetClient)
 	if ev := joined(r.Cause.Evidence); !strings.Contains(ev, "health checks through the client path failed before any answer") {
 		t.Errorf("evidence lacks the failed health checks:\n%s", ev)
@@ -342,16 +295,16 @@ func TestCauseNetworkClientHealthCheckFailures(t *testing.T) {
 // longer while the database answers its own probe at once and its
 // sessions sit idle in transaction. The pool is a symptom: network.db.
 func TestCauseNetworkDBFillsThePool(t *testing.T) {
-	b := constRun(t, func(at float64, i int) hitSpec {
+	b := reporttest.ConstRun(t, func(at float64, i int) reporttest.Hit {
 		if i%3 == 0 {
-			return hitSpec{lat: 2001 * time.Millisecond, outcome: OutcomeFailed, code: 503,
-				body: `{"error":"pool_timeout"}`, timing: timingHdr(2000, 0, 0, 2000.5)}
+			return reporttest.Hit{Lat: 2001 * time.Millisecond, Outcome: rundir.OutcomeFailed, Code: 503,
+				Body: `{"error":"pool_timeout"}`, Timing: reporttest.TimingHdr(2000, 0, 0, 2000.5)}
 		}
-		return hitSpec{lat: 1500 * time.Millisecond, timing: timingHdr(1200, 290, 2, 1495)}
+		return reporttest.Hit{Lat: 1500 * time.Millisecond, Timing: reporttest.TimingHdr(1200, 290, 2, 1495)}
 	})
 	empty := 0.0
-	b.dbSamples(0, 20, func(s int) map[string]any {
-		m := normalDB(s)
+	b.DBSamples(0, 20, func(s int) map[string]any {
+		m := reporttest.NormalDB(s)
 		m["by_state"] = map[string]any{"active": 2, "idle in transaction": 1}
 		if s >= 8 {
 			empty += 15
@@ -361,7 +314,7 @@ func TestCauseNetworkDBFillsThePool(t *testing.T) {
 		}
 		return m
 	})
-	r := analyzeDir(t, b.write())
+	r := analyzeDir(t, b.Write())
 	checkCause(t, r, CauseNetDB)
 	ev := joined(r.Cause.Evidence)
 	for _, want := range []string{"the time goes between the service and the database", "9 of the service's 10 database sessions idle in transaction",
@@ -378,12 +331,12 @@ func TestCauseNetworkDBFillsThePool(t *testing.T) {
 // (the whole pool busy doing normal work) name the connections; never the
 // network.
 func TestCauseBlackBoxPoolWallSeenAsTimeouts(t *testing.T) {
-	b := constRun(t, func(at float64, i int) hitSpec {
-		return hitSpec{lat: time.Second, outcome: OutcomeFailed, class: "client_timeout"}
+	b := reporttest.ConstRun(t, func(at float64, i int) reporttest.Hit {
+		return reporttest.Hit{Lat: time.Second, Outcome: rundir.OutcomeFailed, Class: "client_timeout"}
 	})
 	var acquires, waits, waitMS float64
-	b.dbSamples(0, 20, func(s int) map[string]any {
-		m := normalDB(s)
+	b.DBSamples(0, 20, func(s int) map[string]any {
+		m := reporttest.NormalDB(s)
 		pool := map[string]any{"acquired_conns": 2, "max_conns": 5}
 		acquires += 20
 		if s >= 8 {
@@ -396,7 +349,7 @@ func TestCauseBlackBoxPoolWallSeenAsTimeouts(t *testing.T) {
 		m["pool"] = pool
 		return m
 	})
-	r := analyzeDir(t, b.write())
+	r := analyzeDir(t, b.Write())
 	checkCause(t, r, CauseDBConnections)
 	ev := joined(r.Cause.Evidence)
 	for _, want := range []string{"228 acquires had to wait (of 240), 900 ms each on average", "the database sees the whole pool busy: 5 of the role's backends (5 active) for a pool of 5", "client timeouts"} {
@@ -413,32 +366,32 @@ func TestCauseBlackBoxPoolWallSeenAsTimeouts(t *testing.T) {
 // database samples that decide its window are those taken while it was in
 // flight, not only those of the second it was sent in.
 func TestCauseFollowsLoginsInFlight(t *testing.T) {
-	b := constRun(t, func(at float64, i int) hitSpec {
-		return hitSpec{lat: 2500 * time.Millisecond, timing: timingHdr(0.1, 2490, 2, 2495)}
+	b := reporttest.ConstRun(t, func(at float64, i int) reporttest.Hit {
+		return reporttest.Hit{Lat: 2500 * time.Millisecond, Timing: reporttest.TimingHdr(0.1, 2490, 2, 2495)}
 	})
-	b.dbSamples(0, 20, func(s int) map[string]any {
-		m := normalDB(s)
+	b.DBSamples(0, 20, func(s int) map[string]any {
+		m := reporttest.NormalDB(s)
 		if s >= 9 { // the sample of second 8 was taken before the lock bit
 			m["lock_waiters"], m["role_active"] = 10, 10
 		}
 		return m
 	})
-	r := analyzeDir(t, b.write())
+	r := analyzeDir(t, b.Write())
 	checkCause(t, r, CauseDBQueries)
 }
 
 // A few late sends do not make the generator the cause of a window whose
 // latency rose for the target's reasons.
 func TestCauseLateSendsWithSlowTargetAreNotGenerator(t *testing.T) {
-	b := constRun(t, func(at float64, i int) hitSpec {
-		return hitSpec{lat: 610 * time.Millisecond, timing: timingHdr(0.1, 3, 2, 8)}
+	b := reporttest.ConstRun(t, func(at float64, i int) reporttest.Hit {
+		return reporttest.Hit{Lat: 610 * time.Millisecond, Timing: reporttest.TimingHdr(0.1, 3, 2, 8)}
 	})
 	for s := 8; s < 21; s++ {
-		b.event(EventGenerator, float64(s)+1, map[string]any{"second": testStart.Add(time.Duration(s) * time.Second).Format(time.RFC3339),
+		b.Event(rundir.EventGenerator, float64(s)+1, map[string]any{"second": reporttest.Start.Add(time.Duration(s) * time.Second).Format(time.RFC3339),
 			"hits": 20, "late": 1, "max_lag_ms": 60.0, "inflight_max": 12, "max_workers": 1024,
 			"workers_saturated": false, "behind_own_fault": true})
 	}
-	b.dbSamples(0, 20, normalDB)
-	r := analyzeDir(t, b.write())
+	b.DBSamples(0, 20, reporttest.NormalDB)
+	r := analyzeDir(t, b.Write())
 	checkCause(t, r, CauseNetClient)
 }

@@ -2,6 +2,8 @@ package report
 
 import (
 	"fmt"
+
+	"github.com/stampede-load/stampede/report/format"
 )
 
 // Check is one SLO check or gate, for JUnit and the verdict.
@@ -34,15 +36,62 @@ func sloChecks(r *Report) []Check {
 		}
 	}
 	win := Check{Name: "slo.windows", Kind: "slo", Passed: missed == 0,
-		Detail: fmt.Sprintf("%d of %d windows met the SLO (%s)", traffic-missed, traffic, r.SLO)}
+		Detail: fmt.Sprintf("%d of %d windows met the SLO (%s)", traffic-missed, traffic, format.SLO(r.SLO))}
 	if first != nil {
-		win.Detail += fmt.Sprintf("; first miss at %s (%s/s offered, %s, p%s %s)", fsec(first.Start),
-			fnum(round(first.OfferedRPS, 1)), pct(first.SuccessRatio), fnum(r.SLO.Percentile), fms(first.LatencyAtSLO))
+		win.Detail += fmt.Sprintf("; first miss at %s (%s/s offered, %s, p%s %s)", format.Sec(first.Start),
+			format.Num(format.Round(first.OfferedRPS, 1)), format.Pct(first.SuccessRatio), format.Num(r.SLO.Percentile), format.MS(first.LatencyAtSLO))
 	}
 	t := r.Totals
 	succ := Check{Name: "slo.success_ratio", Kind: "slo", Passed: t.Sent > 0 && t.SuccessRatio >= r.SLO.SuccessRatio,
-		Detail: fmt.Sprintf("run: %s of %d logins succeeded or were rejected as expected; SLO %s", pct(t.SuccessRatio), t.Sent, pct(r.SLO.SuccessRatio))}
-	lat := Check{Name: "slo.latency_p" + fnum(r.SLO.Percentile), Kind: "slo", Passed: t.Sent > 0 && t.LatencyAtSLO <= r.SLO.Latency,
-		Detail: fmt.Sprintf("run: p%s %s from the planned send time; SLO %s", fnum(r.SLO.Percentile), fms(t.LatencyAtSLO), r.SLO.Latency)}
+		Detail: fmt.Sprintf("run: %s of %d logins succeeded or were rejected as expected; SLO %s", format.Pct(t.SuccessRatio), t.Sent, format.Pct(r.SLO.SuccessRatio))}
+	lat := Check{Name: "slo.latency_p" + format.Num(r.SLO.Percentile), Kind: "slo", Passed: t.Sent > 0 && t.LatencyAtSLO <= r.SLO.Latency,
+		Detail: fmt.Sprintf("run: p%s %s from the planned send time; SLO %s", format.Num(r.SLO.Percentile), format.MS(t.LatencyAtSLO), r.SLO.Latency)}
 	return []Check{win, succ, lat}
+}
+
+// judge is the analysis' last step: the run's noise, the comparison with
+// a baseline, the SLO checks and the gates, and the verdict.
+func judge(r *Report, opts Options) {
+	r.Noise = computeNoise(r.Windows)
+	if opts.Baseline != nil {
+		r.Baseline = Compare(opts.Baseline, r)
+	}
+	r.Checks = append(sloChecks(r), gateChecks(r)...)
+	r.Verdict, r.Summary = verdict(r)
+	searchSummary(r)
+	if r.Baseline != nil {
+		r.Baseline.New.Verdict = r.Verdict
+	}
+}
+
+// verdict is "fail" when an SLO check or a gate failed, with a one-line summary.
+func verdict(r *Report) (string, string) {
+	v := "pass"
+	var failed []string
+	for _, c := range r.Checks {
+		if !c.Passed && !c.Skipped {
+			v = "fail"
+			failed = append(failed, c.Name)
+		}
+	}
+	l := r.Limit
+	var s string
+	switch {
+	case l.BreakingRPS != nil:
+		s = fmt.Sprintf("SLO failed from %s/s (at %s) and stayed failed", format.Num(format.Round(*l.BreakingRPS, 1)), format.Sec(l.BreakingAt))
+	case v == "fail":
+		s = "SLO missed in some windows"
+	default:
+		s = "SLO held"
+	}
+	if l.SustainableRPS != nil {
+		s += fmt.Sprintf("; sustainable %s/s", format.Num(format.Round(*l.SustainableRPS, 1)))
+	}
+	if r.Cause.Primary != CauseNone {
+		s += "; cause " + r.Cause.Primary
+	}
+	if len(failed) > 0 {
+		s += fmt.Sprintf("; failed: %v", failed)
+	}
+	return v, v + ": " + s
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stampede-load/stampede/scenarios/rundir"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -72,7 +73,7 @@ type hit struct {
 	latency  time.Duration
 	lag      time.Duration // behind the planned send time
 	stage    int           // planned stage, -1 if unknown
-	outcome  string
+	outcome  rundir.Outcome
 	class    errClass
 	detail   int // a detail index, or -1
 	connect  time.Duration
@@ -89,17 +90,17 @@ type serverTiming struct{ pool, db, app, hash float64 }
 func reduce(r *vegeta.Result, start time.Time, h *hit) {
 	*h = hit{sent: r.Timestamp.Sub(start), latency: r.Latency, stage: -1, detail: -1}
 	hd := r.Headers
-	if v := hget(hd, HeaderStage); v != "" {
+	if v := hget(hd, rundir.HeaderStage); v != "" {
 		if i, err := strconv.Atoi(v); err == nil {
 			h.stage = i
 		}
 	}
-	if v := hget(hd, HeaderSendLag); v != "" {
+	if v := hget(hd, rundir.HeaderSendLag); v != "" {
 		if ns, err := strconv.ParseInt(v, 10, 64); err == nil && ns > 0 {
 			h.lag = time.Duration(ns)
 		}
 	}
-	if v := hget(hd, HeaderConn); strings.HasPrefix(v, "new") {
+	if v := hget(hd, rundir.HeaderConn); strings.HasPrefix(v, "new") {
 		h.newConn = true
 		if _, ns, ok := strings.Cut(v, "connect="); ok {
 			if n, err := strconv.ParseInt(ns, 10, 64); err == nil {
@@ -107,20 +108,20 @@ func reduce(r *vegeta.Result, start time.Time, h *hit) {
 			}
 		}
 	}
-	if v := hget(hd, HeaderTiming); v != "" {
+	if v := hget(hd, rundir.HeaderTiming); v != "" {
 		h.timing, h.hasTimng = parseServerTiming(v)
 	}
-	h.outcome = hget(hd, HeaderOutcome)
+	h.outcome = rundir.Outcome(hget(hd, rundir.HeaderOutcome))
 	if h.outcome == "" { // a plain vegeta file: judge by status alone
-		h.outcome = OutcomeFailed
+		h.outcome = rundir.OutcomeFailed
 		if r.Code >= 200 && r.Code < 400 && r.Error == "" {
-			h.outcome = OutcomeOK
+			h.outcome = rundir.OutcomeOK
 		}
 	}
-	if h.outcome != OutcomeFailed {
+	if h.outcome != rundir.OutcomeFailed {
 		return
 	}
-	h.class, h.detail = classifyFailure(r, hget(hd, HeaderErrorClass))
+	h.class, h.detail = classifyFailure(r, hget(hd, rundir.HeaderErrorClass))
 }
 
 // hget reads a header by its canonical name without allocating.

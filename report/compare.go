@@ -5,11 +5,13 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/stampede-load/stampede/report/format"
 )
 
-// noiseK is how many σ of a run's own window-to-window noise a change must
+// NoiseK is how many σ of a run's own window-to-window noise a change must
 // exceed to count.
-const noiseK = 3
+const NoiseK = 3
 
 // Comparison is what changed from one run (Old, the baseline) to another
 // (New): the limit, latency, each stage's p50 and p99, error classes and
@@ -97,6 +99,20 @@ func (c *Comparison) Regressions() []Delta {
 // only the reports: pass old first (the baseline).
 func Compare(old, cur *Report) *Comparison {
 	c := &Comparison{Old: runRef(old), New: runRef(cur)}
+	c.noteDifferences(old, cur)
+	c.compareLimit(old, cur)
+	sig50, sig99 := max(old.Noise.P50, cur.Noise.P50), max(old.Noise.P99, cur.Noise.P99)
+	c.addLatency("latency", "run p50", old.Totals.P50, cur.Totals.P50, sig50, "window p50", false)
+	c.addLatency("latency", "run p99", old.Totals.P99, cur.Totals.P99, sig99, "window p99", true)
+	c.compareStages(old, cur, sig50, sig99)
+	c.compareErrors(old, cur)
+	c.add(causeDelta(old.Cause.Primary, cur.Cause.Primary))
+	return c
+}
+
+// noteDifferences notes what makes the two runs less comparable: unknown
+// noise, different SLOs, different plans.
+func (c *Comparison) noteDifferences(old, cur *Report) {
 	for _, side := range []struct {
 		name string
 		n    Noise
@@ -107,15 +123,18 @@ func Compare(old, cur *Report) *Comparison {
 		}
 	}
 	if old.SLO != cur.SLO {
-		c.Notes = append(c.Notes, fmt.Sprintf("the SLOs differ (old %s, new %s): each run's limit is judged against its own", old.SLO, cur.SLO))
+		c.Notes = append(c.Notes, fmt.Sprintf("the SLOs differ (old %s, new %s): each run's limit is judged against its own", format.SLO(old.SLO), format.SLO(cur.SLO)))
 	}
 	if d := planDiff(old.Stages, cur.Stages); d != "" {
 		c.Notes = append(c.Notes, "the plans differ ("+d+"): stage figures compare different loads")
 	}
+}
 
-	// Limit.
+// compareLimit adds the sustainable rate, the breaking point and the max
+// goodput, judged against the stepping precision and the goodput noise.
+func (c *Comparison) compareLimit(old, cur *Report) {
 	prec := max(deref(old.Limit.PrecisionRPS), deref(cur.Limit.PrecisionRPS))
-	precBasis := "stepping precision " + fnum(round(prec, 1)) + "/s"
+	precBasis := "stepping precision " + format.Num(format.Round(prec, 1)) + "/s"
 	if prec == 0 {
 		precBasis = "no stepping precision known (one rate): any change counts"
 	}
@@ -123,7 +142,7 @@ func Compare(old, cur *Report) *Comparison {
 	sus := numDelta("limit", "sustainable rate", "/s", orZero(sOld), orZero(sNew), true, prec, precBasis)
 	// "none" counts as 0/s for the change (nothing held) but stays null.
 	sus.Old, sus.New = roundp(sOld, 3), roundp(sNew, 3)
-	sus.OldText, sus.NewText = rpsOr(sOld, "none"), rpsOr(sNew, "none")
+	sus.OldText, sus.NewText = format.RPSOr(sOld, "none"), format.RPSOr(sNew, "none")
 	sus.Gating = true
 	c.add(sus)
 	c.add(breakingDelta(old.Limit.BreakingRPS, cur.Limit.BreakingRPS, prec, precBasis))
@@ -131,20 +150,20 @@ func Compare(old, cur *Report) *Comparison {
 	gFloor := 1 / max(old.Window.Seconds(), cur.Window.Seconds(), 1e-9)
 	gNoise, gBasis := noiseOf(gSig, gFloor, "window goodput", "/s", "one login per window")
 	c.add(numDelta("limit", "max goodput", "/s", fp(old.Limit.MaxGoodputRPS), fp(cur.Limit.MaxGoodputRPS), true, gNoise, gBasis))
+}
 
-	// Latency, whole run.
-	lat := func(group, metric string, a, b time.Duration, sig time.Duration, what string, gating bool) {
-		floor := 0.01 * ms(max(a, b))
-		n, basis := noiseOf(ms(sig), floor, what, " ms", "1% (histogram resolution)")
-		d := numDelta(group, metric, "ms", fp(ms(a)), fp(ms(b)), false, n, basis)
-		d.Gating = gating
-		c.add(d)
-	}
-	sig50, sig99 := max(old.Noise.P50, cur.Noise.P50), max(old.Noise.P99, cur.Noise.P99)
-	lat("latency", "run p50", old.Totals.P50, cur.Totals.P50, sig50, "window p50", false)
-	lat("latency", "run p99", old.Totals.P99, cur.Totals.P99, sig99, "window p99", true)
+// addLatency adds a latency row, judged against the window-to-window noise
+// sig (at least 1%, the histograms' resolution).
+func (c *Comparison) addLatency(group, metric string, a, b time.Duration, sig time.Duration, what string, gating bool) {
+	floor := 0.01 * format.Millis(max(a, b))
+	n, basis := noiseOf(format.Millis(sig), floor, what, " ms", "1% (histogram resolution)")
+	d := numDelta(group, metric, "ms", fp(format.Millis(a)), fp(format.Millis(b)), false, n, basis)
+	d.Gating = gating
+	c.add(d)
+}
 
-	// Stages, matched by index.
+// compareStages adds each stage's p50 and p99, stages matched by index.
+func (c *Comparison) compareStages(old, cur *Report, sig50, sig99 time.Duration) {
 	for i := 0; i < max(len(old.Stages), len(cur.Stages)); i++ {
 		switch {
 		case i >= len(old.Stages):
@@ -162,11 +181,13 @@ func Compare(old, cur *Report) *Comparison {
 		if so.Sent == 0 && sn.Sent == 0 {
 			continue
 		}
-		lat("stage", name+" p50", so.P50, sn.P50, sig50, "window p50", false)
-		lat("stage", name+" p99", so.P99, sn.P99, sig99, "window p99", false)
+		c.addLatency("stage", name+" p50", so.P50, sn.P50, sig50, "window p50", false)
+		c.addLatency("stage", name+" p99", so.P99, sn.P99, sig99, "window p99", false)
 	}
+}
 
-	// Error classes, as shares of the logins sent.
+// compareErrors adds the error classes, as shares of the logins sent.
+func (c *Comparison) compareErrors(old, cur *Report) {
 	eo, en := old.Totals.Errors, cur.Totals.Errors
 	for _, e := range []struct {
 		name string
@@ -185,9 +206,6 @@ func Compare(old, cur *Report) *Comparison {
 		}
 		c.add(errorDelta(e.name, e.a, old.Totals.Sent, e.b, cur.Totals.Sent))
 	}
-
-	c.add(causeDelta(old.Cause.Primary, cur.Cause.Primary))
-	return c
 }
 
 func (c *Comparison) add(d Delta) {
@@ -210,16 +228,16 @@ func otherNoiseNote(a, b Noise) string {
 // numDelta compares two figures; higherBetter says which way is better.
 func numDelta(group, metric, unit string, a, b *float64, higherBetter bool, noise float64, basis string) Delta {
 	d := Delta{Group: group, Metric: metric, Unit: unit, Old: roundp(a, 3), New: roundp(b, 3),
-		Noise: round(noise, 3), NoiseBasis: basis}
+		Noise: format.Round(noise, 3), NoiseBasis: basis}
 	d.OldText, d.NewText = fval(d.Old, unit), fval(d.New, unit)
 	if a == nil || b == nil {
 		d.Change = "unchanged"
 		return d
 	}
 	abs := *b - *a
-	d.Abs = fp(round(abs, 3))
+	d.Abs = fp(format.Round(abs, 3))
 	if *a != 0 {
-		d.Pct = fp(round(100*abs / *a, 1))
+		d.Pct = fp(format.Round(100*abs / *a, 1))
 	}
 	switch {
 	case abs == 0:
@@ -244,7 +262,7 @@ func breakingDelta(a, b *float64, prec float64, basis string) Delta {
 		return numDelta("limit", "breaking point", "/s", a, b, true, prec, basis)
 	}
 	d := Delta{Group: "limit", Metric: "breaking point", Unit: "/s", Old: roundp(a, 3), New: roundp(b, 3),
-		OldText: rpsOr(a, "never"), NewText: rpsOr(b, "never"), Noise: round(prec, 3), NoiseBasis: basis}
+		OldText: format.RPSOr(a, "never"), NewText: format.RPSOr(b, "never"), Noise: format.Round(prec, 3), NoiseBasis: basis}
 	switch {
 	case a == nil && b == nil:
 		d.Change = "unchanged"
@@ -268,7 +286,7 @@ func errorDelta(name string, a, na, b, nb int64) Delta {
 	var noise float64
 	if na > 0 && nb > 0 {
 		p := float64(a+b) / float64(na+nb)
-		noise = 100 * noiseK * math.Sqrt(p*(1-p)*(1/float64(na)+1/float64(nb)))
+		noise = 100 * NoiseK * math.Sqrt(p*(1-p)*(1/float64(na)+1/float64(nb)))
 	}
 	d := numDelta("errors", name, "%", share(a, na), share(b, nb), false, noise, "3 binomial standard errors")
 	d.OldText = fmt.Sprintf("%d (%s)", a, fval(d.Old, "%"))
@@ -293,10 +311,10 @@ func causeDelta(a, b string) Delta {
 	return d
 }
 
-// noiseOf is max(noiseK·σ, floor), with what it rests on.
+// noiseOf is max(NoiseK·σ, floor), with what it rests on.
 func noiseOf(sigma, floor float64, what, unit, floorWhat string) (float64, string) {
-	if noiseK*sigma >= floor && sigma > 0 {
-		return noiseK * sigma, fmt.Sprintf("%d× σ of %s (σ %s%s)", noiseK, what, fdec(sigma), unit)
+	if NoiseK*sigma >= floor && sigma > 0 {
+		return NoiseK * sigma, fmt.Sprintf("%d× σ of %s (σ %s%s)", NoiseK, what, fdec(sigma), unit)
 	}
 	return floor, "floor: " + floorWhat
 }
@@ -312,8 +330,8 @@ func planDiff(a, b []StageSummary) string {
 		x, y := a[i], b[i]
 		if x.Kind != y.Kind || x.Duration != y.Duration || !near(x.RateStart, y.RateStart) || !near(x.RateEnd, y.RateEnd) {
 			diffs = append(diffs, fmt.Sprintf("stage %d: %s %s/s→%s/s for %s vs %s %s/s→%s/s for %s", i+1,
-				x.Kind, fnum(round(x.RateStart, 1)), fnum(round(x.RateEnd, 1)), fsec(x.Duration),
-				y.Kind, fnum(round(y.RateStart, 1)), fnum(round(y.RateEnd, 1)), fsec(y.Duration)))
+				x.Kind, format.Num(format.Round(x.RateStart, 1)), format.Num(format.Round(x.RateEnd, 1)), format.Sec(x.Duration),
+				y.Kind, format.Num(format.Round(y.RateStart, 1)), format.Num(format.Round(y.RateEnd, 1)), format.Sec(y.Duration)))
 		}
 	}
 	return strings.Join(diffs, "; ")
@@ -334,13 +352,6 @@ func orZero(v *float64) *float64 {
 	return v
 }
 
-func rpsOr(v *float64, none string) string {
-	if v == nil {
-		return none
-	}
-	return rpsOrDash(v)
-}
-
 // fval prints a value in its unit.
 func fval(v *float64, unit string) string {
 	if v == nil {
@@ -348,9 +359,9 @@ func fval(v *float64, unit string) string {
 	}
 	switch unit {
 	case "ms":
-		return fms(time.Duration(math.Round(*v * 1e6)))
+		return format.MS(time.Duration(math.Round(*v * 1e6)))
 	case "/s":
-		return fnum(round(*v, 1)) + "/s"
+		return format.Num(format.Round(*v, 1)) + "/s"
 	case "%":
 		return fdec(*v) + "%"
 	}
@@ -420,4 +431,20 @@ func signedPct(p float64) string {
 		return fmt.Sprintf("+%.1f%%", p)
 	}
 	return fmt.Sprintf("−%.1f%%", -p)
+}
+
+// String names the run: its path, scenario, start and verdict.
+func (ref RunRef) String() string {
+	parts := []string{format.Dash(ref.Scenario)}
+	if !ref.Start.IsZero() {
+		parts = append(parts, ref.Start.UTC().Format("2006-01-02 15:04"))
+	}
+	if ref.Verdict != "" {
+		parts = append(parts, ref.Verdict)
+	}
+	s := strings.Join(parts, ", ")
+	if ref.Path != "" {
+		s = ref.Path + " (" + s + ")"
+	}
+	return s
 }

@@ -108,61 +108,17 @@ func gather(wins, samples []*Window) evidence {
 			conn = append(conn, w.Connect.P99)
 		}
 		if g := w.Generator; g != nil {
-			e.haveGen = true
-			e.genHits += g.Hits
-			e.genLate += g.Late
-			e.genMaxLag = max(e.genMaxLag, g.MaxLag)
-			e.genBehind = e.genBehind || (g.BehindOwnFault && !g.WorkersSaturated)
-			e.genSat = e.genSat || g.WorkersSaturated
-			e.genInflight = max(e.genInflight, g.InflightMax)
-			e.genMaxWorkers = max(e.genMaxWorkers, g.MaxWorkers)
-			for k, v := range g.LocalErrors {
-				if e.genLocal == nil {
-					e.genLocal = map[string]int64{}
-				}
-				e.genLocal[k] += v
-			}
+			e.addGenerator(g)
 		}
 	}
 	var rtt, svc, dbp, health []time.Duration
 	for _, w := range samples {
 		if d := w.DB; d != nil {
-			if d.HaveBackends {
-				e.haveDB = true
-				e.backends = max(e.backends, d.BackendsTotal)
-				e.maxConns = max(e.maxConns, d.MaxConnections)
-				e.reserved = max(e.reserved, d.SuperuserReserved)
-				e.roleBackends = max(e.roleBackends, d.RoleBackends)
-				e.roleActive = max(e.roleActive, d.RoleActive)
-				e.roleLimit = max(e.roleLimit, d.RoleLimit)
-				if d.RoleLimit > 0 && d.RoleBackends >= d.RoleLimit {
-					if !e.roleCapped || d.RoleLimit < e.capLimit {
-						e.capLimit = d.RoleLimit
-					}
-					e.roleCapped = true
-					e.capBackends = max(e.capBackends, d.RoleBackends)
-					e.capActive = max(e.capActive, d.RoleActive)
-				}
-				if d.MaxConnections > 0 && d.BackendsTotal >= d.MaxConnections-d.SuperuserReserved {
-					e.serverCapped = true
-					e.capServer = max(e.capServer, d.BackendsTotal)
-				}
-				e.idleInTx = max(e.idleInTx, d.IdleInTx)
-				e.lockWaiters = max(e.lockWaiters, d.LockWaiters)
-			}
 			if d.HaveProbeRTT {
 				e.haveRTT = true
 				rtt = append(rtt, d.ProbeRTT)
 			}
-			if d.HavePool {
-				e.havePool = true
-				e.poolAcquired = max(e.poolAcquired, d.PoolAcquired)
-				e.poolMax = max(e.poolMax, d.PoolMax)
-				e.poolWaits += d.PoolWaits
-				e.poolTimeouts += d.PoolTimeouts
-				e.poolAcquires += d.PoolAcquires
-				e.poolWaitTime += d.PoolWaitTime
-			}
+			e.addDB(d)
 		}
 		p := w.Probes
 		if p.ServiceN > 0 {
@@ -187,6 +143,61 @@ func gather(wins, samples []*Window) evidence {
 	e.haveDBProbe, e.dbConnect = len(dbp) > 0, medianDur(dbp)
 	e.haveHealth, e.health = len(health) > 0, medianDur(health)
 	return e
+}
+
+// addGenerator takes in one window's generator report.
+func (e *evidence) addGenerator(g *GeneratorWindow) {
+	e.haveGen = true
+	e.genHits += g.Hits
+	e.genLate += g.Late
+	e.genMaxLag = max(e.genMaxLag, g.MaxLag)
+	e.genBehind = e.genBehind || (g.BehindOwnFault && !g.WorkersSaturated)
+	e.genSat = e.genSat || g.WorkersSaturated
+	e.genInflight = max(e.genInflight, g.InflightMax)
+	e.genMaxWorkers = max(e.genMaxWorkers, g.MaxWorkers)
+	for k, v := range g.LocalErrors {
+		if e.genLocal == nil {
+			e.genLocal = map[string]int64{}
+		}
+		e.genLocal[k] += v
+	}
+}
+
+// addDB takes in one window's database samples: the gauges' maxima, the
+// caps reached, the pool's counters.
+func (e *evidence) addDB(d *DBWindow) {
+	if d.HaveBackends {
+		e.haveDB = true
+		e.backends = max(e.backends, d.BackendsTotal)
+		e.maxConns = max(e.maxConns, d.MaxConnections)
+		e.reserved = max(e.reserved, d.SuperuserReserved)
+		e.roleBackends = max(e.roleBackends, d.RoleBackends)
+		e.roleActive = max(e.roleActive, d.RoleActive)
+		e.roleLimit = max(e.roleLimit, d.RoleLimit)
+		if d.RoleLimit > 0 && d.RoleBackends >= d.RoleLimit {
+			if !e.roleCapped || d.RoleLimit < e.capLimit {
+				e.capLimit = d.RoleLimit
+			}
+			e.roleCapped = true
+			e.capBackends = max(e.capBackends, d.RoleBackends)
+			e.capActive = max(e.capActive, d.RoleActive)
+		}
+		if d.MaxConnections > 0 && d.BackendsTotal >= d.MaxConnections-d.SuperuserReserved {
+			e.serverCapped = true
+			e.capServer = max(e.capServer, d.BackendsTotal)
+		}
+		e.idleInTx = max(e.idleInTx, d.IdleInTx)
+		e.lockWaiters = max(e.lockWaiters, d.LockWaiters)
+	}
+	if d.HavePool {
+		e.havePool = true
+		e.poolAcquired = max(e.poolAcquired, d.PoolAcquired)
+		e.poolMax = max(e.poolMax, d.PoolMax)
+		e.poolWaits += d.PoolWaits
+		e.poolTimeouts += d.PoolTimeouts
+		e.poolAcquires += d.PoolAcquires
+		e.poolWaitTime += d.PoolWaitTime
+	}
 }
 
 // timingMS are Server-Timing means, in ms. dbReached is the db time per
@@ -237,6 +248,31 @@ func (e *evidence) baseTiming() (timingMS, bool) {
 		app: med(func(t timingMS) float64 { return t.app }), hash: med(func(t timingMS) float64 { return t.hash }),
 		appNet: med(func(t timingMS) float64 { return t.appNet }), gap: med(func(t timingMS) float64 { return t.gap }),
 		dbReached: med(func(t timingMS) float64 { return t.dbReached })}, true
+}
+
+// diagnoseWindows is the analysis' evidence step: each window that missed
+// the SLO gets its cause from its own evidence (and its neighbours'
+// samples), against the healthy windows' evidence as the baseline. It
+// returns those healthy windows and their evidence (nil without any).
+func diagnoseWindows(r *Report) ([]*Window, *evidence) {
+	baseWins := baselineWindows(r.Windows)
+	var base *evidence
+	if len(baseWins) > 0 {
+		b := gather(baseWins, baseWins)
+		base = &b
+	}
+	for i := range r.Windows {
+		w := &r.Windows[i]
+		w.Cause = CauseNone
+		if w.SLOMet {
+			continue
+		}
+		one := []*Window{w}
+		d := diagnose(gather(one, spans(one, r.Windows)), base)
+		d.Windows, d.From = 1, w.Start
+		w.Cause, w.Diagnosis = d.Primary, &d
+	}
+	return baseWins, base
 }
 
 // baselineWindows are the healthy windows the degraded ones are compared

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/stampede-load/stampede/report/format"
 )
 
 // gateChecks evaluate the scenario's gates on the report. Each is a pass,
@@ -35,15 +37,15 @@ func gateChecks(r *Report) []Check {
 func gateMinSustainable(r *Report, v float64) Check {
 	c := Check{Name: "gate.min_sustainable_rps", Kind: "gate"}
 	l := r.Limit
-	gate := "gate ≥ " + fnum(v) + "/s"
+	gate := "gate ≥ " + format.Num(v) + "/s"
 	var ctx []string
 	if l.BreakingRPS != nil {
-		ctx = append(ctx, "broke at "+rpsOrDash(l.BreakingRPS))
+		ctx = append(ctx, "broke at "+format.RPS(l.BreakingRPS))
 	} else {
 		ctx = append(ctx, "never broke")
 	}
 	if l.PrecisionRPS != nil {
-		ctx = append(ctx, "precision "+rpsOrDash(l.PrecisionRPS))
+		ctx = append(ctx, "precision "+format.RPS(l.PrecisionRPS))
 	}
 	s := l.SustainableRPS
 	switch {
@@ -51,12 +53,12 @@ func gateMinSustainable(r *Report, v float64) Check {
 		c.Detail = fmt.Sprintf("no sustainable rate (no measured window met the SLO; %s); %s", strings.Join(ctx, ", "), gate)
 	default:
 		c.Passed = *s >= v
-		c.Detail = fmt.Sprintf("sustainable %s (%s); %s", rpsOrDash(s), strings.Join(ctx, ", "), gate)
+		c.Detail = fmt.Sprintf("sustainable %s (%s); %s", format.RPS(s), strings.Join(ctx, ", "), gate)
 	}
 	if !c.Passed && l.BreakingRPS == nil {
 		if hi := highestMeasured(r.Windows); hi < v {
 			c.Detail += fmt.Sprintf("; the run never offered %s/s in a measured window (highest %s/s): offer more load to show it",
-				fnum(v), fnum(round(hi, 1)))
+				format.Num(v), format.Num(format.Round(hi, 1)))
 		}
 	}
 	return c
@@ -89,36 +91,36 @@ func gateMaxP99(r *Report) Check {
 	c := Check{Name: "gate.max_p99", Kind: "gate"}
 	if g.MaxP99 <= 0 {
 		c.Skipped = true
-		c.Detail = fmt.Sprintf("max_p99_at_rps %s/s without max_p99: no latency to hold it to", fnum(g.MaxP99AtRPS))
+		c.Detail = fmt.Sprintf("max_p99_at_rps %s/s without max_p99: no latency to hold it to", format.Num(g.MaxP99AtRPS))
 		return c
 	}
 	gate := "gate ≤ " + g.MaxP99.String()
 	if g.MaxP99AtRPS <= 0 {
 		c.Passed = r.Totals.Sent > 0 && r.Totals.P99 <= g.MaxP99
-		c.Detail = fmt.Sprintf("run p99 %s over %d logins; %s", fms(r.Totals.P99), r.Totals.Sent, gate)
+		c.Detail = fmt.Sprintf("run p99 %s over %d logins; %s", format.MS(r.Totals.P99), r.Totals.Sent, gate)
 		return c
 	}
 	at := r.atRate
 	switch {
 	case at == nil:
 		c.Skipped = true
-		c.Detail = fmt.Sprintf("p99 at %s/s not measured (a report read back from JSON keeps no latencies); %s", fnum(g.MaxP99AtRPS), gate)
+		c.Detail = fmt.Sprintf("p99 at %s/s not measured (a report read back from JSON keeps no latencies); %s", format.Num(g.MaxP99AtRPS), gate)
 		return c
 	case at.sel.reason != "":
 		c.Skipped = true
-		c.Detail = fmt.Sprintf("no p99 at %s/s: %s; %s", fnum(g.MaxP99AtRPS), at.sel.reason, gate)
+		c.Detail = fmt.Sprintf("no p99 at %s/s: %s; %s", format.Num(g.MaxP99AtRPS), at.sel.reason, gate)
 		return c
 	case at.hits == 0:
 		c.Skipped = true
-		c.Detail = fmt.Sprintf("no results in the %d %s windows at %s/s; %s", len(at.sel.windows), at.sel.kind, fnum(round(at.sel.rate, 1)), gate)
+		c.Detail = fmt.Sprintf("no results in the %d %s windows at %s/s; %s", len(at.sel.windows), at.sel.kind, format.Num(format.Round(at.sel.rate, 1)), gate)
 		return c
 	}
-	where := fmt.Sprintf("%d %s windows at %s/s", len(at.sel.windows), at.sel.kind, fnum(round(at.sel.rate, 1)))
+	where := fmt.Sprintf("%d %s windows at %s/s", len(at.sel.windows), at.sel.kind, format.Num(format.Round(at.sel.rate, 1)))
 	if math.Abs(at.sel.rate-at.sel.asked) > rateTolerance*at.sel.asked {
-		where += fmt.Sprintf(" (none at %s/s: the nearest rate above)", fnum(at.sel.asked))
+		where += fmt.Sprintf(" (none at %s/s: the nearest rate above)", format.Num(at.sel.asked))
 	}
 	c.Passed = at.p99 <= g.MaxP99
-	c.Detail = fmt.Sprintf("p99 %s (p50 %s) over %d logins in %s; %s", fms(at.p99), fms(at.p50), at.hits, where, gate)
+	c.Detail = fmt.Sprintf("p99 %s (p50 %s) over %d logins in %s; %s", format.MS(at.p99), format.MS(at.p50), at.hits, where, gate)
 	return c
 }
 
@@ -128,16 +130,16 @@ func gateMaxErrorRatio(r *Report, v float64) Check {
 	t := r.Totals
 	if t.Sent == 0 {
 		c.Skipped = true
-		c.Detail = fmt.Sprintf("no logins sent: no error ratio; gate ≤ %s", pct(v))
+		c.Detail = fmt.Sprintf("no logins sent: no error ratio; gate ≤ %s", format.Pct(v))
 		return c
 	}
 	ratio := float64(t.Errors.Total()) / float64(t.Sent)
 	c.Passed = ratio <= v
-	c.Detail = fmt.Sprintf("error ratio %s (%d of %d; expected rejections excluded", pct(ratio), t.Errors.Total(), t.Sent)
-	if e := errorsShort(t.Errors); e != "-" {
+	c.Detail = fmt.Sprintf("error ratio %s (%d of %d; expected rejections excluded", format.Pct(ratio), t.Errors.Total(), t.Sent)
+	if e := t.Errors.Short(); e != "-" {
 		c.Detail += "; " + e
 	}
-	c.Detail += "); gate ≤ " + pct(v)
+	c.Detail += "); gate ≤ " + format.Pct(v)
 	return c
 }
 
@@ -147,7 +149,7 @@ func gateMaxErrorRatio(r *Report, v float64) Check {
 // however large its percentage.
 func gateMaxRegression(r *Report, v float64) Check {
 	c := Check{Name: "gate.max_regression_pct", Kind: "gate"}
-	gate := fmt.Sprintf("gate ≤ %s%% regression beyond the noise", fnum(v))
+	gate := fmt.Sprintf("gate ≤ %s%% regression beyond the noise", format.Num(v))
 	if r.Baseline == nil {
 		c.Skipped = true
 		c.Detail = "no baseline to compare with (stampede run --baseline report.json); " + gate
@@ -200,7 +202,7 @@ func gateExpectCause(r *Report, want string) Check {
 	case got.Primary == CauseNone:
 		c.Detail += " (nothing degraded)"
 	case got.Confidence != "":
-		c.Detail += fmt.Sprintf(" (confidence %s, %d windows from %s)", got.Confidence, got.Windows, fsec(got.From))
+		c.Detail += fmt.Sprintf(" (confidence %s, %d windows from %s)", got.Confidence, got.Windows, format.Sec(got.From))
 	}
 	c.Detail += "; expected " + want
 	var faults []string

@@ -2,23 +2,17 @@ package report
 
 import (
 	"math"
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/report/reporttest"
 )
 
-// withGates is dbCapRun (steps 10..60/s, the role's connection cap biting
-// from 40/s: sustainable 30/s, breaking 40/s, cause db.connections) with
-// other gates.
+// withGates analyses reporttest.WithGates.
 func withGates(t testing.TB, gates string) *Report {
 	t.Helper()
-	b := dbCapRun(t)
-	b.scenario = strings.Replace(steppedScenario, "gates: {min_sustainable_rps: 25, expect_cause: db.connections}", "gates: "+gates, 1)
-	if b.scenario == steppedScenario {
-		t.Fatal("steppedScenario's gates line changed: update withGates")
-	}
-	return analyzeDir(t, b.write())
+	return analyzeDir(t, reporttest.WithGates(t, gates).Write())
 }
 
 // gate finds a check by name.
@@ -62,9 +56,9 @@ func TestGateMinSustainable(t *testing.T) {
 	checkGate(t, gate(t, withGates(t, "{min_sustainable_rps: 45}"), "gate.min_sustainable_rps"), "fail",
 		"sustainable 30/s", "gate ≥ 45/s")
 	// The clean run holds all it was offered (40/s): it cannot show 100/s.
-	b := cleanRun(t)
-	b.scenario += "gates: {min_sustainable_rps: 100}\n"
-	r := analyzeDir(t, b.write())
+	b := reporttest.CleanRun(t)
+	b.Scenario += "gates: {min_sustainable_rps: 100}\n"
+	r := analyzeDir(t, b.Write())
 	checkGate(t, gate(t, r, "gate.min_sustainable_rps"), "fail", "sustainable 40/s", "never broke",
 		"never offered 100/s in a measured window (highest 40/s)")
 	if !r.Failed() || r.Verdict != "fail" {
@@ -98,18 +92,18 @@ func TestGateMaxP99AtRate(t *testing.T) {
 // window among five does not make the p99 (the worst window's would).
 func TestGateMaxP99AtRateMerged(t *testing.T) {
 	const sc = "name: merged\nstages:\n  - constant: {rate: 100, for: 5s}\ngates: {max_p99: 50ms, max_p99_at_rps: 100}\n"
-	b := newRunDir(t, sc)
-	p := mustPlan(t, sc)
-	b.stages(p)
+	b := reporttest.New(t, sc)
+	p := reporttest.Plan(t, sc)
+	b.Stages(p)
 	i := 0
-	b.traffic(p, 0, 5, func(at float64) hitSpec {
+	b.Traffic(p, 0, 5, func(at float64) reporttest.Hit {
 		i++
 		if at >= 2 && at < 3 && i%50 == 0 { // 2 slow logins in one window: its p99
-			return hitSpec{lat: 300 * time.Millisecond}
+			return reporttest.Hit{Lat: 300 * time.Millisecond}
 		}
-		return hitSpec{lat: 10 * time.Millisecond}
+		return reporttest.Hit{Lat: 10 * time.Millisecond}
 	})
-	r := analyzeDir(t, b.write())
+	r := analyzeDir(t, b.Write())
 	checkGate(t, gate(t, r, "gate.max_p99"), "pass", "p99 10.0 ms", "500 logins in 5 steady windows at 100/s")
 	if w := r.Windows[2]; w.P99 < 250*time.Millisecond {
 		t.Errorf("window 2 p99 %s: the slow logins should show in it", w.P99)
@@ -122,9 +116,9 @@ func TestGateMaxErrorRatio(t *testing.T) {
 		"error ratio 14.29% (150 of 1050", "db 150", "gate ≤ 20.00%")
 	checkGate(t, gate(t, withGates(t, "{max_error_ratio: 0.01}"), "gate.max_error_ratio"), "fail",
 		"error ratio 14.29%", "gate ≤ 1.00%")
-	b := cleanRun(t)
-	b.scenario += "gates: {max_error_ratio: 0}\n"
-	checkGate(t, gate(t, analyzeDir(t, b.write()), "gate.max_error_ratio"), "pass", "error ratio 0.00% (0 of 500")
+	b := reporttest.CleanRun(t)
+	b.Scenario += "gates: {max_error_ratio: 0}\n"
+	checkGate(t, gate(t, analyzeDir(t, b.Write()), "gate.max_error_ratio"), "pass", "error ratio 0.00% (0 of 500")
 }
 
 func TestGateExpectCause(t *testing.T) {
@@ -134,13 +128,13 @@ func TestGateExpectCause(t *testing.T) {
 		"detected db.connections", "expected network.client")
 	checkGate(t, gate(t, withGates(t, "{expect_cause: db.conections}"), "gate.expect_cause"), "fail",
 		`expected "db.conections" is not a cause stampede names`)
-	b := cleanRun(t)
-	b.scenario += "gates: {expect_cause: db.connections}\n"
-	checkGate(t, gate(t, analyzeDir(t, b.write()), "gate.expect_cause"), "fail", "detected none (nothing degraded)")
+	b := reporttest.CleanRun(t)
+	b.Scenario += "gates: {expect_cause: db.connections}\n"
+	checkGate(t, gate(t, analyzeDir(t, b.Write()), "gate.expect_cause"), "fail", "detected none (nothing degraded)")
 	// A drill: the scorecard is named beside the run's cause.
-	d := drillRun(t)
-	d.scenario += "gates: {expect_cause: db.connections}\n"
-	r := analyzeDir(t, d.write())
+	d := reporttest.DrillRun(t)
+	d.Scenario += "gates: {expect_cause: db.connections}\n"
+	r := analyzeDir(t, d.Write())
 	if c := gate(t, r, "gate.expect_cause"); !strings.Contains(c.Detail, "faults: db.conn_limit → db.connections") {
 		t.Errorf("drill: %s", c.Detail)
 	}
@@ -151,44 +145,8 @@ func TestGateMaxRegressionNoBaseline(t *testing.T) {
 		"no baseline to compare with")
 }
 
-const regressScenario = `name: regress
-stages:
-  - steps: {from: 70, to: 100, step: 3, hold: 3s}
-slo: {success_ratio: 0.99, percentile: 99, latency: 500ms}
-gates: {max_regression_pct: 1}
-`
-
-// regressRun: steps 70..100/s by 3 (11 steps of 3s); every login of a
-// second takes scale × 20 ms plus that second's jitter (uniform ±1.5 ms,
-// seeded), so window p99s wander by about 0.9 ms; from breakRPS on, 30%
-// fail with 53300 (at the same latency: p99 does not move).
-func regressRun(t testing.TB, scenario string, seed uint64, scale, breakRPS float64) string {
-	t.Helper()
-	b := newRunDir(t, scenario)
-	p := mustPlan(t, scenario)
-	b.stages(p)
-	rng := rand.New(rand.NewPCG(seed, 7))
-	jitter := make([]time.Duration, 40)
-	for i := range jitter {
-		jitter[i] = time.Duration((rng.Float64()*3 - 1.5) * float64(time.Millisecond))
-	}
-	i := 0
-	b.traffic(p, 0, 33, func(at float64) hitSpec {
-		i++
-		lat := time.Duration(scale*float64(20*time.Millisecond)) + jitter[int(at)]
-		h := hitSpec{lat: lat}
-		if p.rate(secs(at)) >= breakRPS-1e-9 && i%10 < 3 {
-			h.outcome, h.code = OutcomeFailed, 503
-			h.body = `{"error":"db_unavailable","sqlstate":"53300"}`
-		}
-		return h
-	})
-	b.event(EventRunEnd, 33.2, map[string]any{"status": "completed"})
-	return b.write()
-}
-
 func TestGateMaxRegression(t *testing.T) {
-	base, err := LoadBaseline(regressRun(t, regressScenario, 1, 1, math.Inf(1)))
+	base, err := LoadBaseline(reporttest.RegressRun(t, reporttest.RegressScenario, 1, 1, math.Inf(1)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,19 +160,19 @@ func TestGateMaxRegression(t *testing.T) {
 		want            string
 		detail          []string
 	}{
-		{"p99 +3% inside the noise", regressScenario, 1.03, math.Inf(1), "pass",
+		{"p99 +3% inside the noise", reporttest.RegressScenario, 1.03, math.Inf(1), "pass",
 			[]string{"run p99 ", "within the noise", "sustainable rate 100/s → 100/s: ±0, noise ±3/s, unchanged"}},
-		{"p99 +30% beyond the noise", regressScenario, 1.3, math.Inf(1), "fail",
+		{"p99 +30% beyond the noise", reporttest.RegressScenario, 1.3, math.Inf(1), "fail",
 			[]string{"run p99 ", "REGRESSION beyond the noise", "gate ≤ 1% regression beyond the noise"}},
-		{"sustainable −3% inside the stepping precision", regressScenario, 1, 100, "pass",
+		{"sustainable −3% inside the stepping precision", reporttest.RegressScenario, 1, 100, "pass",
 			[]string{"sustainable rate 100/s → 97/s: −3/s (−3.0%), noise ±3/s, within the noise"}},
-		{"sustainable −30% beyond it", regressScenario, 1, 73, "fail",
+		{"sustainable −30% beyond it", reporttest.RegressScenario, 1, 73, "fail",
 			[]string{"sustainable rate 100/s → 70/s: −30/s (−30.0%), noise ±3/s, REGRESSION beyond the noise"}},
-		{"sustainable −30% under a 50% gate", strings.Replace(regressScenario, "max_regression_pct: 1", "max_regression_pct: 50", 1), 1, 73, "pass",
+		{"sustainable −30% under a 50% gate", strings.Replace(reporttest.RegressScenario, "max_regression_pct: 1", "max_regression_pct: 50", 1), 1, 73, "pass",
 			[]string{"worse, beyond the noise", "gate ≤ 50% regression"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := Analyze(regressRun(t, tc.scenario, 2, tc.scale, tc.breakRPS), Options{Baseline: base})
+			r, err := Analyze(reporttest.RegressRun(t, tc.scenario, 2, tc.scale, tc.breakRPS), Options{Baseline: base})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -247,7 +205,7 @@ func TestFailedChecksAndLine(t *testing.T) {
 			t.Errorf("failure line lacks %q: %s", want, line)
 		}
 	}
-	clean := analyzeDir(t, cleanRun(t).write())
+	clean := analyzeDir(t, reporttest.CleanRun(t).Write())
 	if clean.Failed() || clean.FailureLine() != "" || len(clean.FailedChecks()) != 0 {
 		t.Errorf("clean run: Failed %v line %q", clean.Failed(), clean.FailureLine())
 	}

@@ -3,12 +3,25 @@ package report
 import (
 	"sort"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
-// joinTimeline attaches database samples, TCP probes and generator reports
-// to the windows they fell in.
-func joinTimeline(wins []Window, tl *timeline, width time.Duration) {
-	idx := func(at time.Duration) int {
+// joinTimeline is the analysis' timeline step: it attaches database
+// samples, TCP probes and generator reports to the windows they fell in,
+// and lays the injected faults on the run's clock.
+func joinTimeline(r *Report, tl *timeline) {
+	at := windowIndex(r.Windows, r.Window)
+	joinDB(r.Windows, tl.dbSamples, at)
+	joinProbes(r.Windows, tl.probes, at)
+	joinGenerator(r.Windows, tl.generator, at)
+	r.Faults = buildFaults(tl, r.Elapsed)
+	markFaults(r.Windows, r.Faults)
+}
+
+// windowIndex maps a time since the start to its window; -1 outside them.
+func windowIndex(wins []Window, width time.Duration) func(time.Duration) int {
+	return func(at time.Duration) int {
 		if at < 0 {
 			return -1
 		}
@@ -18,12 +31,15 @@ func joinTimeline(wins []Window, tl *timeline, width time.Duration) {
 		}
 		return i
 	}
+}
 
-	// Database samples: maxima of the gauges, deltas of the pool counters.
+// joinDB takes, per window, the maxima of the database's gauges and the
+// deltas of the service pool's counters.
+func joinDB(wins []Window, samples []timed[rundir.DBSample], idx func(time.Duration) int) {
 	type sums struct{ rtt, commits float64 }
 	acc := make(map[int]*sums)
 	var prevEmpty, prevTimeouts, prevAcquires, prevWaitMS *float64
-	for _, s := range tl.dbSamples {
+	for _, s := range samples {
 		e := s.ev
 		var waits, timeouts, acquires, waitMS float64
 		if p := e.Pool; p != nil {
@@ -94,9 +110,12 @@ func joinTimeline(wins []Window, tl *timeline, width time.Duration) {
 			d.PoolWaitTime += msDur(waitMS)
 		}
 	}
+}
 
-	// TCP probes: means per path.
-	for _, s := range tl.probes {
+// joinProbes takes, per window, the mean connect time per path and the
+// service's health checks.
+func joinProbes(wins []Window, probes []timed[rundir.TCPProbe], idx func(time.Duration) int) {
+	for _, s := range probes {
 		i := idx(s.at)
 		if i < 0 {
 			continue
@@ -127,9 +146,11 @@ func joinTimeline(wins []Window, tl *timeline, width time.Duration) {
 			p.DBN++
 		}
 	}
+}
 
-	// Generator reports.
-	for _, s := range tl.generator {
+// joinGenerator sums the load generator's reports per window.
+func joinGenerator(wins []Window, reports []timed[rundir.GeneratorEvent], idx func(time.Duration) int) {
+	for _, s := range reports {
 		i := idx(s.at)
 		if i < 0 {
 			continue
@@ -198,8 +219,8 @@ func buildFaults(tl *timeline, runEnd time.Duration) []Fault {
 		e := fi.ev
 		f := Fault{Kind: e.Kind, Name: e.Fault, Params: e.Params, Start: fi.at, OK: e.OK == nil || *e.OK,
 			Error: e.Error, Path: faultPath(e), End: runEnd}
-		if e.EndS != nil && secs(*e.EndS) < runEnd {
-			f.End = secs(*e.EndS)
+		if e.EndS != nil && rundir.Secs(*e.EndS) < runEnd {
+			f.End = rundir.Secs(*e.EndS)
 		}
 		for j, rv := range tl.reverts {
 			if used[j] || rv.at < fi.at {
@@ -224,7 +245,7 @@ func buildFaults(tl *timeline, runEnd time.Duration) []Fault {
 }
 
 // faultPath finds a network fault's path in its parameters.
-func faultPath(e FaultEvent) string {
+func faultPath(e rundir.FaultEvent) string {
 	if len(e.Kind) < 4 || e.Kind[:4] != "net." {
 		return ""
 	}

@@ -3,6 +3,9 @@ package report
 import (
 	"sort"
 	"time"
+
+	"github.com/stampede-load/stampede/report/format"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // Limit is where the run found the service's capacity (DESIGN.md "Capacity").
@@ -29,11 +32,18 @@ type Limit struct {
 	Method string
 }
 
+// findLimit is the analysis' limit step: from the windows and the plan,
+// or, for an adaptive search, from the bracket its trials found.
+func findLimit(r *Report, p *rundir.Plan) {
+	r.Limit = computeLimit(r.Windows, p)
+	applySearch(r) // a search's limit is its bracket (search.go)
+}
+
 // computeLimit finds the sustainable rate, the breaking point, the max
 // goodput, the knee and the precision the stages allow. Windows the load
 // generator spoiled (cause generator) say nothing about the target and are
 // left out.
-func computeLimit(wins []Window, p *plan) Limit {
+func computeLimit(wins []Window, p *rundir.Plan) Limit {
 	var l Limit
 	var cands []*Window
 	for i := range wins {
@@ -99,17 +109,17 @@ func computeLimit(wins []Window, p *plan) Limit {
 // knee is where latency turned upward on a rising load: the first window
 // of a ramp or steps stage whose p90 exceeds the early windows' median by
 // half (and 2 ms), for two windows running.
-func knee(wins []Window, p *plan) (*float64, time.Duration) {
+func knee(wins []Window, p *rundir.Plan) (*float64, time.Duration) {
 	if p == nil {
 		return nil, 0
 	}
 	var rising []*Window
 	for i := range wins {
 		w := &wins[i]
-		if !w.Full || !w.Traffic || w.Stage < 0 || w.Stage >= len(p.stages) || w.Sent == 0 {
+		if !w.Full || !w.Traffic || w.Stage < 0 || w.Stage >= len(p.Stages) || w.Sent == 0 {
 			continue
 		}
-		if st := p.stages[w.Stage]; (st.Kind == "ramp" || st.Kind == "steps") && st.RateEnd > st.RateStart {
+		if st := p.Stages[w.Stage]; (st.Kind == "ramp" || st.Kind == "steps") && st.RateEnd > st.RateStart {
 			rising = append(rising, w)
 		}
 	}
@@ -132,45 +142,45 @@ func knee(wins []Window, p *plan) (*float64, time.Duration) {
 }
 
 // precision is how finely the plan resolves the limit.
-func precision(l Limit, p *plan, cands []*Window) (*float64, string) {
+func precision(l Limit, p *rundir.Plan, cands []*Window) (*float64, string) {
 	var step float64
 	ramp := false
 	if p != nil {
-		for _, s := range p.stages {
+		for _, s := range p.Stages {
 			if s.Kind == "steps" && s.Step > 0 && (step == 0 || s.Step < step) {
 				step = s.Step
 			}
 		}
-		for _, sg := range p.segs {
-			if sg.exact && sg.r1 != sg.r0 {
+		for _, sg := range p.Segs {
+			if !sg.Unknown && sg.R1 != sg.R0 {
 				ramp = true
 			}
 		}
 	}
 	if s, b := l.SustainableRPS, l.BreakingRPS; s != nil && b != nil {
 		gap := *b - *s
-		return fp(gap), "the limit lies between " + fnum(round(*s, 1)) + "/s (held) and " + fnum(round(*b, 1)) +
-			"/s (failed); steps of " + fnum(round(gap/5, 1)) + "/s between them would narrow it"
+		return fp(gap), "the limit lies between " + format.Num(format.Round(*s, 1)) + "/s (held) and " + format.Num(format.Round(*b, 1)) +
+			"/s (failed); steps of " + format.Num(format.Round(gap/5, 1)) + "/s between them would narrow it"
 	}
 	switch s, b := l.SustainableRPS, l.BreakingRPS; {
 	case b == nil && s != nil:
-		txt := "never broke: the limit is above " + fnum(round(*s, 1)) + "/s; offer more load to find it"
+		txt := "never broke: the limit is above " + format.Num(format.Round(*s, 1)) + "/s; offer more load to find it"
 		if step > 0 {
-			return fp(step), txt + " (steps of " + fnum(step) + "/s)"
+			return fp(step), txt + " (steps of " + format.Num(step) + "/s)"
 		}
 		return nil, txt
 	case b != nil && s == nil:
-		return nil, "failed from the lowest rate measured: the limit is below " + fnum(round(*b, 1)) + "/s"
+		return nil, "failed from the lowest rate measured: the limit is below " + format.Num(format.Round(*b, 1)) + "/s"
 	case step > 0:
-		return fp(step), "steps of " + fnum(step) + "/s"
+		return fp(step), "steps of " + format.Num(step) + "/s"
 	case ramp && len(cands) > 0 && !cands[0].Steady:
 		var most float64
-		for _, sg := range p.segs {
-			if sg.exact && sg.dur > 0 {
-				most = max(most, abs(sg.r1-sg.r0)/sg.dur.Seconds())
+		for _, sg := range p.Segs {
+			if !sg.Unknown && sg.Dur > 0 {
+				most = max(most, abs(sg.R1-sg.R0)/sg.Dur.Seconds())
 			}
 		}
-		return fp(most), "the ramp rises up to " + fnum(round(most, 1)) + "/s per second"
+		return fp(most), "the ramp rises up to " + format.Num(format.Round(most, 1)) + "/s per second"
 	}
 	return nil, "one rate only: it tells whether that rate holds, not where the limit is"
 }

@@ -3,59 +3,14 @@ package report
 import (
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/report/format"
+	"github.com/stampede-load/stampede/report/reporttest"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
-const steppedScenario = `name: stepped
-stages:
-  - steps: {from: 10, to: 60, step: 10, hold: 5s}
-slo: {success_ratio: 0.99, percentile: 99, latency: 500ms}
-gates: {min_sustainable_rps: 25, expect_cause: db.connections}
-`
-
-// dbCapRun: steps 10..60/s; from step 4 (40/s, 15s) the role's connection
-// limit bites: a fifth of logins get 503 with SQLSTATE 53300, the rest
-// wait ~80 ms for the pool; database samples show the role at its limit.
-func dbCapRun(t testing.TB) *runDir {
-	b := newRunDir(t, steppedScenario)
-	p := mustPlan(t, steppedScenario)
-	b.stages(p)
-	i := 0
-	b.traffic(p, 0, 30, func(at float64) hitSpec {
-		i++
-		h := hitSpec{lat: 10 * time.Millisecond, timing: timingHdr(0.1, 3, 2, 8)}
-		if i%25 == 1 {
-			h.conn = "new;connect=300000"
-		}
-		if at >= 15 {
-			h.lat, h.timing = 92*time.Millisecond, timingHdr(80, 3, 2, 90)
-			if i%25 == 1 {
-				h.conn = "new;connect=400000"
-			}
-			if i%5 == 0 {
-				h.outcome, h.code, h.lat = OutcomeFailed, 503, 3*time.Millisecond
-				h.body = `{"error":"db_unavailable","sqlstate":"53300","detail":"too many connections for role \"app\""}`
-				h.timing = timingHdr(1, 0, 0, 2)
-			}
-		}
-		return h
-	})
-	b.dbSamples(0, 30, func(s int) map[string]any {
-		role, total := 5, 8
-		if s >= 15 {
-			role, total = 20, 23
-		}
-		return map[string]any{"backends_total": total, "role_backends": role, "role_active": role, "role_limit": 20,
-			"max_connections": 100, "superuser_reserved": 3, "lock_waiters": 0, "probe_rtt_ms": 0.3,
-			"by_state": map[string]any{"active": role / 2, "idle": total - role/2}}
-	})
-	b.probes("service", 0, 30, func(int) float64 { return 0.3 })
-	b.probes("db", 0, 30, func(int) float64 { return 0.2 })
-	b.event(EventRunEnd, 30.4, map[string]any{"status": "completed"})
-	return b
-}
-
 func TestLimitClean(t *testing.T) {
-	r := analyzeDir(t, cleanRun(t).write())
+	r := analyzeDir(t, reporttest.CleanRun(t).Write())
 	l := r.Limit
 	if l.SustainableRPS == nil || *l.SustainableRPS != 40 || l.BreakingRPS != nil {
 		t.Errorf("sustainable %v breaking %v: want 40 and nil", ptrStr(l.SustainableRPS), ptrStr(l.BreakingRPS))
@@ -72,7 +27,7 @@ func TestLimitClean(t *testing.T) {
 }
 
 func TestLimitStepped(t *testing.T) {
-	r := analyzeDir(t, dbCapRun(t).write())
+	r := analyzeDir(t, reporttest.DBCapRun(t).Write())
 	l := r.Limit
 	if l.SustainableRPS == nil || *l.SustainableRPS != 30 {
 		t.Errorf("sustainable %v, want 30", ptrStr(l.SustainableRPS))
@@ -98,18 +53,18 @@ func TestLimitStepped(t *testing.T) {
 // near 70/s, and ramp windows measure the limit.
 func TestLimitRampKnee(t *testing.T) {
 	const sc = "stages:\n  - ramp: {from: 10, to: 100, for: 30s}\nslo: {latency: 200ms}\n"
-	b := newRunDir(t, sc)
-	p := mustPlan(t, sc)
-	b.stages(p)
-	b.traffic(p, 0, 30, func(at float64) hitSpec {
+	b := reporttest.New(t, sc)
+	p := reporttest.Plan(t, sc)
+	b.Stages(p)
+	b.Traffic(p, 0, 30, func(at float64) reporttest.Hit {
 		rate := 10 + 3*at
 		lat := 10 * time.Millisecond
 		if rate > 70 {
 			lat += time.Duration((rate - 70) * float64(10*time.Millisecond))
 		}
-		return hitSpec{lat: lat}
+		return reporttest.Hit{Lat: lat}
 	})
-	r := analyzeDir(t, b.write())
+	r := analyzeDir(t, b.Write())
 	l := r.Limit
 	if l.KneeRPS == nil || *l.KneeRPS < 68 || *l.KneeRPS > 76 {
 		t.Errorf("knee %v, want about 70", ptrStr(l.KneeRPS))
@@ -126,16 +81,16 @@ func TestLimitRampKnee(t *testing.T) {
 // point (it did not stay failed).
 func TestLimitTransientFailure(t *testing.T) {
 	const sc = "stages:\n  - constant: {rate: 20, for: 20s}\n"
-	b := newRunDir(t, sc)
-	p := mustPlan(t, sc)
-	b.stages(p)
-	b.traffic(p, 0, 20, func(at float64) hitSpec {
+	b := reporttest.New(t, sc)
+	p := reporttest.Plan(t, sc)
+	b.Stages(p)
+	b.Traffic(p, 0, 20, func(at float64) reporttest.Hit {
 		if at >= 5 && at < 10 {
-			return hitSpec{lat: 2 * time.Second, outcome: OutcomeFailed, class: "client_timeout"}
+			return reporttest.Hit{Lat: 2 * time.Second, Outcome: rundir.OutcomeFailed, Class: "client_timeout"}
 		}
-		return hitSpec{lat: 10 * time.Millisecond}
+		return reporttest.Hit{Lat: 10 * time.Millisecond}
 	})
-	r := analyzeDir(t, b.write())
+	r := analyzeDir(t, b.Write())
 	if r.Limit.BreakingRPS != nil || r.Limit.SustainableRPS == nil || *r.Limit.SustainableRPS != 20 {
 		t.Errorf("breaking %v sustainable %v: want nil and 20", ptrStr(r.Limit.BreakingRPS), ptrStr(r.Limit.SustainableRPS))
 	}
@@ -145,5 +100,5 @@ func ptrStr(v *float64) string {
 	if v == nil {
 		return "nil"
 	}
-	return fnum(*v)
+	return format.Num(*v)
 }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"sort"
 	"time"
+
+	"github.com/stampede-load/stampede/report/format"
 )
 
 // Noise is how much a run's own windows move from one to the next while
@@ -85,7 +87,7 @@ func computeNoise(wins []Window) Noise {
 	// Microseconds, as the histograms record: report.json keeps them exactly.
 	n.P50 = time.Duration(sigmaOfChanges(d50)).Round(time.Microsecond)
 	n.P99 = time.Duration(sigmaOfChanges(d99)).Round(time.Microsecond)
-	n.GoodputRPS = round(sigmaOfChanges(dGood), 3)
+	n.GoodputRPS = format.Round(sigmaOfChanges(dGood), 3)
 	return n
 }
 

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/stampede-load/stampede/report/format"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // Recommendations size the database connections and set alert thresholds
@@ -38,6 +41,15 @@ type Alert struct {
 // headroom is the margin sizing adds above Little's law's average.
 const headroom = 1.3
 
+// targetRPS is the rate the recommendations size for: the options', else
+// the plan's peak.
+func targetRPS(opts Options, p *rundir.Plan) float64 {
+	if opts.TargetRPS > 0 {
+		return opts.TargetRPS
+	}
+	return p.Peak()
+}
+
 // recommend sizes connections for target rates by Little's law from the
 // measured hold time, and proposes alert thresholds on connection
 // utilisation where latency turned and where errors began.
@@ -66,7 +78,7 @@ func recommend(r *Report, base []*Window, targetRPS float64) Recommendations {
 		if cp.where != "seen" {
 			where = " (" + cp.where + ")"
 		}
-		rec.HoldSource = fmt.Sprintf("estimated: %s of %s connections%s / a capacity of %s/s (Little's law)", capName, fnum(capConns), where, fnum(round(capacity, 1)))
+		rec.HoldSource = fmt.Sprintf("estimated: %s of %s connections%s / a capacity of %s/s (Little's law)", capName, format.Num(capConns), where, format.Num(format.Round(capacity, 1)))
 	}
 
 	if rec.HoldTime > 0 {
@@ -85,20 +97,20 @@ func recommend(r *Report, base []*Window, targetRPS float64) Recommendations {
 		}
 		for _, s := range rec.Sizing {
 			line := fmt.Sprintf("At %s/s, logins holding a connection %s each keep %s connections busy on average (Little's law: L = λ·W); provision %d (%.0f%% headroom)",
-				fnum(round(s.RPS, 1)), fms(rec.HoldTime), fnum(round(s.Busy, 1)), s.Connections, (headroom-1)*100)
+				format.Num(format.Round(s.RPS, 1)), format.MS(rec.HoldTime), format.Num(format.Round(s.Busy, 1)), s.Connections, (headroom-1)*100)
 			if capConns > 0 && capConns < float64(s.Connections) {
 				where := cp.where
 				if where == "seen" {
 					where = "(the tightest seen)"
 				}
-				line += fmt.Sprintf(": more than %s of %s %s, so raise it (and any cap below %d)", capName, fnum(capConns), where, s.Connections)
+				line += fmt.Sprintf(": more than %s of %s %s, so raise it (and any cap below %d)", capName, format.Num(capConns), where, s.Connections)
 			}
 			rec.Lines = append(rec.Lines, line)
 		}
 		if capConns > 0 {
 			predicted := capConns / hold
 			line := fmt.Sprintf("The tightest connection cap %s, %s of %s, supports about %s/s at that hold time (measured: sustainable %s, breaking %s)",
-				cp.where, capName, fnum(capConns), fnum(round(predicted, 0)), rpsOrDash(r.Limit.SustainableRPS), rpsOrNever(r.Limit.BreakingRPS))
+				cp.where, capName, format.Num(capConns), format.Num(format.Round(predicted, 0)), format.RPS(r.Limit.SustainableRPS), format.RPSOr(r.Limit.BreakingRPS, "never reached"))
 			if b := r.Limit.BreakingRPS; b != nil && *b < predicted/2 && r.Cause.Primary == CauseDBConnections {
 				line += "; the cap bit far below that: connections are held longer than their db time (idle in transaction, pool churn) or another cap binds first"
 			}
@@ -162,7 +174,7 @@ func connectionCap(r *Report, base []*Window) connCap {
 	}
 	brk := ""
 	if b := r.Limit.BreakingRPS; b != nil {
-		brk = fmt.Sprintf("in force at the breaking point (%s/s, from %s)", fnum(round(*b, 1)), fsec(r.Limit.BreakingAt))
+		brk = fmt.Sprintf("in force at the breaking point (%s/s, from %s)", format.Num(format.Round(*b, 1)), format.Sec(r.Limit.BreakingAt))
 	}
 	for _, c := range []struct {
 		wins  []*Window
@@ -252,16 +264,16 @@ func alerts(r *Report, base *evidence) []Alert {
 	pu, pm, pok := util(errWin)
 	wu, wm, wok := util(kneeWin)
 	if wok {
-		why := fmt.Sprintf("latency turned upward at %s utilisation (%s, %s/s offered)", pct0(wu), fsec(kneeWin.Start), fnum(round(kneeWin.OfferedRPS, 1)))
+		why := fmt.Sprintf("latency turned upward at %s utilisation (%s, %s/s offered)", pct0(wu), format.Sec(kneeWin.Start), format.Num(format.Round(kneeWin.OfferedRPS, 1)))
 		if pok && wu >= pu { // latency and errors turned together: warn before the page
 			wu, wm = pu*0.8, pm
-			why = fmt.Sprintf("80%% of where errors began (latency turned at the same point, %s)", fsec(kneeWin.Start))
+			why = fmt.Sprintf("80%% of where errors began (latency turned at the same point, %s)", format.Sec(kneeWin.Start))
 		}
 		out = append(out, Alert{Name: "warn", Metric: wm, Utilisation: floor5(wu), Why: why})
 	}
 	if pok {
 		out = append(out, Alert{Name: "page", Metric: pm, Utilisation: floor5(pu),
-			Why: fmt.Sprintf("errors began at %s utilisation (%s, %s/s offered)", pct0(pu), fsec(errWin.Start), fnum(round(errWin.OfferedRPS, 1)))})
+			Why: fmt.Sprintf("errors began at %s utilisation (%s, %s/s offered)", pct0(pu), format.Sec(errWin.Start), format.Num(format.Round(errWin.OfferedRPS, 1)))})
 	}
 	return out
 }
@@ -269,7 +281,7 @@ func alerts(r *Report, base *evidence) []Alert {
 // floor5 rounds a utilisation down to 5%.
 func floor5(u float64) float64 { return math.Floor(u*20+1e-9) / 20 }
 
-func pct0(u float64) string { return fnum(math.Round(u*100)) + "%" }
+func pct0(u float64) string { return format.Num(math.Round(u*100)) + "%" }
 
 func containsRate(rates []float64, v float64) bool {
 	for _, r := range rates {

@@ -4,18 +4,23 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/report/reporttest"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // Little's law from Server-Timing: 50 ms of db time per login at a target
 // of 100/s keeps 5 connections busy; 7 with 30% headroom.
 func TestRecommendSizingFromServerTiming(t *testing.T) {
 	const sc = "stages:\n  - constant: {rate: 40, for: 10s}\n"
-	b := newRunDir(t, sc)
-	p := mustPlan(t, sc)
-	b.stages(p)
-	b.traffic(p, 0, 10, func(float64) hitSpec { return hitSpec{lat: 60 * time.Millisecond, timing: timingHdr(0.2, 50, 3, 56)} })
-	b.dbSamples(0, 10, normalDB)
-	dir := b.write()
+	b := reporttest.New(t, sc)
+	p := reporttest.Plan(t, sc)
+	b.Stages(p)
+	b.Traffic(p, 0, 10, func(float64) reporttest.Hit {
+		return reporttest.Hit{Lat: 60 * time.Millisecond, Timing: reporttest.TimingHdr(0.2, 50, 3, 56)}
+	})
+	b.DBSamples(0, 10, reporttest.NormalDB)
+	dir := b.Write()
 	r, err := Analyze(dir, Options{TargetRPS: 100})
 	if err != nil {
 		t.Fatal(err)
@@ -35,17 +40,17 @@ func TestRecommendSizingFromServerTiming(t *testing.T) {
 // Without Server-Timing the hold time is estimated from the pool size in
 // the manifest and the limit: 10 connections / 35/s (between 30 and 40).
 func TestRecommendHoldEstimatedFromLimit(t *testing.T) {
-	b := newRunDir(t, steppedScenario)
-	b.manifest["fixture"] = map[string]any{"db_pool": 10, "db_hold": "20ms", "max_connections": 100}
-	p := mustPlan(t, steppedScenario)
-	b.stages(p)
-	b.traffic(p, 0, 30, func(at float64) hitSpec {
+	b := reporttest.New(t, reporttest.SteppedScenario)
+	b.Manifest["fixture"] = map[string]any{"db_pool": 10, "db_hold": "20ms", "max_connections": 100}
+	p := reporttest.Plan(t, reporttest.SteppedScenario)
+	b.Stages(p)
+	b.Traffic(p, 0, 30, func(at float64) reporttest.Hit {
 		if at >= 15 && int(at*100)%5 == 0 {
-			return hitSpec{lat: 5 * time.Second, outcome: OutcomeFailed, class: "client_timeout"}
+			return reporttest.Hit{Lat: 5 * time.Second, Outcome: rundir.OutcomeFailed, Class: "client_timeout"}
 		}
-		return hitSpec{lat: 10 * time.Millisecond}
+		return reporttest.Hit{Lat: 10 * time.Millisecond}
 	})
-	r := analyzeDir(t, b.write())
+	r := analyzeDir(t, b.Write())
 	rec := r.Recommend
 	pool, capacity := 10.0, 35.0
 	want := time.Duration(pool / capacity * float64(time.Second))
@@ -64,28 +69,28 @@ func TestRecommendHoldEstimatedFromLimit(t *testing.T) {
 // where errors began.
 func TestRecommendAlerts(t *testing.T) {
 	const sc = "stages:\n  - steps: {from: 10, to: 60, step: 10, hold: 3s}\n"
-	b := newRunDir(t, sc)
-	p := mustPlan(t, sc)
-	b.stages(p)
+	b := reporttest.New(t, sc)
+	p := reporttest.Plan(t, sc)
+	b.Stages(p)
 	i := 0
-	b.traffic(p, 0, 18, func(at float64) hitSpec {
+	b.Traffic(p, 0, 18, func(at float64) reporttest.Hit {
 		i++
-		h := hitSpec{lat: 10 * time.Millisecond, timing: timingHdr(0.1, 5, 2, 8)}
+		h := reporttest.Hit{Lat: 10 * time.Millisecond, Timing: reporttest.TimingHdr(0.1, 5, 2, 8)}
 		if at >= 9 {
-			h.lat, h.timing = 60*time.Millisecond, timingHdr(45, 5, 2, 55)
+			h.Lat, h.Timing = 60*time.Millisecond, reporttest.TimingHdr(45, 5, 2, 55)
 		}
 		if at >= 12 && i%4 == 0 {
-			h = hitSpec{lat: 3 * time.Millisecond, outcome: OutcomeFailed, code: 503, body: `{"error":"db_unavailable","sqlstate":"53300"}`}
+			h = reporttest.Hit{Lat: 3 * time.Millisecond, Outcome: rundir.OutcomeFailed, Code: 503, Body: `{"error":"db_unavailable","sqlstate":"53300"}`}
 		}
 		return h
 	})
 	role := []int{4, 7, 10, 14, 20, 20}
-	b.dbSamples(0, 18, func(s int) map[string]any {
-		m := normalDB(s)
+	b.DBSamples(0, 18, func(s int) map[string]any {
+		m := reporttest.NormalDB(s)
 		m["role_backends"], m["role_limit"] = role[s/3], 20
 		return m
 	})
-	r := analyzeDir(t, b.write())
+	r := analyzeDir(t, b.Write())
 	if r.Limit.KneeRPS == nil || *r.Limit.KneeRPS != 40 {
 		t.Fatalf("knee %s, want 40", ptrStr(r.Limit.KneeRPS))
 	}
@@ -98,58 +103,12 @@ func TestRecommendAlerts(t *testing.T) {
 	}
 }
 
-// decoyCapRun is the embedded gameday scenario in small: a client-path
-// latency blip (a network decoy) at 3–6 s on a 30/s baseline, then the
-// role's connection limit cut to 4 from 6 s and a surge to 120/s at 12 s
-// that breaks on it. The service's pool of 10 stays as it was. Each login
-// holds a connection 51 ms.
-func decoyCapRun(t testing.TB) *runDir {
-	const sc = "stages:\n  - constant: {rate: 30, for: 12s}\n  - constant: {rate: 120, for: 10s}\n"
-	b := newRunDir(t, sc)
-	p := mustPlan(t, sc)
-	b.stages(p)
-	i := 0
-	b.traffic(p, 0, 22, func(at float64) hitSpec {
-		i++
-		h := hitSpec{lat: 56 * time.Millisecond, timing: timingHdr(0.1, 51, 2, 54)}
-		switch {
-		case at >= 3 && at < 6: // the blip: time outside the service
-			h.lat = 756 * time.Millisecond
-		case at >= 12 && i%2 == 0:
-			h = hitSpec{lat: 3 * time.Millisecond, outcome: OutcomeFailed, code: 503, timing: timingHdr(1, 0, 0, 2),
-				body: `{"error":"db_unavailable","sqlstate":"53300","detail":"too many connections for role \"app\""}`}
-		}
-		return h
-	})
-	b.dbSamples(0, 22, func(s int) map[string]any {
-		m := normalDB(s)
-		m["role_backends"], m["role_active"] = 2, 2
-		if s >= 6 {
-			m["role_limit"] = 4
-		}
-		if s >= 12 {
-			m["role_backends"], m["role_active"] = 4, 4
-			m["pool"] = map[string]any{"acquired_conns": 4, "max_conns": 10, "empty_acquire_count": 0}
-		}
-		return m
-	})
-	b.healthProbes(0, 22, func(s int) float64 {
-		if s >= 3 && s < 6 {
-			return 700.4
-		}
-		return 0.4
-	})
-	b.probes("db", 0, 22, func(int) float64 { return 0.2 })
-	b.event(EventRunEnd, 22.3, map[string]any{"status": "completed"})
-	return b
-}
-
 // A latency turn caused by the network says nothing about connection
 // utilisation: the alerts come from the db.connections windows only, and
 // the cap that bound is the role's limit of 4 in force at the breaking
 // point, not the service's pool of 10 seen on the healthy windows.
 func TestRecommendIgnoresNetworkDecoy(t *testing.T) {
-	r := analyzeDir(t, decoyCapRun(t).write())
+	r := analyzeDir(t, reporttest.DecoyCapRun(t).Write())
 	if r.Cause.Primary != CauseDBConnections {
 		t.Fatalf("cause %s, want db.connections", r.Cause.Primary)
 	}
@@ -187,7 +146,7 @@ func TestRecommendIgnoresNetworkDecoy(t *testing.T) {
 // db.connections windows (the drill's role limit of 2), not the pool of 10
 // on healthy windows.
 func TestRecommendCapFromDegradedConnectionWindows(t *testing.T) {
-	r := analyzeDir(t, drillRun(t).write())
+	r := analyzeDir(t, reporttest.DrillRun(t).Write())
 	if r.Limit.BreakingRPS != nil {
 		t.Fatalf("breaking %s, want none", ptrStr(r.Limit.BreakingRPS))
 	}

@@ -1,16 +1,9 @@
 package report
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
-	vegeta "github.com/tsenart/vegeta/v12/lib"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // Options tune an analysis; the zero value reads everything from the run
@@ -18,7 +11,7 @@ import (
 type Options struct {
 	// SLO overrides the scenario's SLO field by field (zero fields keep the
 	// scenario's, then the defaults: 0.99, p99, 500ms).
-	SLO SLO
+	SLO rundir.SLO
 	// Window is the width of a window (default 1s).
 	Window time.Duration
 	// TargetRPS is the rate the recommendations size for (default: the
@@ -40,11 +33,11 @@ type Report struct {
 	// Planned is the plan's length; Elapsed is run_end's time, else the last result's.
 	Planned, Elapsed time.Duration
 	Window           time.Duration
-	SLO              SLO
+	SLO              rundir.SLO
 	Gates            Gates
 	Fixture          *FixtureInfo
 
-	Totals  Totals
+	Totals  Figures
 	Stages  []StageSummary
 	Windows []Window
 	Limit   Limit
@@ -70,35 +63,28 @@ type Report struct {
 	atRate   *rateLatency // the max_p99 gate's windows at its stated rate, merged
 }
 
-// Totals are the whole run's figures.
-type Totals struct {
+// Figures are the outcome and latency of the hits of one window, or of
+// the whole run (Report.Totals).
+type Figures struct {
 	Sent, OK, ExpectedRejects, Failed int64
 	SuccessRatio                      float64
 	P50, P90, P99, Max                time.Duration
-	LatencyAtSLO                      time.Duration // the SLO percentile, from the intended send time
-	SendLagP99                        time.Duration
-	Errors                            ErrorCounts
-	Details                           map[string]int64
+	// LatencyAtSLO is the SLO's percentile of the latency from the planned
+	// send time (send lag + latency: no coordinated omission).
+	LatencyAtSLO time.Duration
+	SendLagP99   time.Duration
+	Errors       ErrorCounts
+	Details      map[string]int64
 }
 
 // StageSummary is one stage's outcome; hits belong to the stage their
-// planned send time fell in.
+// planned send time fell in. Its figures are the contract's, as the engine
+// summarises a stage, with the plan's rates and the report's error counts.
 type StageSummary struct {
-	Index        int
-	Name         string
-	Kind         string
-	Start        time.Duration
-	Duration     time.Duration
-	RateStart    float64
-	RateEnd      float64
-	OfferedRPS   float64 // planned hits / duration
-	AchievedRPS  float64
-	Sent, OK     int64
-	Rejects      int64
-	Failed       int64
-	SuccessRatio float64
-	P50, P99     time.Duration
-	Errors       ErrorCounts
+	rundir.StageSummary
+	RateStart float64
+	RateEnd   float64
+	Errors    ErrorCounts
 }
 
 // Window is one time window of the run (1s by default).
@@ -115,22 +101,14 @@ type Window struct {
 	Ramp         bool // inside a ramp
 
 	OfferedRPS, AchievedRPS, GoodputRPS float64
-	Sent, OK, ExpectedRejects, Failed   int64
-	SuccessRatio                        float64
-	P50, P90, P99, Max                  time.Duration
-	// LatencyAtSLO is the SLO's percentile of the latency from the planned
-	// send time (send lag + latency: no coordinated omission).
-	LatencyAtSLO time.Duration
-	SendLagP99   time.Duration
-	Errors       ErrorCounts
-	Details      map[string]int64
-	Timing       *TimingMeans // nil without Server-Timing
-	Connect      ConnectStats
-	DB           *DBWindow // nil without database samples
-	Probes       ProbeWindow
-	Generator    *GeneratorWindow // nil when the generator reported nothing
-	Faults       []string         // faults in force (for display only: never read by the cause)
-	LateRecords  int64            // results that arrived after the window closed (counted, not in percentiles)
+	Figures
+	Timing      *TimingMeans // nil without Server-Timing
+	Connect     ConnectStats
+	DB          *DBWindow // nil without database samples
+	Probes      ProbeWindow
+	Generator   *GeneratorWindow // nil when the generator reported nothing
+	Faults      []string         // faults in force (for display only: never read by the cause)
+	LateRecords int64            // results that arrived after the window closed (counted, not in percentiles)
 
 	// Traffic: something was planned or sent. SLOMet: the SLO held.
 	Traffic, SLOMet bool
@@ -215,100 +193,28 @@ type GeneratorWindow struct {
 	LocalErrors      map[string]int64
 }
 
-// Analyze reads a run directory and analyses it in one streaming pass over
-// its results.
-func Analyze(dir string, opts Options) (*Report, error) {
-	in, err := readInputs(dir)
-	if err != nil {
-		return nil, err
-	}
-	return analyze(dir, in, opts)
+// FixtureInfo is the bundled fixture's tuning, when the run used it: the
+// part of the manifest's fixture block the report shows.
+type FixtureInfo struct {
+	DBPool         int
+	DBHold         time.Duration
+	MaxConnections int
 }
 
-// inputs are the run directory's small files, read whole.
-type inputs struct {
-	manifest *Manifest
-	scenario *scenarioFile
-	tl       *timeline
-	notes    []string
+// fixtureOf reads the manifest's fixture block.
+func fixtureOf(m *rundir.Manifest) *FixtureInfo {
+	if m.Fixture == nil {
+		return nil
+	}
+	return &FixtureInfo{DBPool: m.Fixture.DBPool, DBHold: time.Duration(m.Fixture.DBHold), MaxConnections: m.Fixture.MaxConnections}
 }
 
-func readInputs(dir string) (*inputs, error) {
-	in := &inputs{tl: &timeline{}}
-	if st, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("report: run directory: %w", err)
-	} else if !st.IsDir() {
-		return nil, fmt.Errorf("report: %s is not a run directory", dir)
-	}
-	if b, err := os.ReadFile(filepath.Join(dir, ManifestFile)); err == nil {
-		var m Manifest
-		if err := json.Unmarshal(b, &m); err != nil {
-			in.notes = append(in.notes, fmt.Sprintf("manifest.json unreadable: %v", err))
-		} else {
-			in.manifest = &m
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("report: %w", err)
-	} else {
-		in.notes = append(in.notes, "no manifest.json")
-	}
-	if b, err := os.ReadFile(filepath.Join(dir, ScenarioFile)); err == nil {
-		sf, notes, err := parseScenario(b)
-		if err != nil {
-			in.notes = append(in.notes, err.Error())
-		} else {
-			in.scenario = sf
-			in.notes = append(in.notes, notes...)
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("report: %w", err)
-	} else {
-		in.notes = append(in.notes, "no scenario.yaml: default SLO")
-	}
-	f, err := os.Open(filepath.Join(dir, TimelineFile))
-	switch {
-	case err == nil:
-		tl, err := readTimeline(f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("report: %w", err)
-		}
-		in.tl = tl
-		if tl.badLines > 0 {
-			in.notes = append(in.notes, fmt.Sprintf("timeline.jsonl: %d unreadable lines skipped", tl.badLines))
-		}
-	case errors.Is(err, fs.ErrNotExist):
-		in.notes = append(in.notes, "no timeline.jsonl: no stages, samples or faults")
-	default:
-		return nil, fmt.Errorf("report: %w", err)
-	}
-	return in, nil
-}
-
-// decodeResults streams results.bin into fn. A file cut short (the runner
-// killed mid-write) ends the stream with a note, not an error.
-func decodeResults(r io.Reader, fn func(*vegeta.Result)) (n int64, note string, err error) {
-	dec := vegeta.NewDecoder(r)
-	var res vegeta.Result
-	for {
-		// gob leaves absent (zero) fields untouched: start clean, but keep
-		// the header map and body buffer to decode into (fewer allocations).
-		hd, body := res.Headers, res.Body[:0]
-		clear(hd)
-		res = vegeta.Result{Headers: hd, Body: body}
-		if err := dec.Decode(&res); err != nil {
-			switch {
-			case errors.Is(err, io.EOF):
-				return n, "", nil
-			case errors.Is(err, io.ErrUnexpectedEOF):
-				return n, fmt.Sprintf("results.bin ends mid-record after %d results (run killed?): the rest is lost", n), nil
-			}
-			if n > 0 {
-				return n, fmt.Sprintf("results.bin unreadable after %d results: %v", n, err), nil
-			}
-			return n, "", fmt.Errorf("report: results.bin: %w", err)
-		}
-		n++
-		fn(&res)
-	}
+// Gates are the scenario's CI rules, evaluated on the report.
+type Gates struct {
+	MinSustainableRPS *float64
+	MaxP99            time.Duration
+	MaxP99AtRPS       float64
+	MaxErrorRatio     *float64
+	MaxRegressionPct  *float64
+	ExpectCause       string
 }

@@ -84,7 +84,7 @@ func scorecard(wins []Window, faults []Fault) []ScoreEntry {
 		case s.DegradedWindows == 0:
 			s.Note = "no window missed the SLO while it was in force"
 		case len(counts) > 1:
-			s.Note = "windows by cause: " + causeCounts(counts)
+			s.Note = "windows by cause: " + CauseCounts(counts)
 		}
 		if s.DegradedWindows == 0 {
 			s.Recovered = true

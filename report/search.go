@@ -1,14 +1,11 @@
 package report
 
 import (
-	"bufio"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/stampede-load/stampede/report/format"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // An adaptive search (mode: search, stampede find-limit) runs trials at
@@ -17,13 +14,6 @@ import (
 // trials (and the pauses after failed ones), recorded as it went. The
 // report shows the trials with a cause each (from its own windows'
 // evidence) and takes its limit from the bracket the search found.
-
-// Timeline event types of a search and of an abort.
-const (
-	EventTrial        = "trial"
-	EventSearchResult = "search_result"
-	EventAbort        = "abort" // the scenario's abort rule stopped the surge
-)
 
 // Search is an adaptive search's outcome.
 type Search struct {
@@ -57,96 +47,40 @@ type Trial struct {
 // Bracketed reports whether the search found both ends.
 func (s *Search) Bracketed() bool { return s != nil && s.Lo != nil && s.Hi != nil }
 
-type trialEvent struct {
-	Index        int     `json:"index"`
-	Rate         float64 `json:"rate"`
-	Phase        string  `json:"phase"`
-	StartS       float64 `json:"start_s"`
-	WarmupS      float64 `json:"warmup_s"`
-	HoldS        float64 `json:"hold_s"`
-	Planned      int64   `json:"planned"`
-	Received     int64   `json:"received"`
-	SuccessRatio float64 `json:"success_ratio"`
-	P99MS        float64 `json:"p99_ms"`
-	SLOLatencyMS float64 `json:"slo_latency_ms"`
-	SLOMet       bool    `json:"slo_met"`
+// searchOf is a search's trials and bracket from the timeline's trial and
+// search_result events; nil for a run without them.
+func searchOf(tl *timeline) *Search {
+	if len(tl.trials) == 0 && tl.searchResult == nil {
+		return nil
+	}
+	s := &Search{}
+	for _, e := range tl.trials {
+		s.Trials = append(s.Trials, Trial{Index: e.Index, Rate: e.Rate, Phase: e.Phase, Start: rundir.Secs(e.StartS),
+			Warmup: rundir.Secs(e.WarmupS), Hold: rundir.Secs(e.HoldS), Planned: e.Planned, Sent: e.Received,
+			SuccessRatio: e.SuccessRatio, P99: msDur(e.P99MS), LatencyAtSLO: msDur(e.SLOLatencyMS), SLOMet: e.SLOMet})
+	}
+	if e := tl.searchResult; e != nil {
+		s.Lo, s.Hi, s.Precision, s.Target, s.Reason = e.Lo, e.Hi, e.Precision, e.TargetPrecision, e.Reason
+		s.Elapsed = rundir.Secs(e.ElapsedS)
+	}
+	if s.Reason == "" {
+		s.Reason = "unknown (no search_result: the run was cut short)"
+	}
+	return s
 }
 
-type searchResultEvent struct {
-	Lo              *float64 `json:"lo"`
-	Hi              *float64 `json:"hi"`
-	Precision       *float64 `json:"precision"`
-	TargetPrecision float64  `json:"target_precision"`
-	ElapsedS        float64  `json:"elapsed_s"`
-	Reason          string   `json:"reason"`
-}
-
-type abortEvent struct {
-	AfterS        float64 `json:"after_s"`
-	Ratio         float64 `json:"ratio"`
-	WindowSeconds int     `json:"window_seconds"`
-	FailedSeconds int     `json:"failed_seconds"`
-}
-
-// readSearch reads a run's trial, search_result and abort events: it sets
-// r.Search for a search, and notes an abort. A run without them is left
-// as it is.
-func readSearch(dir string, r *Report) {
-	f, err := os.Open(filepath.Join(dir, TimelineFile))
-	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			r.Notes = append(r.Notes, fmt.Sprintf("timeline.jsonl: %v", err))
+// abortNotes say where the scenario's abort rule stopped the surge.
+func abortNotes(tl *timeline) []string {
+	var notes []string
+	for _, a := range tl.aborts {
+		at, e := "", a.ev
+		if a.t != nil {
+			at = " at " + format.Sec(rundir.Secs(*a.t))
 		}
-		return
+		notes = append(notes, fmt.Sprintf("aborted%s: the SLO failed in %d of the last %d seconds (abort after %s, ratio %s); the surge was stopped, later windows are not judged",
+			at, e.FailedSeconds, e.WindowSeconds, format.Sec(rundir.Secs(e.AfterS)), format.Num(e.Ratio)))
 	}
-	defer f.Close()
-	var s Search
-	search := false
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for sc.Scan() {
-		var h struct {
-			Type string   `json:"type"`
-			T    *float64 `json:"t"`
-		}
-		b := sc.Bytes()
-		if json.Unmarshal(b, &h) != nil {
-			continue // counted by readTimeline
-		}
-		switch h.Type {
-		case EventTrial:
-			var e trialEvent
-			if json.Unmarshal(b, &e) == nil {
-				search = true
-				s.Trials = append(s.Trials, Trial{Index: e.Index, Rate: e.Rate, Phase: e.Phase, Start: secs(e.StartS),
-					Warmup: secs(e.WarmupS), Hold: secs(e.HoldS), Planned: e.Planned, Sent: e.Received,
-					SuccessRatio: e.SuccessRatio, P99: msDur(e.P99MS), LatencyAtSLO: msDur(e.SLOLatencyMS), SLOMet: e.SLOMet})
-			}
-		case EventSearchResult:
-			var e searchResultEvent
-			if json.Unmarshal(b, &e) == nil {
-				search = true
-				s.Lo, s.Hi, s.Precision, s.Target, s.Reason = e.Lo, e.Hi, e.Precision, e.TargetPrecision, e.Reason
-				s.Elapsed = secs(e.ElapsedS)
-			}
-		case EventAbort:
-			var e abortEvent
-			if json.Unmarshal(b, &e) == nil {
-				at := ""
-				if h.T != nil {
-					at = " at " + fsec(secs(*h.T))
-				}
-				r.Notes = append(r.Notes, fmt.Sprintf("aborted%s: the SLO failed in %d of the last %d seconds (abort after %s, ratio %s); the surge was stopped, later windows are not judged",
-					at, e.FailedSeconds, e.WindowSeconds, fsec(secs(e.AfterS)), fnum(e.Ratio)))
-			}
-		}
-	}
-	if search {
-		if s.Reason == "" {
-			s.Reason = "unknown (no search_result: the run was cut short)"
-		}
-		r.Search = &s
-	}
+	return notes
 }
 
 // applySearch gives a search's trials their causes, from the windows
@@ -170,26 +104,27 @@ func applySearch(r *Report) {
 			}
 		}
 	}
-	l.Method = fmt.Sprintf("adaptive search: %d trials, each judged on its hold after a %s warmup", len(s.Trials), trialWarmup(s))
+	l.Method = fmt.Sprintf("adaptive search: %d trials, each judged on its hold after a %s warmup", len(s.Trials), s.WarmupText())
 	switch {
 	case s.Bracketed():
 		l.PrecisionRPS = fp(*s.Hi - *s.Lo)
 		l.Precision = fmt.Sprintf("sustainable ≥ %s/s, broken at %s/s: a bracket of %s (target %s)",
-			fnum(round(*s.Lo, 1)), fnum(round(*s.Hi, 1)), pct(*s.Precision), pct(s.Target))
+			format.Num(format.Round(*s.Lo, 1)), format.Num(format.Round(*s.Hi, 1)), format.Pct(*s.Precision), format.Pct(s.Target))
 	case s.Lo != nil:
-		l.Precision = "the search never broke the SLO (" + s.Reason + "): the limit is above " + fnum(round(*s.Lo, 1)) + "/s"
+		l.Precision = "the search never broke the SLO (" + s.Reason + "): the limit is above " + format.Num(format.Round(*s.Lo, 1)) + "/s"
 	case s.Hi != nil:
-		l.Precision = "no trial held (" + s.Reason + "): the limit is below " + fnum(round(*s.Hi, 1)) + "/s"
+		l.Precision = "no trial held (" + s.Reason + "): the limit is below " + format.Num(format.Round(*s.Hi, 1)) + "/s"
 	default:
 		l.Precision = "no trial was judged (" + s.Reason + ")"
 	}
 }
 
-func trialWarmup(s *Search) string {
+// WarmupText is the trials' warmup, "-" without trials.
+func (s *Search) WarmupText() string {
 	if len(s.Trials) == 0 {
 		return "-"
 	}
-	return fsec(s.Trials[0].Warmup)
+	return format.Sec(s.Trials[0].Warmup)
 }
 
 // trialCause is the most frequent cause among the degraded windows that
@@ -219,11 +154,11 @@ func searchChecks(r *Report) []Check {
 	switch {
 	case s.Bracketed():
 		c.Detail = fmt.Sprintf("sustainable ≥ %s/s, broken at %s/s: bracket %s (target %s) after %d trials in %s; stopped: %s",
-			fnum(round(*s.Lo, 1)), fnum(round(*s.Hi, 1)), pct(*s.Precision), pct(s.Target), len(s.Trials), fsec(s.Elapsed), s.Reason)
+			format.Num(format.Round(*s.Lo, 1)), format.Num(format.Round(*s.Hi, 1)), format.Pct(*s.Precision), format.Pct(s.Target), len(s.Trials), format.Sec(s.Elapsed), s.Reason)
 	case s.Lo != nil:
-		c.Detail = fmt.Sprintf("no bracket: held up to %s/s and never broke (%s); raise search.max_rate (and max_rate) to find the limit", fnum(round(*s.Lo, 1)), s.Reason)
+		c.Detail = fmt.Sprintf("no bracket: held up to %s/s and never broke (%s); raise search.max_rate (and max_rate) to find the limit", format.Num(format.Round(*s.Lo, 1)), s.Reason)
 	case s.Hi != nil:
-		c.Detail = fmt.Sprintf("no bracket: failed down to %s/s and never held (%s); lower search.from, or look at the cause", fnum(round(*s.Hi, 1)), s.Reason)
+		c.Detail = fmt.Sprintf("no bracket: failed down to %s/s and never held (%s); lower search.from, or look at the cause", format.Num(format.Round(*s.Hi, 1)), s.Reason)
 	default:
 		c.Detail = fmt.Sprintf("no bracket: no trial was judged (%s)", s.Reason)
 	}
@@ -240,8 +175,8 @@ func searchSummary(r *Report) {
 	line := r.Verdict + ": "
 	switch {
 	case s.Bracketed():
-		line += fmt.Sprintf("sustainable ≥ %s/s, broken at %s/s (bracket %s, %d trials)", fnum(round(*s.Lo, 1)), fnum(round(*s.Hi, 1)),
-			pct(*s.Precision), len(s.Trials))
+		line += fmt.Sprintf("sustainable ≥ %s/s, broken at %s/s (bracket %s, %d trials)", format.Num(format.Round(*s.Lo, 1)), format.Num(format.Round(*s.Hi, 1)),
+			format.Pct(*s.Precision), len(s.Trials))
 	default:
 		line += "no bracket found (" + s.Reason + ")"
 	}

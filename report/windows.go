@@ -1,350 +1,190 @@
 package report
 
 import (
+	"fmt"
 	"math"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/stampede-load/stampede/report/format"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
-// Histograms record microseconds from 1µs to 2 minutes. Window histograms
-// keep 2 significant figures (1%, about 20 KiB each) and exist only while a
-// window is open; stage and run histograms keep 3.
-const (
-	histMaxUS       = int64(2 * time.Minute / time.Microsecond)
-	windowHistDigit = 2
-	totalHistDigit  = 3
-)
-
-// ErrorCounts are a window's (or a run's) failed hits by category, plus
-// the expected rejections, which are not errors.
-type ErrorCounts struct {
-	Transport     int64 `json:"transport"`
-	ClientTimeout int64 `json:"client_timeout"`
-	DB            int64 `json:"db"`
-	AuthExpected  int64 `json:"auth_expected"`
-	ServerOther   int64 `json:"server_other"`
-	Generator     int64 `json:"generator"`
-	Other         int64 `json:"other"`
+// buildWindows is the analysis' second step: the streaming pass's
+// accumulators become the report's windows (with the plan's offered rate
+// and each window's SLO verdict), stages and totals.
+func buildWindows(r *Report, w *windower, fr *frame) {
+	p := fr.plan
+	if fr.stop >= 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("the run stopped at %s of its planned %s: later windows are not judged", format.Sec(fr.stop), format.Sec(p.Total)))
+	}
+	r.Windows = windowsOf(w, p, r.Window, r.SLO, fr.stop)
+	if fr.atRate != nil {
+		r.atRate = w.rateResult(fr.atRate)
+	}
+	switch {
+	case fr.end != nil:
+		r.Elapsed = *fr.end
+	case len(r.Windows) > 0:
+		last := r.Windows[len(r.Windows)-1]
+		r.Elapsed = last.Start + last.Length
+	}
+	r.Stages = buildStages(w, p)
+	r.Totals = buildTotals(w)
 }
 
-// Total is the count of errors (auth_expected excluded).
-func (e ErrorCounts) Total() int64 {
-	return e.Transport + e.ClientTimeout + e.DB + e.ServerOther + e.Generator + e.Other
-}
-
-// counts is the part of an accumulator that every window keeps for the
-// whole analysis: fixed size, no maps.
-type counts struct {
-	sent, ok, rejects, failed int64
-	due                       int64 // hits whose planned send time falls here
-	cls                       [nClasses]int64
-	det                       [nDetails]int64
-	maxLat, maxLag            time.Duration
-	maxIntended, maxConnect   time.Duration
-
-	timingN                          int64
-	dbN                              int64   // logins with Server-Timing that reached the database (db > 0)
-	pool, db, app, hash, gap, appNet float64 // sums, ms
-	poolMax, dbMax                   float64
-
-	newConns   int64
-	connectSum time.Duration
-	late       int64 // results that arrived after their window closed
-}
-
-func (c *counts) add(h *hit) {
-	c.sent++
-	switch h.outcome {
-	case OutcomeOK:
-		c.ok++
-	case OutcomeExpectedReject:
-		c.rejects++
-	default:
-		c.failed++
-		c.cls[h.class]++
-		if h.detail >= 0 {
-			c.det[h.detail]++
+// windowsOf turns the accumulators into windows, with the plan's
+// offered rate and each window's SLO verdict.
+func windowsOf(w *windower, p *rundir.Plan, width time.Duration, slo rundir.SLO, stop time.Duration) []Window {
+	n := len(w.wins)
+	end := planEnd(p, stop)
+	if p != nil {
+		n = max(n, int((end+width-1)/width))
+	}
+	out := make([]Window, n)
+	for i := range out {
+		var acc winAcc
+		if i < len(w.wins) {
+			acc = w.wins[i]
 		}
-	}
-	c.maxLat = max(c.maxLat, h.latency)
-	c.maxLag = max(c.maxLag, h.lag)
-	c.maxIntended = max(c.maxIntended, h.latency+h.lag)
-	if h.hasTimng {
-		t := h.timing
-		c.timingN++
-		if t.db > 0 {
-			c.dbN++
-		}
-		c.pool += t.pool
-		c.db += t.db
-		c.app += t.app
-		c.hash += t.hash
-		c.gap += max(0, ms(h.latency)-t.app)
-		c.appNet += max(0, t.app-t.pool-t.db)
-		c.poolMax = max(c.poolMax, t.pool)
-		c.dbMax = max(c.dbMax, t.db)
-	}
-	if h.newConn {
-		c.newConns++
-		c.connectSum += h.connect
-		c.maxConnect = max(c.maxConnect, h.connect)
-	}
-}
-
-func (c *counts) merge(o *counts) {
-	c.sent += o.sent
-	c.ok += o.ok
-	c.rejects += o.rejects
-	c.failed += o.failed
-	c.due += o.due
-	for i := range c.cls {
-		c.cls[i] += o.cls[i]
-	}
-	for i := range c.det {
-		c.det[i] += o.det[i]
-	}
-	c.maxLat = max(c.maxLat, o.maxLat)
-	c.maxLag = max(c.maxLag, o.maxLag)
-	c.maxIntended = max(c.maxIntended, o.maxIntended)
-	c.maxConnect = max(c.maxConnect, o.maxConnect)
-	c.timingN += o.timingN
-	c.dbN += o.dbN
-	c.pool += o.pool
-	c.db += o.db
-	c.app += o.app
-	c.hash += o.hash
-	c.gap += o.gap
-	c.appNet += o.appNet
-	c.poolMax = max(c.poolMax, o.poolMax)
-	c.dbMax = max(c.dbMax, o.dbMax)
-	c.newConns += o.newConns
-	c.connectSum += o.connectSum
-	c.late += o.late
-}
-
-func (c *counts) errors() ErrorCounts {
-	return ErrorCounts{Transport: c.cls[clsTransport], ClientTimeout: c.cls[clsClientTimeout],
-		DB: c.cls[clsDB], AuthExpected: c.rejects, ServerOther: c.cls[clsServerOther],
-		Generator: c.cls[clsGenerator], Other: c.cls[clsOther]}
-}
-
-func (c *counts) details() map[string]int64 {
-	var m map[string]int64
-	for i, n := range c.det {
-		if n > 0 {
-			if m == nil {
-				m = map[string]int64{}
+		win := Window{Index: i, Start: time.Duration(i) * width, Length: width, Stage: -1, c: acc.counts}
+		if sh, ok := windowShape(p, i, width, end); ok {
+			win.Length, win.Full, win.Stage, win.Steady, win.Ramp = sh.length, sh.full, sh.stage, sh.steady, sh.ramp
+			if sh.exact {
+				win.OfferedRPS = sh.offered
+			} else {
+				win.OfferedRPS = float64(acc.due) / win.Length.Seconds()
 			}
-			m[detailNames[i]] = n
 		}
-	}
-	return m
-}
-
-func (c *counts) successRatio() float64 {
-	if c.sent == 0 {
-		return 0
-	}
-	return float64(c.ok+c.rejects) / float64(c.sent)
-}
-
-// histSet is an open window's latency distributions.
-type histSet struct {
-	lat, intended, lag, conn *hdrhistogram.Histogram
-}
-
-func newHistSet(digits int) *histSet {
-	n := func() *hdrhistogram.Histogram { return hdrhistogram.New(1, histMaxUS, digits) }
-	return &histSet{lat: n(), intended: n(), lag: n(), conn: n()}
-}
-
-func (hs *histSet) reset() {
-	hs.lat.Reset()
-	hs.intended.Reset()
-	hs.lag.Reset()
-	hs.conn.Reset()
-}
-
-func (hs *histSet) add(h *hit) {
-	_ = hs.lat.RecordValue(usOf(h.latency))
-	_ = hs.intended.RecordValue(usOf(h.latency + h.lag))
-	_ = hs.lag.RecordValue(usOf(h.lag))
-	if h.newConn && h.connect > 0 {
-		_ = hs.conn.RecordValue(usOf(h.connect))
-	}
-}
-
-// quantiles are what a closed histogram set leaves behind.
-type quantiles struct {
-	p50, p90, p99, atSLO time.Duration // atSLO: from the intended send time
-	lagP99, connP99      time.Duration
-}
-
-// quantiles reads the percentiles, each capped by the exact maximum seen
-// (a histogram reports its bucket's upper edge).
-func (hs *histSet) quantiles(sloPct float64, c *counts) quantiles {
-	q := func(h *hdrhistogram.Histogram, p float64, ceil time.Duration) time.Duration {
-		if h.TotalCount() == 0 {
-			return 0
+		c := &acc.counts
+		win.Sent, win.OK, win.ExpectedRejects, win.Failed = c.sent, c.ok, c.rejects, c.failed
+		secs := win.Length.Seconds()
+		win.AchievedRPS = float64(c.sent) / secs
+		win.GoodputRPS = float64(c.ok) / secs
+		win.SuccessRatio = c.successRatio()
+		win.P50, win.P90, win.P99 = acc.q.p50, acc.q.p90, acc.q.p99
+		win.Max = c.maxLat
+		win.LatencyAtSLO, win.SendLagP99 = acc.q.atSLO, acc.q.lagP99
+		win.Errors = c.errors()
+		win.Details = c.details()
+		win.LateRecords = c.late
+		win.Timing = timingMeans(c)
+		win.Connect = ConnectStats{New: c.newConns, P99: acc.q.connP99, HaveTiming: c.connectSum > 0}
+		if c.newConns > 0 {
+			win.Connect.Mean = c.connectSum / time.Duration(c.newConns)
 		}
-		return min(time.Duration(h.ValueAtQuantile(p))*time.Microsecond, ceil)
+		win.Traffic = win.OfferedRPS > 0 || c.sent > 0
+		win.SLOMet = !win.Traffic || meetsSLO(&win, slo)
+		out[i] = win
 	}
-	return quantiles{p50: q(hs.lat, 50, c.maxLat), p90: q(hs.lat, 90, c.maxLat), p99: q(hs.lat, 99, c.maxLat),
-		atSLO: q(hs.intended, sloPct, c.maxIntended), lagP99: q(hs.lag, 99, c.maxLag), connP99: q(hs.conn, 99, c.maxConnect)}
+	return out
 }
 
-// usOf clamps a duration into the histograms' range, in µs.
-func usOf(d time.Duration) int64 {
-	us := int64(d / time.Microsecond)
-	return min(max(us, 0), histMaxUS)
+// shape is what the plan says of one window, before any result is read.
+type shape struct {
+	length             time.Duration
+	full, steady, ramp bool
+	stage              int
+	exact              bool    // the plan knows the offered rate here
+	offered            float64 // planned hits per second, when exact
 }
 
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// winAcc accumulates one window.
-type winAcc struct {
-	counts
-	hs     *histSet // nil once closed
-	q      quantiles
-	closed bool
-}
-
-// windower is the streaming pass: it buckets hits by send time into
-// windows, keeps histograms only for windows that can still receive
-// results, and closes the rest. Memory: the per-window counters (fixed
-// size) plus the open windows' histograms, whatever the run's length.
-type windower struct {
-	width   time.Duration
-	horizon time.Duration // a window closes once results complete this far past its end
-	maxWin  int
-	sloPct  float64
-
-	wins     []winAcc
-	openFrom int // windows before it are closed
-	maxDone  time.Duration
-	pool     []*histSet
-
-	stages     []stageAcc
-	total      counts
-	totalHists *histSet
-	negative   int64 // hits sent before the run's start (clamped into window 0)
-	clipped    int64 // hits far past the plan (clamped into the last window)
-
-	// rateMark marks the windows whose hits also go into rateHist (the
-	// max_p99 gate's windows at a stated rate); nil without that gate.
-	rateMark []bool
-	rateHist *hdrhistogram.Histogram
-	rateMax  time.Duration
-}
-
-type stageAcc struct {
-	counts
-	hist *hdrhistogram.Histogram
-}
-
-func newWindower(width, horizon time.Duration, maxWin int, sloPct float64) *windower {
-	return &windower{width: width, horizon: horizon, maxWin: maxWin, sloPct: sloPct,
-		totalHists: newHistSet(totalHistDigit)}
-}
-
-func (w *windower) index(at time.Duration) int {
-	if at < 0 {
-		return -1
+// windowShape is window i's place in the plan; ok is false outside it
+// (end is the plan's end, or where the run stopped).
+func windowShape(p *rundir.Plan, i int, width, end time.Duration) (shape, bool) {
+	a := time.Duration(i) * width
+	if p == nil || a >= end {
+		return shape{}, false
 	}
-	return int(at / w.width)
-}
-
-func (w *windower) window(i int) *winAcc {
-	for len(w.wins) <= i {
-		w.wins = append(w.wins, winAcc{})
-	}
-	return &w.wins[i]
-}
-
-func (w *windower) add(h *hit) {
-	i := w.index(h.sent)
-	if i < 0 {
-		w.negative++
-		i = 0
-	}
-	if i >= w.maxWin {
-		w.clipped++
-		i = w.maxWin - 1
-	}
-	win := w.window(i)
-	win.add(h)
-	w.addRate(i, h)
-	if win.closed {
-		win.late++
+	sh := shape{length: width, stage: -1}
+	if a+width > end {
+		sh.length = end - a
 	} else {
-		if win.hs == nil {
-			win.hs = w.getHists()
+		sh.full = true
+	}
+	if si := p.SegAt(a + sh.length/2); si >= 0 {
+		sg := p.Segs[si]
+		sh.stage = sg.Stage
+		inside := sg.Start <= a && a+sh.length <= sg.Start+sg.Dur
+		sh.steady = sh.full && inside && sg.Steady()
+		sh.ramp = !sg.Unknown && sg.R0 != sg.R1
+	}
+	if knownOver(p, a, a+sh.length) {
+		sh.exact = true
+		sh.offered = (p.Hits(a+sh.length) - p.Hits(a)) / sh.length.Seconds()
+	}
+	return sh, true
+}
+
+// meetsSLO: success ratio and latency percentile within the SLO, and the
+// load actually offered (at least half the planned hits sent).
+func meetsSLO(win *Window, slo rundir.SLO) bool {
+	if win.Sent == 0 {
+		return false
+	}
+	planned := win.OfferedRPS * win.Length.Seconds()
+	if planned >= 5 && float64(win.Sent) < planned/2 {
+		return false
+	}
+	return win.SuccessRatio >= slo.SuccessRatio && win.LatencyAtSLO <= slo.Latency
+}
+
+func timingMeans(c *counts) *TimingMeans {
+	if c.timingN == 0 {
+		return nil
+	}
+	n := float64(c.timingN)
+	d := func(sum float64) time.Duration { return msDur(sum / n) }
+	t := &TimingMeans{N: c.timingN, Pool: d(c.pool), DB: d(c.db), App: d(c.app), Hash: d(c.hash),
+		PoolMax: msDur(c.poolMax), AppNet: d(c.appNet), Unexplained: d(c.gap)}
+	if tot := c.gap + c.app; tot > 0 {
+		t.NetworkShareOfClient = c.gap / tot
+	}
+	return t
+}
+
+func msDur(v float64) time.Duration { return time.Duration(math.Round(v * 1e6)) }
+
+// buildStages summarises each planned stage.
+func buildStages(w *windower, p *rundir.Plan) []StageSummary {
+	var spans []rundir.StageSpan
+	if p != nil {
+		spans = p.Stages
+	}
+	n := max(len(spans), len(w.stages))
+	out := make([]StageSummary, n)
+	for i := range out {
+		var s StageSummary
+		s.Index, s.Name = i, fmt.Sprintf("stage %d", i+1)
+		if i < len(spans) {
+			sp := spans[i]
+			s.Name, s.Kind, s.Start, s.Duration = sp.Name, sp.Kind, sp.Start, sp.Duration
+			s.RateStart, s.RateEnd = sp.RateStart, sp.RateEnd
+			if sp.Duration > 0 {
+				s.OfferedRPS = (p.Hits(sp.Start+sp.Duration) - p.Hits(sp.Start)) / sp.Duration.Seconds()
+			}
 		}
-		win.hs.add(h)
-	}
-	if j := w.index(h.sent - h.lag); j >= 0 && j < w.maxWin {
-		w.window(j).due++
-	}
-	w.total.add(h)
-	w.totalHists.add(h)
-	if h.stage >= 0 && h.stage < 1024 {
-		for len(w.stages) <= h.stage {
-			w.stages = append(w.stages, stageAcc{hist: hdrhistogram.New(1, histMaxUS, totalHistDigit)})
+		if i < len(w.stages) {
+			st := &w.stages[i]
+			s.Sent, s.OK, s.ExpectedRejects, s.Failed = st.sent, st.ok, st.rejects, st.failed
+			s.SuccessRatio = st.successRatio()
+			s.Errors = st.errors()
+			if st.hist.TotalCount() > 0 {
+				s.P50 = time.Duration(st.hist.ValueAtQuantile(50)) * time.Microsecond
+				s.P99 = time.Duration(st.hist.ValueAtQuantile(99)) * time.Microsecond
+			}
+			if s.Duration > 0 {
+				s.AchievedRPS = float64(st.sent) / s.Duration.Seconds()
+			}
 		}
-		st := &w.stages[h.stage]
-		st.add(h)
-		_ = st.hist.RecordValue(usOf(h.latency))
+		out[i] = s
 	}
-	if done := h.sent + h.latency; done > w.maxDone {
-		w.maxDone = done
-		w.closeBefore(done - w.horizon)
-	}
+	return out
 }
 
-// closeBefore closes every window that ended before t.
-func (w *windower) closeBefore(t time.Duration) {
-	for w.openFrom < len(w.wins) && time.Duration(w.openFrom+1)*w.width <= t {
-		w.close(&w.wins[w.openFrom])
-		w.openFrom++
-	}
-}
-
-func (w *windower) close(win *winAcc) {
-	if win.closed {
-		return
-	}
-	win.closed = true
-	if win.hs != nil {
-		win.q = win.hs.quantiles(w.sloPct, &win.counts)
-		win.hs.reset()
-		w.pool = append(w.pool, win.hs)
-		win.hs = nil
-	}
-}
-
-func (w *windower) getHists() *histSet {
-	if n := len(w.pool); n > 0 {
-		hs := w.pool[n-1]
-		w.pool = w.pool[:n-1]
-		return hs
-	}
-	return newHistSet(windowHistDigit)
-}
-
-// finish closes every window still open.
-func (w *windower) finish() {
-	for i := range w.wins {
-		w.close(&w.wins[i])
-	}
-	w.openFrom = len(w.wins)
-}
-
-// openHistograms is the number of histogram sets ever allocated: the
-// bound on the pass's memory beyond the fixed per-window counters.
-func (w *windower) openHistograms() int { return len(w.pool) }
-
-func round(v float64, digits int) float64 {
-	p := math.Pow(10, float64(digits))
-	return math.Round(v*p) / p
+func buildTotals(w *windower) Figures {
+	c := &w.total
+	q := w.totalHists.quantiles(w.sloPct, &w.total)
+	return Figures{Sent: c.sent, OK: c.ok, ExpectedRejects: c.rejects, Failed: c.failed,
+		SuccessRatio: c.successRatio(), P50: q.p50, P90: q.p90, P99: q.p99, Max: c.maxLat,
+		LatencyAtSLO: q.atSLO, SendLagP99: q.lagP99, Errors: c.errors(), Details: c.details()}
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/report/render"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // TestRunAbortsOnSustainedBreach runs 30s of stages against a target that
@@ -51,13 +53,13 @@ func TestRunAbortsOnSustainedBreach(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := report.WriteAll(dir, rep); err != nil {
+	if err := render.WriteAll(dir, rep); err != nil {
 		t.Fatal(err)
 	}
 	var j struct {
 		Status, Verdict string
 	}
-	b, err = os.ReadFile(filepath.Join(dir, report.JSONFile))
+	b, err = os.ReadFile(filepath.Join(dir, rundir.JSONFile))
 	if err != nil || json.Unmarshal(b, &j) != nil {
 		t.Fatalf("report.json: %v", err)
 	}

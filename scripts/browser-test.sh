@@ -26,5 +26,5 @@ fi
 
 export STAMPEDE_CHROMIUM=$chromium
 export STAMPEDE_SCREENSHOT=${STAMPEDE_SCREENSHOT:-$PWD/docs/report-screenshot.png}
-go vet -tags browser ./report/
-go test -tags browser -run '^TestBrowser' -count=1 -v ./report/
+go vet -tags browser ./report/render/
+go test -tags browser -run '^TestBrowser' -count=1 -v ./report/render/

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // The accuracy matrix: short runs of `stampede run` against the real
@@ -241,7 +242,7 @@ func runAccuracyCase(t *testing.T, tc accuracyCase) *accuracyReport {
 	if code := exitCode(err); code != exitOK && code != exitGateFailed {
 		t.Fatalf("run: %v (exit %d)\nstderr:\n%s\nstdout:\n%s", err, code, stderr, stdout)
 	}
-	b, err := os.ReadFile(filepath.Join(out, report.JSONFile))
+	b, err := os.ReadFile(filepath.Join(out, rundir.JSONFile))
 	if err != nil {
 		t.Fatalf("report.json: %v\n%s", err, stderr)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/report/render"
 )
 
 // cmdCompare lays two runs side by side (each a report.json or a run
@@ -14,7 +15,7 @@ import (
 // (report.Comparison says exactly what that is). Bad input exits 2.
 func cmdCompare(_ context.Context, e *env, args []string) error {
 	var names []string
-	for _, f := range report.CompareFormats() {
+	for _, f := range render.CompareFormats() {
 		names = append(names, f.Name)
 	}
 	flags := newFlagSet("compare", "OLD NEW [--format "+strings.Join(names, "|")+"]", e)
@@ -25,7 +26,7 @@ func cmdCompare(_ context.Context, e *env, args []string) error {
 	if flags.NArg() != 2 {
 		return usageErr("compare needs OLD and NEW, each a report.json or a run directory (got %d arguments)", flags.NArg())
 	}
-	f, ok := report.CompareFormatByName(*format)
+	f, ok := render.CompareFormatByName(*format)
 	if !ok {
 		return usageErr("--format must be one of %s, got %q", strings.Join(names, ", "), *format)
 	}
@@ -43,7 +44,7 @@ func cmdCompare(_ context.Context, e *env, args []string) error {
 		return infraErr(fmt.Errorf("compare: %w", err))
 	}
 	if p := e.getenv("GITHUB_STEP_SUMMARY"); p != "" {
-		if err := report.AppendStepSummary(p, runs[1], cmp); err != nil {
+		if err := render.AppendStepSummary(p, runs[1], cmp); err != nil {
 			fmt.Fprintf(e.stderr, "stampede: GITHUB_STEP_SUMMARY: %v\n", err)
 		}
 	}

@@ -5,16 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	vegeta "github.com/tsenart/vegeta/v12/lib"
-
-	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/report/reporttest"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // writeCompareRun writes a run by hand: steps 10..40/s by 10, 3 s each;
@@ -22,51 +20,20 @@ import (
 // half of them fail with a database error.
 func writeCompareRun(t *testing.T, lat time.Duration, failFrom float64) string {
 	t.Helper()
-	dir := t.TempDir()
-	start := time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)
-	files := map[string]string{
-		report.ScenarioFile: "name: cmp\nstages:\n  - steps: {from: 10, to: 40, step: 10, hold: 3s}\n",
-		report.ManifestFile: `{"scenario":"cmp","seed":1,"status":"completed","scale":1}`,
-		report.TimelineFile: fmt.Sprintf(`{"type":"run_start","time":%q,"t":0,"scenario":"cmp","seed":1}`+"\n", start.Format(time.RFC3339Nano)),
-	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
+	const sc = "name: cmp\nstages:\n  - steps: {from: 10, to: 40, step: 10, hold: 3s}\n"
+	b := reporttest.New(t, sc)
+	b.Manifest["scenario"], b.Manifest["seed"] = "cmp", 1
+	p := reporttest.Plan(t, sc)
+	i := 0
+	b.Traffic(p, 0, 12, func(at float64) reporttest.Hit {
+		i++
+		h := reporttest.Hit{Lat: lat + time.Duration(int(at)%3)*200*time.Microsecond}
+		if p.Rate(rundir.Secs(at)) >= failFrom && i%2 == 0 {
+			h.Outcome, h.Code, h.Body = rundir.OutcomeFailed, 503, `{"error":"db_unavailable","sqlstate":"53300"}`
 		}
-	}
-	f, err := os.Create(filepath.Join(dir, report.ResultsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc := vegeta.NewEncoder(f)
-	seq := uint64(0)
-	for step := 0; step < 4; step++ {
-		rate := float64(10 * (step + 1))
-		for s := 0; s < 3; s++ {
-			sec := step*3 + s
-			wobble := time.Duration(sec%3) * 200 * time.Microsecond
-			for k := 0; k < int(rate); k++ {
-				h := http.Header{}
-				h.Set(report.HeaderStage, "0")
-				res := vegeta.Result{Seq: seq, Code: 200, Latency: lat + wobble, Headers: h,
-					Timestamp: start.Add(time.Duration(sec)*time.Second + time.Duration(k)*time.Second/time.Duration(rate))}
-				h.Set(report.HeaderOutcome, report.OutcomeOK)
-				if rate >= failFrom && k%2 == 0 {
-					res.Code = 503
-					res.Body = []byte(`{"error":"db_unavailable","sqlstate":"53300"}`)
-					h.Set(report.HeaderOutcome, report.OutcomeFailed)
-				}
-				if err := enc.Encode(&res); err != nil {
-					t.Fatal(err)
-				}
-				seq++
-			}
-		}
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+		return h
+	})
+	return b.Write()
 }
 
 func runCompareCLI(t *testing.T, getenv func(string) string, args ...string) (stdout, stderr string, code int) {
@@ -94,7 +61,7 @@ func TestCompareCommandExitCodes(t *testing.T) {
 	if _, errOut, code := runReportCLI(t, healthy); code != exitOK {
 		t.Fatalf("report: exit %d: %s", code, errOut)
 	}
-	healthyJSON := filepath.Join(healthy, report.JSONFile)
+	healthyJSON := filepath.Join(healthy, rundir.JSONFile)
 
 	for _, tc := range []struct {
 		name     string

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // BenchmarkFindLimitVsSteps measures how long an adaptive search takes to
@@ -68,7 +68,7 @@ func benchRun(b *testing.B, dir, name, yaml string) benchFigures {
 	if c := exitCode(err); c != exitOK && c != exitGateFailed {
 		b.Fatalf("%s: %v (exit %d)\n%s\n%s", name, err, c, stderr, stdout)
 	}
-	raw, err := os.ReadFile(filepath.Join(out, report.JSONFile))
+	raw, err := os.ReadFile(filepath.Join(out, rundir.JSONFile))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stampede-load/stampede/report"
 	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 func TestFindLimitUsage(t *testing.T) {
@@ -63,7 +63,7 @@ func TestFindLimitAgainstFixture(t *testing.T) {
 	if err != nil {
 		t.Fatalf("find-limit: %v (exit %d)\n%s\n%s", err, exitCode(err), stderr, stdout)
 	}
-	b, err := os.ReadFile(filepath.Join(out, report.JSONFile))
+	b, err := os.ReadFile(filepath.Join(out, rundir.JSONFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestRunAbortExit1(t *testing.T) {
 	if exitCode(err) != exitGateFailed {
 		t.Fatalf("err = %v (exit %d), want 1\n%s", err, exitCode(err), stdout)
 	}
-	b, err := os.ReadFile(filepath.Join(out, report.JSONFile))
+	b, err := os.ReadFile(filepath.Join(out, rundir.JSONFile))
 	if err != nil || !strings.Contains(string(b), `"status": "aborted"`) {
 		t.Errorf("report.json (%v) does not say aborted", err)
 	}

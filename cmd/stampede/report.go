@@ -10,13 +10,15 @@ import (
 	"strings"
 
 	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/report/render"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // cmdReport re-analyses a run directory, prints one rendering and rewrites
 // every rendering in the directory.
 func cmdReport(_ context.Context, e *env, args []string) error {
 	var names []string
-	for _, f := range report.Formats() {
+	for _, f := range render.Formats() {
 		names = append(names, f.Name)
 	}
 	flags := newFlagSet("report", "RUN_DIR [--format "+strings.Join(names, "|")+"]", e)
@@ -27,14 +29,14 @@ func cmdReport(_ context.Context, e *env, args []string) error {
 	if flags.NArg() != 1 {
 		return usageErr("report needs exactly one RUN_DIR")
 	}
-	f, ok := report.FormatByName(*format)
+	f, ok := render.FormatByName(*format)
 	if !ok {
 		return usageErr("--format must be one of %s, got %q", strings.Join(names, ", "), *format)
 	}
 	dir := flags.Arg(0)
-	if _, err := os.Stat(filepath.Join(dir, report.ResultsFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, rundir.ResultsFile)); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return usageErr("%s is not a run directory: no %s", dir, report.ResultsFile)
+			return usageErr("%s is not a run directory: no %s", dir, rundir.ResultsFile)
 		}
 		return infraErr(err)
 	}
@@ -45,7 +47,7 @@ func cmdReport(_ context.Context, e *env, args []string) error {
 	if err := f.Write(e.stdout, r); err != nil {
 		return infraErr(fmt.Errorf("report: %w", err))
 	}
-	if err := report.WriteAll(dir, r); err != nil {
+	if err := render.WriteAll(dir, r); err != nil {
 		// The report was printed; a read-only run directory only costs the files.
 		fmt.Fprintf(e.stderr, "stampede: warning: %v\n", err)
 	}

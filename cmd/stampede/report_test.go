@@ -5,54 +5,26 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	vegeta "github.com/tsenart/vegeta/v12/lib"
-
-	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/report/render"
+	"github.com/stampede-load/stampede/report/reporttest"
 )
 
 // writeTinyRun writes a five-second run at 10/s, all 200s, by hand.
 func writeTinyRun(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	start := time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)
-	files := map[string]string{
-		report.ScenarioFile: "name: tiny\nstages:\n  - constant: {rate: 10, for: 5s}\n",
-		report.ManifestFile: `{"scenario":"tiny","seed":1,"status":"completed","scale":1}`,
-		report.TimelineFile: fmt.Sprintf(`{"type":"run_start","time":%q,"t":0,"scenario":"tiny","seed":1}`+"\n"+
-			`{"type":"stage","time":%[1]q,"t":0,"index":0,"name":"constant 1","kind":"constant","planned_start_s":0,"duration_s":5,"rate_start":10,"rate_end":10}`+"\n",
-			start.Format(time.RFC3339Nano)),
-	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f, err := os.Create(filepath.Join(dir, report.ResultsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc := vegeta.NewEncoder(f)
-	for i := 0; i < 50; i++ {
-		h := http.Header{}
-		h.Set(report.HeaderOutcome, report.OutcomeOK)
-		h.Set(report.HeaderStage, "0")
-		res := vegeta.Result{Seq: uint64(i), Code: 200, Timestamp: start.Add(time.Duration(i) * 100 * time.Millisecond),
-			Latency: 5 * time.Millisecond, Headers: h}
-		if err := enc.Encode(&res); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	const sc = "name: tiny\nstages:\n  - constant: {rate: 10, for: 5s}\n"
+	b := reporttest.New(t, sc)
+	b.Manifest["scenario"], b.Manifest["seed"] = "tiny", 1
+	p := reporttest.Plan(t, sc)
+	b.Stages(p)
+	b.Traffic(p, 0, 5, func(float64) reporttest.Hit { return reporttest.Hit{Lat: 5 * time.Millisecond} })
+	return b.Write()
 }
 
 func runReportCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
@@ -75,7 +47,7 @@ func TestReportCommand(t *testing.T) {
 	if !strings.Contains(out, "stampede report: tiny") || !strings.Contains(out, "Primary cause: none") {
 		t.Errorf("text report lacks its heading or cause:\n%s", out)
 	}
-	for _, f := range report.Formats() {
+	for _, f := range render.Formats() {
 		if _, err := os.Stat(filepath.Join(dir, f.File)); err != nil {
 			t.Errorf("%s not written: %v", f.File, err)
 		}

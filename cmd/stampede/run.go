@@ -23,6 +23,7 @@ import (
 	"github.com/stampede-load/stampede/fixtures"
 	"github.com/stampede-load/stampede/fixtures/pg"
 	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/report/render"
 	"github.com/stampede-load/stampede/scenarios"
 )
 
@@ -170,14 +171,14 @@ func finishRun(e *env, res *scenarios.RunResult, baseline *report.Report) error 
 		printStageTable(e.stdout, res.Stages)
 		return infraErr(fmt.Errorf("analyse %s: %w", res.Dir, err))
 	}
-	if err := report.WriteText(e.stdout, rep); err != nil {
+	if err := render.WriteText(e.stdout, rep); err != nil {
 		return infraErr(err)
 	}
-	if err := report.WriteAll(res.Dir, rep); err != nil {
+	if err := render.WriteAll(res.Dir, rep); err != nil {
 		return infraErr(err)
 	}
 	if p := e.getenv("GITHUB_STEP_SUMMARY"); p != "" {
-		if err := report.AppendStepSummary(p, rep, rep.Baseline); err != nil {
+		if err := render.AppendStepSummary(p, rep, rep.Baseline); err != nil {
 			fmt.Fprintf(e.stderr, "stampede: GITHUB_STEP_SUMMARY: %v\n", err)
 		}
 	}

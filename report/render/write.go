@@ -1,4 +1,9 @@
-package report
+// Package render writes a report.Report out: text for the terminal,
+// report.json (the report's JSON form), JUnit XML for CI, the post-mortem in
+// Markdown, the self-contained HTML page (charts from report/chart), a
+// comparison of two runs, and the GitHub step summary. It reads the
+// analysis; it decides nothing.
+package render
 
 import (
 	"bytes"
@@ -6,23 +11,26 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // Format is one rendering of a report.
 type Format struct {
 	Name  string // text, json, junit, markdown, html
 	File  string // its file in the run directory
-	Write func(io.Writer, *Report) error
+	Write func(io.Writer, *report.Report) error
 }
 
 // Formats lists the renderers, in the order WriteAll writes them.
 func Formats() []Format {
 	return []Format{
-		{"text", TextFile, WriteText},
-		{"json", JSONFile, WriteJSON},
-		{"junit", JUnitFile, WriteJUnit},
-		{"markdown", PostmortemFile, WritePostmortem},
-		{"html", HTMLFile, WriteHTML},
+		{"text", rundir.TextFile, WriteText},
+		{"json", rundir.JSONFile, WriteJSON},
+		{"junit", rundir.JUnitFile, WriteJUnit},
+		{"markdown", rundir.PostmortemFile, WritePostmortem},
+		{"html", rundir.HTMLFile, WriteHTML},
 	}
 }
 
@@ -38,7 +46,7 @@ func FormatByName(name string) (Format, bool) {
 
 // WriteAll writes every rendering into the run directory, each file
 // atomically (a temporary file renamed into place).
-func WriteAll(dir string, r *Report) error {
+func WriteAll(dir string, r *report.Report) error {
 	for _, f := range Formats() {
 		var buf bytes.Buffer
 		if err := f.Write(&buf, r); err != nil {

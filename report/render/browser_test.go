@@ -6,13 +6,13 @@
 // when missing and runs it:
 //
 //	scripts/browser-test.sh
-//	go test -tags browser -run TestBrowser -count=1 ./report/
+//	go test -tags browser -run TestBrowser -count=1 ./report/render/
 //
 // STAMPEDE_CHROMIUM names the browser (default /usr/bin/chromium);
 // STAMPEDE_SCREENSHOT where the page's screenshot goes (default
 // docs/report-screenshot.png, the README's picture; "-" for none).
 
-package report
+package render
 
 import (
 	"cmp"
@@ -29,6 +29,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // chartStat is what the page says of one rendered chart.
@@ -153,7 +154,7 @@ func TestBrowserReport(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	page := "file://" + filepath.Join(dir, HTMLFile)
+	page := "file://" + filepath.Join(dir, rundir.HTMLFile)
 	if err := chromedp.Do(bctx, chromedp.EmulateViewport(1100, 900), chromedp.Navigate(page)); err != nil {
 		t.Fatalf("open %s: %v", page, err)
 	}
@@ -201,7 +202,7 @@ func TestBrowserReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if path := cmp.Or(os.Getenv("STAMPEDE_SCREENSHOT"), filepath.Join("..", "docs", "report-screenshot.png")); path != "-" {
+	if path := cmp.Or(os.Getenv("STAMPEDE_SCREENSHOT"), filepath.Join("..", "..", "docs", "report-screenshot.png")); path != "-" {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -1,29 +1,24 @@
-package report
+package render
 
 import (
 	"bytes"
-	"encoding/xml"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/report/reporttest"
 )
 
-// allGates is steppedScenario's run with every gate: two pass, two fail,
+// allGates is reporttest.SteppedScenario's run with every gate: two pass, two fail,
 // the regression gate is skipped (no baseline).
 const allGates = "{min_sustainable_rps: 45, max_p99: 50ms, max_p99_at_rps: 30, max_error_ratio: 0.01, max_regression_pct: 10, expect_cause: db.connections}"
 
 func TestJUnitOneCasePerGate(t *testing.T) {
 	r := withGates(t, allGates)
-	var buf bytes.Buffer
-	if err := WriteJUnit(&buf, r); err != nil {
-		t.Fatal(err)
-	}
-	var doc junitSuites
-	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
-		t.Fatalf("junit.xml does not parse: %v\n%s", err, buf.String())
-	}
+	doc := junitOf(t, r)
 	s := doc.Suites[0]
 	gates := map[string]junitCase{}
 	for _, c := range s.Cases {
@@ -74,8 +69,8 @@ func TestStepSummaryAppends(t *testing.T) {
 	if err := AppendStepSummary(path, r, nil); err != nil {
 		t.Fatal(err)
 	}
-	base := analyzeDir(t, regressRun(t, regressScenario, 1, 1, math.Inf(1)))
-	cur, err := Analyze(regressRun(t, regressScenario, 2, 1.3, 73), Options{Baseline: base})
+	base := analyzeDir(t, reporttest.RegressRun(t, reporttest.RegressScenario, 1, 1, math.Inf(1)))
+	cur, err := report.Analyze(reporttest.RegressRun(t, reporttest.RegressScenario, 2, 1.3, 73), report.Options{Baseline: base})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +110,7 @@ func TestStepSummaryAppends(t *testing.T) {
 	}
 	// An explicit comparison is used when the report has none.
 	var buf bytes.Buffer
-	if err := WriteStepSummary(&buf, r, Compare(base, r)); err != nil {
+	if err := WriteStepSummary(&buf, r, report.Compare(base, r)); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(buf.String(), "#### Against the baseline") {

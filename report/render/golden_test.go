@@ -1,11 +1,15 @@
-package report
+package render
 
 import (
 	"bytes"
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
+
+	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/report/reporttest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -25,7 +29,7 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./report/ -run %s -update to create it)", err, t.Name())
+		t.Fatalf("%v (run go test ./report/render/ -run %s -update to create it)", err, t.Name())
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from the golden file; run with -update after checking the diff:\n%s", name, firstDiff(got, want))
@@ -44,7 +48,7 @@ func firstDiff(got, want []byte) string {
 			wl = w[i]
 		}
 		if !bytes.Equal(gl, wl) {
-			return "line " + itoa(i+1) + ":\n got: " + string(gl) + "\nwant: " + string(wl)
+			return "line " + strconv.Itoa(i+1) + ":\n got: " + string(gl) + "\nwant: " + string(wl)
 		}
 	}
 	return ""
@@ -53,20 +57,20 @@ func firstDiff(got, want []byte) string {
 func TestGoldenRenders(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		run  func(testing.TB) *runDir
+		run  func(testing.TB) *reporttest.RunDir
 	}{
-		{"clean", cleanRun},
-		{"dbcap", dbCapRun},
-		{"drill", drillRun},
+		{"clean", reporttest.CleanRun},
+		{"dbcap", reporttest.DBCapRun},
+		{"drill", reporttest.DrillRun},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := analyzeDir(t, tc.run(t).write())
+			r := analyzeDir(t, tc.run(t).Write())
 			for _, f := range []struct {
 				ext   string
-				write func(*bytes.Buffer, *Report) error
+				write func(*bytes.Buffer, *report.Report) error
 			}{
-				{"txt", func(b *bytes.Buffer, r *Report) error { return WriteText(b, r) }},
-				{"json", func(b *bytes.Buffer, r *Report) error { return WriteJSON(b, r) }},
+				{"txt", func(b *bytes.Buffer, r *report.Report) error { return WriteText(b, r) }},
+				{"json", func(b *bytes.Buffer, r *report.Report) error { return WriteJSON(b, r) }},
 			} {
 				var buf bytes.Buffer
 				if err := f.write(&buf, r); err != nil {

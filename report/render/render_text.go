@@ -1,14 +1,15 @@
-package report
+package render
 
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
+	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/report/format"
 )
 
 // maxTextWindows: with more rows than this (after merging like windows),
@@ -21,52 +22,68 @@ func newTable(w io.Writer) *tablewriter.Table {
 	return tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
 }
 
-// WriteText renders the report for a terminal.
-func WriteText(w io.Writer, r *Report) error {
+// WriteText renders the report for a terminal: its sections in order.
+func WriteText(w io.Writer, r *report.Report) error {
 	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "stampede report: %s\n", r.heading())
-	fmt.Fprintf(ew, "SLO: %s per %s window\n", r.SLO, r.Window)
+	fmt.Fprintf(ew, "stampede report: %s\n", heading(r))
+	fmt.Fprintf(ew, "SLO: %s per %s window\n", format.SLO(r.SLO), r.Window)
 	fmt.Fprintf(ew, "Verdict: %s\n", r.Summary)
 	writeSearchText(ew, r)
-
-	section(ew, "Stages")
-	t := newTable(ew)
-	t.Header("stage", "kind", "start", "for", "offered/s", "achieved/s", "sent", "success", "p50", "p99", "errors")
-	for _, s := range r.Stages {
-		_ = t.Append(s.Name, s.Kind, fsec(s.Start), fsec(s.Duration), fnum(round(s.OfferedRPS, 1)),
-			fnum(round(s.AchievedRPS, 1)), fmt.Sprint(s.Sent), pct(s.SuccessRatio), fmsShort(s.P50), fmsShort(s.P99),
-			errorsShort(s.Errors))
-	}
-	_ = t.Render()
-
-	section(ew, "Limit")
-	t = newTable(ew)
-	t.Header("measure", "value", "note")
-	l := r.Limit
-	_ = t.Append("sustainable", rpsOrDash(l.SustainableRPS), "highest offered rate held for a whole window with the SLO met")
-	brk := "never broke"
-	if l.BreakingRPS != nil {
-		brk = "failed from " + fsec(l.BreakingAt) + " on"
-	}
-	_ = t.Append("breaking point", rpsOrDash(l.BreakingRPS), brk)
-	_ = t.Append("max goodput", fnum(round(l.MaxGoodputRPS, 1))+"/s", "successful logins, at "+fsec(l.MaxGoodputAt))
-	knee := "no rising load, or latency never turned"
-	if l.KneeRPS != nil {
-		knee = "latency turned upward at " + fsec(l.KneeAt)
-	}
-	_ = t.Append("knee", rpsOrDash(l.KneeRPS), knee)
-	_ = t.Append("precision", rpsOrDash(l.PrecisionRPS), l.Precision)
-	_ = t.Render()
-	if l.Method != "" {
-		fmt.Fprintf(ew, "Measured on %s.\n", l.Method)
-	}
-
+	writeStagesText(ew, r)
+	writeLimitText(ew, r.Limit)
 	section(ew, "Cause")
 	writeCauseText(ew, r.Cause)
+	writeWindowsText(ew, r)
+	writeScorecardText(ew, r)
+	writeListText(ew, "Recommendations", r.Recommend.Lines)
+	if c := r.Baseline; c != nil {
+		section(ew, "Against the baseline "+c.Old.String())
+		writeComparisonTableText(ew, c)
+	}
+	writeChecksText(ew, r.Checks)
+	writeListText(ew, "Notes", r.Notes)
+	return ew.err
+}
 
-	section(ew, "Windows")
+func writeStagesText(w io.Writer, r *report.Report) {
+	section(w, "Stages")
+	t := newTable(w)
+	t.Header("stage", "kind", "start", "for", "offered/s", "achieved/s", "sent", "success", "p50", "p99", "errors")
+	for _, s := range r.Stages {
+		_ = t.Append(s.Name, s.Kind, format.Sec(s.Start), format.Sec(s.Duration), format.Num(format.Round(s.OfferedRPS, 1)),
+			format.Num(format.Round(s.AchievedRPS, 1)), fmt.Sprint(s.Sent), format.Pct(s.SuccessRatio), fmsShort(s.P50), fmsShort(s.P99),
+			s.Errors.Short())
+	}
+	_ = t.Render()
+}
+
+func writeLimitText(w io.Writer, l report.Limit) {
+	section(w, "Limit")
+	t := newTable(w)
+	t.Header("measure", "value", "note")
+	_ = t.Append("sustainable", format.RPS(l.SustainableRPS), "highest offered rate held for a whole window with the SLO met")
+	brk := "never broke"
+	if l.BreakingRPS != nil {
+		brk = "failed from " + format.Sec(l.BreakingAt) + " on"
+	}
+	_ = t.Append("breaking point", format.RPS(l.BreakingRPS), brk)
+	_ = t.Append("max goodput", format.Num(format.Round(l.MaxGoodputRPS, 1))+"/s", "successful logins, at "+format.Sec(l.MaxGoodputAt))
+	knee := "no rising load, or latency never turned"
+	if l.KneeRPS != nil {
+		knee = "latency turned upward at " + format.Sec(l.KneeAt)
+	}
+	_ = t.Append("knee", format.RPS(l.KneeRPS), knee)
+	_ = t.Append("precision", format.RPS(l.PrecisionRPS), l.Precision)
+	_ = t.Render()
+	if l.Method != "" {
+		fmt.Fprintf(w, "Measured on %s.\n", l.Method)
+	}
+}
+
+func writeWindowsText(w io.Writer, r *report.Report) {
+	section(w, "Windows")
 	rows := windowRows(r.Windows)
-	fmt.Fprintf(ew, "%s in %s: consecutive windows alike in stage, SLO verdict, cause and faults in force share a row (rates as ranges, lowest success, highest latencies, errors summed; report.json and report.html keep every window)\n",
+	fmt.Fprintf(w, "%s in %s: consecutive windows alike in stage, SLO verdict, cause and faults in force share a row (rates as ranges, lowest success, highest latencies, errors summed; report.json and report.html keep every window)\n",
 		plural(len(r.Windows), "window"), plural(len(rows), "row"))
 	if len(rows) > maxTextWindows {
 		var bad []windowRow
@@ -76,10 +93,10 @@ func WriteText(w io.Writer, r *Report) error {
 			}
 		}
 		rows = bad
-		fmt.Fprintf(ew, "The %d rows that missed the SLO:\n", len(rows))
+		fmt.Fprintf(w, "The %d rows that missed the SLO:\n", len(rows))
 	}
-	t = newTable(ew)
-	head := []any{"t", "stage", "offered/s", "achieved/s", "goodput/s", "success", "p99", "p" + fnum(r.SLO.Percentile) + " intended", "lag p99", "errors", "cause"}
+	t := newTable(w)
+	head := []any{"t", "stage", "offered/s", "achieved/s", "goodput/s", "success", "p99", "p" + format.Num(r.SLO.Percentile) + " intended", "lag p99", "errors", "cause"}
 	if len(r.Faults) > 0 {
 		head = append(head, "faults in force")
 	}
@@ -90,63 +107,60 @@ func WriteText(w io.Writer, r *Report) error {
 		if win.Stage >= 0 {
 			stage = fmt.Sprint(win.Stage + 1)
 		}
-		span := fsec(win.Start)
+		span := format.Sec(win.Start)
 		if row.last != row.first {
-			span += "–" + fsec(row.last.Start)
+			span += "–" + format.Sec(row.last.Start)
 		}
 		line := []any{span, stage, row.offered.String(), row.achieved.String(), row.goodput.String(),
-			pct(row.success), fmsShort(row.p99), fmsShort(row.atSLO), fmsShort(row.lag), errorsShort(row.errors), win.Cause}
+			format.Pct(row.success), fmsShort(row.p99), fmsShort(row.atSLO), fmsShort(row.lag), row.errors.Short(), win.Cause}
 		if len(r.Faults) > 0 {
-			line = append(line, dash(strings.Join(win.Faults, ", ")))
+			line = append(line, format.Dash(strings.Join(win.Faults, ", ")))
 		}
 		_ = t.Append(line...)
 	}
 	_ = t.Render()
-
-	if len(r.Faults) > 0 {
-		section(ew, "Faults scorecard (injected vs detected)")
-		t = newTable(ew)
-		t.Header("fault", "path", "from", "to", "reverted", "expected", "detected", "match", "impact after", "recovered after", "note")
-		for _, s := range r.Scorecard {
-			_ = t.Append(s.Kind, dash(s.Path), fsec(s.Start), fsec(s.End), yesNo(r.Faults[s.Fault].Reverted),
-				dash(strings.Join(s.Expected, " or ")), s.Detected, yesNo(s.Match), durOr(s.TimeToImpact, "no impact"),
-				recoveryText(s), dash(s.Note))
-		}
-		_ = t.Render()
-	}
-
-	if len(r.Recommend.Lines) > 0 {
-		section(ew, "Recommendations")
-		for _, line := range r.Recommend.Lines {
-			fmt.Fprintf(ew, "- %s\n", line)
-		}
-	}
-
-	if c := r.Baseline; c != nil {
-		section(ew, "Against the baseline "+c.Old.String())
-		writeComparisonTableText(ew, c)
-	}
-
-	if len(r.Checks) > 0 {
-		section(ew, "Checks")
-		t = newTable(ew)
-		t.Header("check", "result", "detail")
-		for _, c := range r.Checks {
-			_ = t.Append(c.Name, c.result(), c.Detail)
-		}
-		_ = t.Render()
-	}
-
-	if len(r.Notes) > 0 {
-		section(ew, "Notes")
-		for _, n := range r.Notes {
-			fmt.Fprintf(ew, "- %s\n", n)
-		}
-	}
-	return ew.err
 }
 
-func writeCauseText(w io.Writer, c Cause) {
+func writeScorecardText(w io.Writer, r *report.Report) {
+	if len(r.Faults) == 0 {
+		return
+	}
+	section(w, "Faults scorecard (injected vs detected)")
+	t := newTable(w)
+	t.Header("fault", "path", "from", "to", "reverted", "expected", "detected", "match", "impact after", "recovered after", "note")
+	for _, s := range r.Scorecard {
+		_ = t.Append(s.Kind, format.Dash(s.Path), format.Sec(s.Start), format.Sec(s.End), yesNo(r.Faults[s.Fault].Reverted),
+			format.Dash(strings.Join(s.Expected, " or ")), s.Detected, yesNo(s.Match), durOr(s.TimeToImpact, "no impact"),
+			recoveryText(s), format.Dash(s.Note))
+	}
+	_ = t.Render()
+}
+
+func writeChecksText(w io.Writer, checks []report.Check) {
+	if len(checks) == 0 {
+		return
+	}
+	section(w, "Checks")
+	t := newTable(w)
+	t.Header("check", "result", "detail")
+	for _, c := range checks {
+		_ = t.Append(c.Name, checkResult(c), c.Detail)
+	}
+	_ = t.Render()
+}
+
+// writeListText is a section of bullet lines; nothing when there are none.
+func writeListText(w io.Writer, title string, lines []string) {
+	if len(lines) == 0 {
+		return
+	}
+	section(w, title)
+	for _, line := range lines {
+		fmt.Fprintf(w, "- %s\n", line)
+	}
+}
+
+func writeCauseText(w io.Writer, c report.Cause) {
 	conf := ""
 	if c.Confidence != "" {
 		conf = " (confidence " + c.Confidence + ")"
@@ -172,15 +186,15 @@ func writeCauseText(w io.Writer, c Cause) {
 	}
 }
 
-func (r *Report) heading() string {
+func heading(r *report.Report) string {
 	name := r.Scenario
 	if name == "" {
 		name = "(unnamed scenario)"
 	}
-	return fmt.Sprintf("%s (seed %d, %s, planned %s, elapsed %s)", name, r.Seed, r.Status, fsec(r.Planned), fsec(r.Elapsed))
+	return fmt.Sprintf("%s (seed %d, %s, planned %s, elapsed %s)", name, r.Seed, r.Status, format.Sec(r.Planned), format.Sec(r.Elapsed))
 }
 
-func (c Check) result() string {
+func checkResult(c report.Check) string {
 	switch {
 	case c.Skipped:
 		return "skipped"
@@ -191,20 +205,6 @@ func (c Check) result() string {
 }
 
 func section(w io.Writer, title string) { fmt.Fprintf(w, "\n%s\n", title) }
-
-func rpsOrDash(v *float64) string {
-	if v == nil {
-		return "-"
-	}
-	return fnum(round(*v, 1)) + "/s"
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
 
 func yesNo(b bool) string {
 	if b {
@@ -217,13 +217,13 @@ func durOr(d *time.Duration, none string) string {
 	if d == nil {
 		return none
 	}
-	return fsec(*d)
+	return format.Sec(*d)
 }
 
-func recoveryText(s ScoreEntry) string {
+func recoveryText(s report.ScoreEntry) string {
 	switch {
 	case s.Recovered && s.Recovery != nil:
-		return fsec(*s.Recovery)
+		return format.Sec(*s.Recovery)
 	case s.DegradedWindows == 0:
 		return "-"
 	}
@@ -235,28 +235,7 @@ func fmsShort(d time.Duration) string {
 	if d == 0 {
 		return "-"
 	}
-	return fms(d)
-}
-
-// errorsShort lists non-zero error categories, largest first: "db 120, transport 3".
-func errorsShort(e ErrorCounts) string {
-	type kv struct {
-		k string
-		v int64
-	}
-	all := []kv{{"transport", e.Transport}, {"client_timeout", e.ClientTimeout}, {"db", e.DB},
-		{"server_other", e.ServerOther}, {"generator", e.Generator}, {"other", e.Other}}
-	sort.SliceStable(all, func(i, j int) bool { return all[i].v > all[j].v })
-	var parts []string
-	for _, p := range all {
-		if p.v > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", p.k, p.v))
-		}
-	}
-	if len(parts) == 0 {
-		return "-"
-	}
-	return strings.Join(parts, ", ")
+	return format.MS(d)
 }
 
 // errWriter keeps the first write error so renderers can write freely.
@@ -278,11 +257,11 @@ func (e *errWriter) Write(p []byte) (int, error) {
 // consecutive windows with the same stage, SLO verdict, cause and faults
 // in force, so a steady stretch takes one row and every change its own.
 type windowRow struct {
-	first, last                *Window
+	first, last                *report.Window
 	offered, achieved, goodput rateRange
-	success                    float64       // lowest
-	p99, atSLO, lag            time.Duration // highest
-	errors                     ErrorCounts   // summed
+	success                    float64            // lowest
+	p99, atSLO, lag            time.Duration      // highest
+	errors                     report.ErrorCounts // summed
 }
 
 // rateRange is the lowest and highest of a rate over a row's windows.
@@ -293,7 +272,7 @@ func (rr *rateRange) add(v float64) {
 }
 
 func (rr rateRange) String() string {
-	lo, hi := fnum(round(rr.lo, 1)), fnum(round(rr.hi, 1))
+	lo, hi := format.Num(format.Round(rr.lo, 1)), format.Num(format.Round(rr.hi, 1))
 	if lo == hi {
 		return lo
 	}
@@ -301,7 +280,7 @@ func (rr rateRange) String() string {
 }
 
 // windowRows merges consecutive like windows for the text report.
-func windowRows(wins []Window) []windowRow {
+func windowRows(wins []report.Window) []windowRow {
 	var rows []windowRow
 	for i := range wins {
 		w := &wins[i]
@@ -334,7 +313,7 @@ func windowRows(wins []Window) []windowRow {
 
 // sameRow: two windows share a text row when their stage, SLO verdict,
 // cause and faults in force are the same.
-func sameRow(a, b *Window) bool {
+func sameRow(a, b *report.Window) bool {
 	if a.Stage != b.Stage || a.SLOMet != b.SLOMet || a.Cause != b.Cause || len(a.Faults) != len(b.Faults) {
 		return false
 	}

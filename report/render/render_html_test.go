@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"bytes"
@@ -14,7 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"gonum.org/v1/plot"
+	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/report/format"
+	"github.com/stampede-load/stampede/report/reporttest"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 const gamedayScenario = `name: gameday
@@ -37,10 +40,10 @@ slo:
 // at 4 connections, each login holding one for 50 ms (80 logins/s), so
 // past 80/s the rest fail with 53300 and the pool queues. It is the
 // browser test's page and the README's screenshot.
-func gamedayRun(t testing.TB) *runDir {
-	b := newRunDir(t, gamedayScenario)
-	p := mustPlan(t, gamedayScenario)
-	b.stages(p)
+func gamedayRun(t testing.TB) *reporttest.RunDir {
+	b := reporttest.New(t, gamedayScenario)
+	p := reporttest.Plan(t, gamedayScenario)
+	b.Stages(p)
 	rng := rand.New(rand.NewPCG(2025, 3))
 	rate := func(at float64) float64 {
 		switch {
@@ -54,28 +57,28 @@ func gamedayRun(t testing.TB) *runDir {
 		return 30
 	}
 	capped := func(at float64) bool { return at >= 12 && at < 52 }
-	b.traffic(p, 0, 60, func(at float64) hitSpec {
+	b.Traffic(p, 0, 60, func(at float64) reporttest.Hit {
 		jitter := time.Duration(rng.ExpFloat64() * float64(4*time.Millisecond))
 		hold := 50*time.Millisecond + jitter
-		h := hitSpec{lat: hold + 2*time.Millisecond, timing: timingHdr(0.1, ms(hold), 0.5, ms(hold)+1)}
+		h := reporttest.Hit{Lat: hold + 2*time.Millisecond, Timing: reporttest.TimingHdr(0.1, format.Millis(hold), 0.5, format.Millis(hold)+1)}
 		if rng.IntN(30) == 0 {
-			h.conn = "new;connect=300000"
+			h.Conn = "new;connect=300000"
 		}
 		if at >= 5 && at < 9 {
-			h.lat += 700 * time.Millisecond
+			h.Lat += 700 * time.Millisecond
 		}
 		if r := rate(at); capped(at) && r > 80 {
 			if rng.Float64() < 1-80/r {
-				return hitSpec{lat: 3 * time.Millisecond, outcome: OutcomeFailed, code: 503, timing: timingHdr(1, 0, 0, 2),
-					body: `{"error":"db_unavailable","sqlstate":"53300","detail":"too many connections for role \"stampede_app\""}`}
+				return reporttest.Hit{Lat: 3 * time.Millisecond, Outcome: rundir.OutcomeFailed, Code: 503, Timing: reporttest.TimingHdr(1, 0, 0, 2),
+					Body: `{"error":"db_unavailable","sqlstate":"53300","detail":"too many connections for role \"stampede_app\""}`}
 			}
 			wait := time.Duration(rng.Float64() * (r - 80) * float64(time.Millisecond))
-			h.lat += wait
-			h.timing = timingHdr(ms(wait), ms(hold), 0.5, ms(hold+wait)+1)
+			h.Lat += wait
+			h.Timing = reporttest.TimingHdr(format.Millis(wait), format.Millis(hold), 0.5, format.Millis(hold+wait)+1)
 		}
 		return h
 	})
-	b.dbSamples(0, 60, func(s int) map[string]any {
+	b.DBSamples(0, 60, func(s int) map[string]any {
 		busy := math.Min(10, rate(float64(s))*0.052)
 		role, limit := busy, -1.0
 		if capped(float64(s)) {
@@ -85,13 +88,13 @@ func gamedayRun(t testing.TB) *runDir {
 			"max_connections": 100, "superuser_reserved": 3, "lock_waiters": 0, "probe_rtt_ms": 0.4,
 			"pool": map[string]any{"acquired_conns": role, "max_conns": 10, "empty_acquire_count": 0}}
 	})
-	b.probes("service", 0, 60, func(s int) float64 {
+	b.Probes("service", 0, 60, func(s int) float64 {
 		if s >= 5 && s < 9 {
 			return 700.3
 		}
 		return 0.3
 	})
-	b.probes("db", 0, 60, func(int) float64 { return 0.2 })
+	b.Probes("db", 0, 60, func(int) float64 { return 0.2 })
 	for _, f := range []struct {
 		idx        int
 		kind       string
@@ -101,20 +104,20 @@ func gamedayRun(t testing.TB) *runDir {
 		{0, "net.latency", map[string]any{"path": "client", "latency": "700ms"}, 5, 9},
 		{1, "db.conn_limit", map[string]any{"role": "stampede_app", "limit": 4}, 12, 52},
 	} {
-		b.event(EventFaultInject, f.start+0.01, map[string]any{"index": f.idx, "fault": f.kind + "{...}", "kind": f.kind,
+		b.Event(rundir.EventFaultInject, f.start+0.01, map[string]any{"index": f.idx, "fault": f.kind + "{...}", "kind": f.kind,
 			"params": f.params, "start_s": f.start, "end_s": f.end, "ok": true, "elapsed_s": f.start + 0.01})
-		b.event(EventFaultRevert, f.end+0.01, map[string]any{"index": f.idx, "kind": f.kind, "start_s": f.start, "end_s": f.end,
+		b.Event(rundir.EventFaultRevert, f.end+0.01, map[string]any{"index": f.idx, "kind": f.kind, "start_s": f.start, "end_s": f.end,
 			"ok": true, "reason": "end"})
 	}
-	b.event(EventRunEnd, 60.2, map[string]any{"status": "completed"})
+	b.Event(rundir.EventRunEnd, 60.2, map[string]any{"status": "completed"})
 	return b
 }
 
 // gamedayDir writes gamedayRun under the drill's own name (the builder
 // names every run "test").
 func gamedayDir(t testing.TB) string {
-	dir := gamedayRun(t).write()
-	path := filepath.Join(dir, TimelineFile)
+	dir := gamedayRun(t).Write()
+	path := filepath.Join(dir, rundir.TimelineFile)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +167,7 @@ func chartSVGs(t *testing.T, page string) []svgNode {
 	return out
 }
 
-func renderHTML(t *testing.T, r *Report) string {
+func renderHTML(t *testing.T, r *report.Report) string {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := WriteHTML(&buf, r); err != nil {
@@ -177,7 +180,7 @@ func renderHTML(t *testing.T, r *Report) string {
 // periods shaded and named, degraded windows marked, fonts not embedded
 // but given generic fallbacks.
 func TestHTMLChartsStructure(t *testing.T) {
-	page := renderHTML(t, analyzeDir(t, drillRun(t).write()))
+	page := renderHTML(t, analyzeDir(t, reporttest.DrillRun(t).Write()))
 	charts := chartSVGs(t, page)
 	titles := []string{"Load: offered vs achieved vs goodput", "Latency percentiles", "Errors by class", "Database connections against their caps"}
 	if len(charts) != len(titles) {
@@ -239,7 +242,7 @@ func TestHTMLChartsStructure(t *testing.T) {
 
 // Same input, same bytes: the charts are golden.
 func TestHTMLChartsGolden(t *testing.T) {
-	r := analyzeDir(t, drillRun(t).write())
+	r := analyzeDir(t, reporttest.DrillRun(t).Write())
 	a, b := renderHTML(t, r), renderHTML(t, r)
 	if a != b {
 		t.Fatalf("two renders of one report differ:\n%s", firstDiff([]byte(a), []byte(b)))
@@ -265,85 +268,9 @@ func TestHTMLSize(t *testing.T) {
 
 // A run without errors says so rather than drawing an empty legend.
 func TestHTMLNoErrors(t *testing.T) {
-	page := renderHTML(t, analyzeDir(t, cleanRun(t).write()))
+	page := renderHTML(t, analyzeDir(t, reporttest.CleanRun(t).Write()))
 	if !strings.Contains(page, `aria-label="Errors by class: none"`) {
 		t.Error("a clean run's error chart should be titled as having none")
-	}
-}
-
-func TestLinearTicks(t *testing.T) {
-	for _, tc := range []struct {
-		min, max float64
-		n        int
-		want     []string // labels
-	}{
-		{0, 60, 12, []string{"0", "5", "10", "15", "20", "25", "30", "35", "40", "45", "50", "55", "60"}},
-		{0, 172.5, 5, []string{"0", "50", "100", "150"}},
-		{0, 1.15, 5, []string{"0", "0.5", "1"}},
-		{0, 40.3, 12, []string{"0", "5", "10", "15", "20", "25", "30", "35", "40"}},
-		{5, 5, 5, nil},
-	} {
-		var got []string
-		minor := 0
-		for _, tk := range linearTicks(tc.min, tc.max, tc.n) {
-			if tk.Value < tc.min || tk.Value > tc.max {
-				t.Errorf("%g..%g: tick %g out of range", tc.min, tc.max, tk.Value)
-			}
-			if tk.IsMinor() {
-				minor++
-			} else {
-				got = append(got, tk.Label)
-			}
-		}
-		if !slices.Equal(got, tc.want) {
-			t.Errorf("%g..%g by %d: labels %q, want %q", tc.min, tc.max, tc.n, got, tc.want)
-		}
-		if len(got) > 1 && minor < len(got)-1 {
-			t.Errorf("%g..%g: %d minor ticks for %d labels", tc.min, tc.max, minor, len(got))
-		}
-	}
-}
-
-func TestLogTicks(t *testing.T) {
-	labels := func(ticks []plot.Tick) []string {
-		var out []string
-		for _, tk := range ticks {
-			if !tk.IsMinor() {
-				out = append(out, tk.Label)
-			}
-		}
-		return out
-	}
-	for _, tc := range []struct {
-		min, max float64
-		want     []string
-	}{
-		{3.1, 1650, []string{"5", "10", "20", "50", "100", "200", "500", "1000"}},
-		{0.3, 4, []string{"0.5", "1", "2"}},
-		{6, 27, []string{"10", "20"}},
-		{0, 10, nil},
-	} {
-		if got := labels(logTicks(tc.min, tc.max)); !slices.Equal(got, tc.want) {
-			t.Errorf("%g..%g: %q, want %q", tc.min, tc.max, got, tc.want)
-		}
-	}
-}
-
-func TestLineSegments(t *testing.T) {
-	nan := math.NaN()
-	segs := lineSegments([]float64{1, 2, nan, 3, nan, nan, 0, 5, 6}, 2, true)
-	// 1,2 | 3 alone (widened) | 0 dropped on a log scale | 5,6
-	want := [][2]float64{{1, 3}, {6.4, 7.6}, {15, 17}}
-	if len(segs) != len(want) {
-		t.Fatalf("%d segments, want %d: %v", len(segs), len(want), segs)
-	}
-	for i, s := range segs {
-		if s[0].X != want[i][0] || s[len(s)-1].X != want[i][1] {
-			t.Errorf("segment %d spans %g..%g, want %g..%g", i, s[0].X, s[len(s)-1].X, want[i][0], want[i][1])
-		}
-	}
-	if n := len(lineSegments([]float64{0, 1}, 1, false)); n != 1 {
-		t.Errorf("a linear scale keeps 0: %d segments, want 1", n)
 	}
 }
 
@@ -354,12 +281,5 @@ func BenchmarkWriteHTML(b *testing.B) {
 		if err := WriteHTML(io.Discard, r); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-func TestStripCauses(t *testing.T) {
-	got := stripCauses([]string{"", "network.client", "db.connections", "", "weird", "db.connections"})
-	if want := []string{"db.connections", "network.client", "weird"}; !slices.Equal(got, want) {
-		t.Errorf("%q, want %q", got, want)
 	}
 }

@@ -1,10 +1,13 @@
-package report
+package render
 
 import (
 	"encoding/xml"
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/report/format"
 )
 
 // JUnit XML as CI systems read it: one testsuite, one testcase per SLO
@@ -55,7 +58,7 @@ type junitSkipped struct {
 }
 
 // WriteJUnit writes junit.xml's content.
-func WriteJUnit(w io.Writer, r *Report) error {
+func WriteJUnit(w io.Writer, r *report.Report) error {
 	name := r.Scenario
 	if name == "" {
 		name = "run"
@@ -67,9 +70,9 @@ func WriteJUnit(w io.Writer, r *Report) error {
 	suite.Properties = []junitProperty{
 		{"verdict", r.Verdict},
 		{"cause", r.Cause.Primary},
-		{"sustainable_rps", rpsOrDash(r.Limit.SustainableRPS)},
-		{"breaking_rps", rpsOrDash(r.Limit.BreakingRPS)},
-		{"slo", r.SLO.String()},
+		{"sustainable_rps", format.RPS(r.Limit.SustainableRPS)},
+		{"breaking_rps", format.RPS(r.Limit.BreakingRPS)},
+		{"slo", format.SLO(r.SLO)},
 	}
 	if c := r.Baseline; c != nil {
 		suite.Properties = append(suite.Properties, junitProperty{"baseline", c.Old.Path},
@@ -85,7 +88,7 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		case !c.Passed:
 			suite.Failures++
 			text := c.Detail
-			if r.Cause.Primary != CauseNone {
+			if r.Cause.Primary != report.CauseNone {
 				text += "\ncause: " + r.Cause.Primary
 				for _, e := range r.Cause.Evidence {
 					text += "\n  - " + e

@@ -1,8 +1,7 @@
-package report
+package render
 
 import (
 	"bytes"
-	"encoding/xml"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,10 +9,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/report/reporttest"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 func TestWriteAll(t *testing.T) {
-	dir := drillRun(t).write()
+	dir := reporttest.DrillRun(t).Write()
 	r := analyzeDir(t, dir)
 	if err := WriteAll(dir, r); err != nil {
 		t.Fatal(err)
@@ -34,15 +37,8 @@ func TestWriteAll(t *testing.T) {
 }
 
 func TestJUnit(t *testing.T) {
-	r := analyzeDir(t, dbCapRun(t).write())
-	var buf bytes.Buffer
-	if err := WriteJUnit(&buf, r); err != nil {
-		t.Fatal(err)
-	}
-	var doc junitSuites
-	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
-		t.Fatalf("junit.xml does not parse: %v\n%s", err, buf.String())
-	}
+	r := analyzeDir(t, reporttest.DBCapRun(t).Write())
+	doc := junitOf(t, r)
 	s := doc.Suites[0]
 	// three SLO checks and the scenario's two gates
 	if s.Tests != 5 || len(s.Cases) != 5 || s.Failures != 2 || doc.Failures != 2 {
@@ -63,7 +59,7 @@ func TestJUnit(t *testing.T) {
 }
 
 func TestPostmortem(t *testing.T) {
-	r := analyzeDir(t, drillRun(t).write())
+	r := analyzeDir(t, reporttest.DrillRun(t).Write())
 	var buf bytes.Buffer
 	if err := WritePostmortem(&buf, r); err != nil {
 		t.Fatal(err)
@@ -91,7 +87,7 @@ func TestPostmortem(t *testing.T) {
 // report.html is one file that needs no network: inline CSS and SVG, no
 // script, no external reference.
 func TestHTMLSelfContained(t *testing.T) {
-	r := analyzeDir(t, drillRun(t).write())
+	r := analyzeDir(t, reporttest.DrillRun(t).Write())
 	var buf bytes.Buffer
 	if err := WriteHTML(&buf, r); err != nil {
 		t.Fatal(err)
@@ -118,7 +114,7 @@ func TestHTMLSelfContained(t *testing.T) {
 		}
 	}
 	// without database samples, no database chart
-	r = analyzeDir(t, constRun(t, func(float64, int) hitSpec { return hitSpec{lat: 900e6} }).write())
+	r = analyzeDir(t, reporttest.ConstRun(t, func(float64, int) reporttest.Hit { return reporttest.Hit{Lat: 900e6} }).Write())
 	buf.Reset()
 	if err := WriteHTML(&buf, r); err != nil {
 		t.Fatal(err)
@@ -133,7 +129,7 @@ func TestHTMLSelfContained(t *testing.T) {
 // take 4 rows, the cap's 10 windows one with their errors summed; the JSON
 // keeps every window.
 func TestTextWindowsMerged(t *testing.T) {
-	r := analyzeDir(t, decoyCapRun(t).write())
+	r := analyzeDir(t, reporttest.DecoyCapRun(t).Write())
 	var buf bytes.Buffer
 	if err := WriteText(&buf, r); err != nil {
 		t.Fatal(err)
@@ -159,7 +155,7 @@ func TestTextWindowsMerged(t *testing.T) {
 	if err := WriteJSON(&buf, r); err != nil {
 		t.Fatal(err)
 	}
-	back, err := ReadJSON(&buf)
+	back, err := report.ReadJSON(&buf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,19 +168,19 @@ func TestTextWindowsMerged(t *testing.T) {
 // merged run gives the offered range, the lowest success, the highest
 // latencies and the summed errors.
 func TestWindowRows(t *testing.T) {
-	w := func(stage int, met bool, cause string, offered, success float64, p99 int, db int64, faults ...string) Window {
-		return Window{Stage: stage, SLOMet: met, Cause: cause, OfferedRPS: offered, AchievedRPS: offered, GoodputRPS: offered * success,
-			SuccessRatio: success, P99: time.Duration(p99) * time.Millisecond, LatencyAtSLO: time.Duration(p99) * time.Millisecond,
-			Errors: ErrorCounts{DB: db}, Faults: faults}
+	w := func(stage int, met bool, cause string, offered, success float64, p99 int, db int64, faults ...string) report.Window {
+		return report.Window{Stage: stage, SLOMet: met, Cause: cause, OfferedRPS: offered, AchievedRPS: offered, GoodputRPS: offered * success,
+			Figures: report.Figures{SuccessRatio: success, P99: time.Duration(p99) * time.Millisecond,
+				LatencyAtSLO: time.Duration(p99) * time.Millisecond, Errors: report.ErrorCounts{DB: db}}, Faults: faults}
 	}
-	wins := []Window{
-		w(0, true, CauseNone, 30, 1, 50, 0),
-		w(0, true, CauseNone, 30, 1, 50, 0, "net.latency"), // a fault begins
-		w(1, true, CauseNone, 40, 1, 55, 0, "net.latency"), // the stage changes
-		w(1, false, CauseDBConnections, 50, 0.9, 60, 5, "net.latency"),
-		w(1, false, CauseDBConnections, 60, 0.7, 58, 18, "net.latency"),
-		w(1, false, CauseDBConnections, 70, 0.8, 70, 14, "net.latency"),
-		w(1, false, CauseNetClient, 80, 0.8, 700, 0, "net.latency"), // the cause changes
+	wins := []report.Window{
+		w(0, true, report.CauseNone, 30, 1, 50, 0),
+		w(0, true, report.CauseNone, 30, 1, 50, 0, "net.latency"), // a fault begins
+		w(1, true, report.CauseNone, 40, 1, 55, 0, "net.latency"), // the stage changes
+		w(1, false, report.CauseDBConnections, 50, 0.9, 60, 5, "net.latency"),
+		w(1, false, report.CauseDBConnections, 60, 0.7, 58, 18, "net.latency"),
+		w(1, false, report.CauseDBConnections, 70, 0.8, 70, 14, "net.latency"),
+		w(1, false, report.CauseNetClient, 80, 0.8, 700, 0, "net.latency"), // the cause changes
 	}
 	for i := range wins {
 		wins[i].Start = time.Duration(i) * time.Second
@@ -202,5 +198,18 @@ func TestWindowRows(t *testing.T) {
 		if rows[i].first != rows[i].last {
 			t.Errorf("row %d merged %s–%s, want a single window", i, rows[i].first.Start, rows[i].last.Start)
 		}
+	}
+}
+
+// A fault never reverted and never recovered from reads "did not recover"
+// (report's TestScorecardDidNotRecover checks the scorecard itself).
+func TestRecoveryTextDidNotRecover(t *testing.T) {
+	b := reporttest.ConstRun(t, func(at float64, i int) reporttest.Hit {
+		return reporttest.Hit{Lat: 3 * time.Millisecond, Outcome: rundir.OutcomeFailed, Code: 503, Body: `{"error":"pool_timeout"}`}
+	})
+	b.Event(rundir.EventFaultInject, 8, map[string]any{"index": 0, "kind": "db.hog", "params": map[string]any{}, "start_s": 8.0, "ok": true})
+	r := analyzeDir(t, b.Write())
+	if got := recoveryText(r.Scorecard[0]); got != "did not recover" {
+		t.Errorf("recovery text %q", got)
 	}
 }

@@ -1,8 +1,9 @@
-package report
+package chart
 
 import (
 	"image/color"
 
+	"github.com/stampede-load/stampede/report/format"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
@@ -15,7 +16,7 @@ import (
 // faultShade shades each fault period across the data area, under the
 // data. It has no DataRange: it never moves the axes.
 type faultShade struct {
-	bands []chartBand
+	bands []Band
 	hover *[]hoverRect
 }
 
@@ -43,7 +44,7 @@ func (f *faultShade) Plot(c draw.Canvas, p *plot.Plot) {
 type chartOverlay struct {
 	window float64
 	strip  []string
-	bands  []chartBand
+	bands  []Band
 	label  text.Style
 	hover  *[]hoverRect
 }
@@ -74,9 +75,9 @@ func (o *chartOverlay) Plot(c draw.Canvas, p *plot.Plot) {
 		if cause := o.strip[i]; cause != "" {
 			from, to := float64(i)*o.window, float64(j)*o.window
 			r := vg.Rectangle{Min: vg.Point{X: trX(from), Y: y0}, Max: vg.Point{X: trX(min(to, p.X.Max)), Y: y0 + stripH}}
-			c.FillPolygon(rgb(causeRGB(cause)), rectPoints(r))
+			c.FillPolygon(RGB(CauseRGB(cause)), rectPoints(r))
 			*o.hover = append(*o.hover, hoverRect{R: r,
-				Title: "SLO missed " + fnum(round(from, 1)) + "s to " + fnum(round(to, 1)) + "s: " + cause})
+				Title: "SLO missed " + format.Num(format.Round(from, 1)) + "s to " + format.Num(format.Round(to, 1)) + "s: " + cause})
 		}
 		i = j
 	}

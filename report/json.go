@@ -1,15 +1,17 @@
 package report
 
 import (
-	"encoding/json"
-	"io"
 	"time"
+
+	"github.com/stampede-load/stampede/report/format"
 )
 
 // The JSON shape of report.json. Durations are numbers with their unit in
 // the name (_ms, _s); a value that does not exist is null, never 0.
 
-type jsonReport struct {
+// JSON is report.json: the report's JSON form, written by the renderer
+// (report/render) and read back by ReadJSON, for comparisons.
+type JSON struct {
 	Scenario        string             `json:"scenario"`
 	Seed            int64              `json:"seed"`
 	Status          string             `json:"status"`
@@ -31,7 +33,7 @@ type jsonReport struct {
 	Recommendations jsonRecommendation `json:"recommendations"`
 	Checks          []jsonCheck        `json:"checks"`
 	Noise           jsonNoise          `json:"noise"`
-	Baseline        *jsonComparison    `json:"baseline,omitempty"`
+	Baseline        *ComparisonJSON    `json:"baseline,omitempty"`
 	Search          *jsonSearch        `json:"search,omitempty"`
 	Windows         []jsonWindow       `json:"windows"`
 	Notes           []string           `json:"notes"`
@@ -74,20 +76,25 @@ type jsonCause struct {
 	FromS      *float64 `json:"from_s"`
 }
 
+// jsonFigures are a window's or the run's Figures (but their details).
+type jsonFigures struct {
+	Sent            int64       `json:"sent"`
+	OK              int64       `json:"ok"`
+	ExpectedRejects int64       `json:"expected_rejects"`
+	Failed          int64       `json:"failed"`
+	SuccessRatio    float64     `json:"success_ratio"`
+	P50MS           float64     `json:"p50_ms"`
+	P90MS           float64     `json:"p90_ms"`
+	P99MS           float64     `json:"p99_ms"`
+	MaxMS           float64     `json:"max_ms"`
+	SLOLatencyMS    float64     `json:"slo_latency_ms"`
+	SendLagP99MS    float64     `json:"send_lag_p99_ms"`
+	Errors          ErrorCounts `json:"errors"`
+}
+
 type jsonTotals struct {
-	Sent            int64            `json:"sent"`
-	OK              int64            `json:"ok"`
-	ExpectedRejects int64            `json:"expected_rejects"`
-	Failed          int64            `json:"failed"`
-	SuccessRatio    float64          `json:"success_ratio"`
-	P50MS           float64          `json:"p50_ms"`
-	P90MS           float64          `json:"p90_ms"`
-	P99MS           float64          `json:"p99_ms"`
-	MaxMS           float64          `json:"max_ms"`
-	SLOLatencyMS    float64          `json:"slo_latency_ms"`
-	SendLagP99MS    float64          `json:"send_lag_p99_ms"`
-	Errors          ErrorCounts      `json:"errors"`
-	Details         map[string]int64 `json:"details"`
+	jsonFigures
+	Details map[string]int64 `json:"details"`
 }
 
 type jsonStage struct {
@@ -111,38 +118,27 @@ type jsonStage struct {
 }
 
 type jsonWindow struct {
-	Index           int              `json:"index"`
-	StartS          float64          `json:"start_s"`
-	LengthS         float64          `json:"length_s"`
-	Stage           int              `json:"stage"`
-	Full            bool             `json:"full"`
-	Steady          bool             `json:"steady"`
-	OfferedRPS      float64          `json:"offered_rps"`
-	AchievedRPS     float64          `json:"achieved_rps"`
-	GoodputRPS      float64          `json:"goodput_rps"`
-	Sent            int64            `json:"sent"`
-	OK              int64            `json:"ok"`
-	ExpectedRejects int64            `json:"expected_rejects"`
-	Failed          int64            `json:"failed"`
-	SuccessRatio    float64          `json:"success_ratio"`
-	P50MS           float64          `json:"p50_ms"`
-	P90MS           float64          `json:"p90_ms"`
-	P99MS           float64          `json:"p99_ms"`
-	MaxMS           float64          `json:"max_ms"`
-	SLOLatencyMS    float64          `json:"slo_latency_ms"`
-	SendLagP99MS    float64          `json:"send_lag_p99_ms"`
-	Errors          ErrorCounts      `json:"errors"`
-	Details         map[string]int64 `json:"details,omitempty"`
-	ServerTiming    *jsonTiming      `json:"server_timing"`
-	Connect         jsonConnect      `json:"connect"`
-	DB              *jsonDB          `json:"db"`
-	Probes          jsonProbes       `json:"probes"`
-	Generator       *jsonGenerator   `json:"generator"`
-	Faults          []string         `json:"faults,omitempty"`
-	LateRecords     int64            `json:"late_records,omitempty"`
-	SLOMet          bool             `json:"slo_met"`
-	Cause           string           `json:"cause"`
-	Diagnosis       *jsonCause       `json:"diagnosis,omitempty"`
+	Index       int     `json:"index"`
+	StartS      float64 `json:"start_s"`
+	LengthS     float64 `json:"length_s"`
+	Stage       int     `json:"stage"`
+	Full        bool    `json:"full"`
+	Steady      bool    `json:"steady"`
+	OfferedRPS  float64 `json:"offered_rps"`
+	AchievedRPS float64 `json:"achieved_rps"`
+	GoodputRPS  float64 `json:"goodput_rps"`
+	jsonFigures
+	Details      map[string]int64 `json:"details,omitempty"`
+	ServerTiming *jsonTiming      `json:"server_timing"`
+	Connect      jsonConnect      `json:"connect"`
+	DB           *jsonDB          `json:"db"`
+	Probes       jsonProbes       `json:"probes"`
+	Generator    *jsonGenerator   `json:"generator"`
+	Faults       []string         `json:"faults,omitempty"`
+	LateRecords  int64            `json:"late_records,omitempty"`
+	SLOMet       bool             `json:"slo_met"`
+	Cause        string           `json:"cause"`
+	Diagnosis    *jsonCause       `json:"diagnosis,omitempty"`
 }
 
 type jsonTiming struct {
@@ -266,13 +262,8 @@ type jsonCheck struct {
 	Detail  string `json:"detail"`
 }
 
-// WriteJSON writes report.json's content.
-func WriteJSON(w io.Writer, r *Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(toJSON(r))
-}
+// msf is a duration in milliseconds rounded to the microsecond, for JSON.
+func msf(d time.Duration) float64 { return format.Round(format.Millis(d), 3) }
 
 func fp(v float64) *float64 { return &v }
 
@@ -280,10 +271,10 @@ func durS(d *time.Duration) *float64 {
 	if d == nil {
 		return nil
 	}
-	return fp(round(d.Seconds(), 3))
+	return fp(format.Round(d.Seconds(), 3))
 }
 
-func rps(v float64) float64 { return round(v, 3) }
+func rps(v float64) float64 { return format.Round(v, 3) }
 
 func nonNil(s []string) []string {
 	if s == nil {
@@ -296,21 +287,22 @@ func roundp(v *float64, digits int) *float64 {
 	if v == nil {
 		return nil
 	}
-	return fp(round(*v, digits))
+	return fp(format.Round(*v, digits))
 }
 
 func toJSONCause(c Cause) jsonCause {
 	j := jsonCause{Primary: c.Primary, Confidence: c.Confidence, Sources: nonNil(c.Sources), Evidence: nonNil(c.Evidence),
 		RuledOut: nonNil(c.RuledOut), NotChecked: nonNil(c.NotChecked), Scope: c.Scope, Windows: c.Windows}
 	if c.Windows > 0 {
-		j.FromS = fp(round(c.From.Seconds(), 3))
+		j.FromS = fp(format.Round(c.From.Seconds(), 3))
 	}
 	return j
 }
 
-func toJSON(r *Report) jsonReport {
-	j := jsonReport{Scenario: r.Scenario, Seed: r.Seed, Status: r.Status, TargetKind: r.TargetKind,
-		PlannedS: round(r.Planned.Seconds(), 3), ElapsedS: round(r.Elapsed.Seconds(), 3), WindowS: r.Window.Seconds(),
+// JSON is the report's JSON form.
+func (r *Report) JSON() JSON {
+	j := JSON{Scenario: r.Scenario, Seed: r.Seed, Status: r.Status, TargetKind: r.TargetKind,
+		PlannedS: format.Round(r.Planned.Seconds(), 3), ElapsedS: format.Round(r.Elapsed.Seconds(), 3), WindowS: r.Window.Seconds(),
 		SLO:     jsonSLO{SuccessRatio: r.SLO.SuccessRatio, Percentile: r.SLO.Percentile, LatencyMS: msf(r.SLO.Latency)},
 		Verdict: r.Verdict, Summary: r.Summary, Cause: toJSONCause(r.Cause), Notes: nonNil(r.Notes),
 		Stages: []jsonStage{}, Faults: []jsonFault{}, Scorecard: []jsonScore{}, Checks: []jsonCheck{}, Windows: []jsonWindow{}}
@@ -323,35 +315,33 @@ func toJSON(r *Report) jsonReport {
 	}
 	l := r.Limit
 	j.Limit = jsonLimit{SustainableRPS: roundp(l.SustainableRPS, 3), BreakingRPS: roundp(l.BreakingRPS, 3),
-		MaxGoodputRPS: rps(l.MaxGoodputRPS), MaxGoodputAtS: round(l.MaxGoodputAt.Seconds(), 3),
+		MaxGoodputRPS: rps(l.MaxGoodputRPS), MaxGoodputAtS: format.Round(l.MaxGoodputAt.Seconds(), 3),
 		KneeRPS: roundp(l.KneeRPS, 3), PrecisionRPS: roundp(l.PrecisionRPS, 3), Precision: l.Precision, Method: l.Method}
 	if l.BreakingRPS != nil {
-		j.Limit.BreakingAtS = fp(round(l.BreakingAt.Seconds(), 3))
+		j.Limit.BreakingAtS = fp(format.Round(l.BreakingAt.Seconds(), 3))
 	}
 	if l.KneeRPS != nil {
-		j.Limit.KneeAtS = fp(round(l.KneeAt.Seconds(), 3))
+		j.Limit.KneeAtS = fp(format.Round(l.KneeAt.Seconds(), 3))
 	}
 	t := r.Totals
-	j.Totals = jsonTotals{Sent: t.Sent, OK: t.OK, ExpectedRejects: t.ExpectedRejects, Failed: t.Failed,
-		SuccessRatio: round(t.SuccessRatio, 6), P50MS: msf(t.P50), P90MS: msf(t.P90), P99MS: msf(t.P99), MaxMS: msf(t.Max),
-		SLOLatencyMS: msf(t.LatencyAtSLO), SendLagP99MS: msf(t.SendLagP99), Errors: t.Errors, Details: t.Details}
+	j.Totals = jsonTotals{jsonFigures: figuresJSON(t), Details: t.Details}
 	if j.Totals.Details == nil {
 		j.Totals.Details = map[string]int64{}
 	}
 	for _, s := range r.Stages {
 		j.Stages = append(j.Stages, jsonStage{Index: s.Index, Name: s.Name, Kind: s.Kind,
-			StartS: round(s.Start.Seconds(), 3), DurationS: round(s.Duration.Seconds(), 3),
+			StartS: format.Round(s.Start.Seconds(), 3), DurationS: format.Round(s.Duration.Seconds(), 3),
 			RateStart: rps(s.RateStart), RateEnd: rps(s.RateEnd), OfferedRPS: rps(s.OfferedRPS), AchievedRPS: rps(s.AchievedRPS),
-			Sent: s.Sent, OK: s.OK, ExpectedRejects: s.Rejects, Failed: s.Failed, SuccessRatio: round(s.SuccessRatio, 6),
+			Sent: s.Sent, OK: s.OK, ExpectedRejects: s.ExpectedRejects, Failed: s.Failed, SuccessRatio: format.Round(s.SuccessRatio, 6),
 			P50MS: msf(s.P50), P99MS: msf(s.P99), Errors: s.Errors})
 	}
 	for _, f := range r.Faults {
 		j.Faults = append(j.Faults, jsonFault{Kind: f.Kind, Name: f.Name, Path: f.Path, Params: f.Params,
-			StartS: round(f.Start.Seconds(), 3), EndS: round(f.End.Seconds(), 3), Reverted: f.Reverted, OK: f.OK, Error: f.Error})
+			StartS: format.Round(f.Start.Seconds(), 3), EndS: format.Round(f.End.Seconds(), 3), Reverted: f.Reverted, OK: f.OK, Error: f.Error})
 	}
 	for _, s := range r.Scorecard {
 		j.Scorecard = append(j.Scorecard, jsonScore{Fault: s.Fault, Kind: s.Kind, Path: s.Path,
-			StartS: round(s.Start.Seconds(), 3), EndS: round(s.End.Seconds(), 3), Expected: nonNil(s.Expected),
+			StartS: format.Round(s.Start.Seconds(), 3), EndS: format.Round(s.End.Seconds(), 3), Expected: nonNil(s.Expected),
 			Detected: s.Detected, Match: s.Match, DegradedWindows: s.DegradedWindows,
 			TimeToImpactS: durS(s.TimeToImpact), RecoveryS: durS(s.Recovery), Recovered: s.Recovered, Note: s.Note})
 	}
@@ -362,18 +352,18 @@ func toJSON(r *Report) jsonReport {
 	}
 	for _, s := range rec.Sizing {
 		j.Recommendations.Sizing = append(j.Recommendations.Sizing, jsonSizing{RPS: rps(s.RPS),
-			Connections: s.Connections, Busy: round(s.Busy, 2), Headroom: s.Headroom})
+			Connections: s.Connections, Busy: format.Round(s.Busy, 2), Headroom: s.Headroom})
 	}
 	for _, a := range rec.Alerts {
 		j.Recommendations.Alerts = append(j.Recommendations.Alerts, jsonAlert{Name: a.Name, Metric: a.Metric,
-			Utilisation: round(a.Utilisation, 3), Why: a.Why})
+			Utilisation: format.Round(a.Utilisation, 3), Why: a.Why})
 	}
 	for _, c := range r.Checks {
 		j.Checks = append(j.Checks, jsonCheck{Name: c.Name, Kind: c.Kind, Passed: c.Passed, Skipped: c.Skipped, Detail: c.Detail})
 	}
 	j.Noise = toJSONNoise(r.Noise)
 	if r.Baseline != nil {
-		j.Baseline = toJSONComparison(r.Baseline)
+		j.Baseline = r.Baseline.JSON()
 	}
 	for _, w := range r.Windows {
 		j.Windows = append(j.Windows, toJSONWindow(w))
@@ -381,14 +371,24 @@ func toJSON(r *Report) jsonReport {
 	return j
 }
 
+func figuresJSON(f Figures) jsonFigures {
+	return jsonFigures{Sent: f.Sent, OK: f.OK, ExpectedRejects: f.ExpectedRejects, Failed: f.Failed,
+		SuccessRatio: format.Round(f.SuccessRatio, 6), P50MS: msf(f.P50), P90MS: msf(f.P90), P99MS: msf(f.P99),
+		MaxMS: msf(f.Max), SLOLatencyMS: msf(f.LatencyAtSLO), SendLagP99MS: msf(f.SendLagP99), Errors: f.Errors}
+}
+
+// figures reads them back (without their details).
+func (j jsonFigures) figures() Figures {
+	return Figures{Sent: j.Sent, OK: j.OK, ExpectedRejects: j.ExpectedRejects, Failed: j.Failed,
+		SuccessRatio: j.SuccessRatio, P50: msDur(j.P50MS), P90: msDur(j.P90MS), P99: msDur(j.P99MS), Max: msDur(j.MaxMS),
+		LatencyAtSLO: msDur(j.SLOLatencyMS), SendLagP99: msDur(j.SendLagP99MS), Errors: j.Errors}
+}
+
 func toJSONWindow(w Window) jsonWindow {
-	j := jsonWindow{Index: w.Index, StartS: round(w.Start.Seconds(), 3), LengthS: round(w.Length.Seconds(), 3),
+	j := jsonWindow{Index: w.Index, StartS: format.Round(w.Start.Seconds(), 3), LengthS: format.Round(w.Length.Seconds(), 3),
 		Stage: w.Stage, Full: w.Full, Steady: w.Steady,
 		OfferedRPS: rps(w.OfferedRPS), AchievedRPS: rps(w.AchievedRPS), GoodputRPS: rps(w.GoodputRPS),
-		Sent: w.Sent, OK: w.OK, ExpectedRejects: w.ExpectedRejects, Failed: w.Failed,
-		SuccessRatio: round(w.SuccessRatio, 6), P50MS: msf(w.P50), P90MS: msf(w.P90), P99MS: msf(w.P99),
-		MaxMS: msf(w.Max), SLOLatencyMS: msf(w.LatencyAtSLO), SendLagP99MS: msf(w.SendLagP99),
-		Errors: w.Errors, Details: w.Details, Faults: w.Faults, LateRecords: w.LateRecords,
+		jsonFigures: figuresJSON(w.Figures), Details: w.Details, Faults: w.Faults, LateRecords: w.LateRecords,
 		SLOMet: w.SLOMet, Cause: w.Cause}
 	if t := w.Timing; t != nil {
 		j.ServerTiming = &jsonTiming{N: t.N, PoolMS: msf(t.Pool), DBMS: msf(t.DB), AppMS: msf(t.App), HashMS: msf(t.Hash),
@@ -401,7 +401,7 @@ func toJSONWindow(w Window) jsonWindow {
 	if d := w.DB; d != nil {
 		jd := &jsonDB{Samples: d.Samples, BackendsTotal: d.BackendsTotal, MaxConnections: d.MaxConnections,
 			SuperuserReserved: d.SuperuserReserved, RoleBackends: d.RoleBackends, RoleActive: d.RoleActive, Active: d.Active, IdleInTx: d.IdleInTx,
-			LockWaiters: d.LockWaiters, CommitsPerS: round(d.CommitsPerS, 3), Errors: d.Errors}
+			LockWaiters: d.LockWaiters, CommitsPerS: format.Round(d.CommitsPerS, 3), Errors: d.Errors}
 		if d.RoleLimit > 0 {
 			jd.RoleLimit = fp(d.RoleLimit)
 		}
@@ -413,7 +413,7 @@ func toJSONWindow(w Window) jsonWindow {
 			jd.PoolAcquires, jd.PoolWaitMS = fp(d.PoolAcquires), fp(msf(d.PoolWaitTime))
 		}
 		if u, _, ok := d.utilisation(); ok {
-			jd.Utilisation = fp(round(u, 3))
+			jd.Utilisation = fp(format.Round(u, 3))
 		}
 		j.DB = jd
 	}
@@ -436,6 +436,121 @@ func toJSONWindow(w Window) jsonWindow {
 	if w.Diagnosis != nil {
 		c := toJSONCause(*w.Diagnosis)
 		j.Diagnosis = &c
+	}
+	return j
+}
+
+// ComparisonJSON is a comparison's JSON form.
+type ComparisonJSON struct {
+	Old       jsonRunRef  `json:"old"`
+	New       jsonRunRef  `json:"new"`
+	Regressed bool        `json:"regressed"`
+	Rows      []jsonDelta `json:"rows"`
+	Notes     []string    `json:"notes"`
+}
+
+type jsonRunRef struct {
+	Path     string    `json:"path"`
+	Scenario string    `json:"scenario"`
+	Start    string    `json:"start,omitempty"`
+	Verdict  string    `json:"verdict"`
+	Noise    jsonNoise `json:"noise"`
+}
+
+type jsonNoise struct {
+	P50MS      float64 `json:"p50_ms"`
+	P99MS      float64 `json:"p99_ms"`
+	GoodputRPS float64 `json:"goodput_rps"`
+	Pairs      int     `json:"pairs"`
+	Known      bool    `json:"known"`
+}
+
+type jsonDelta struct {
+	Group       string   `json:"group"`
+	Metric      string   `json:"metric"`
+	Unit        string   `json:"unit,omitempty"`
+	Old         *float64 `json:"old"`
+	New         *float64 `json:"new"`
+	OldText     string   `json:"old_text"`
+	NewText     string   `json:"new_text"`
+	Delta       *float64 `json:"delta"`
+	DeltaPct    *float64 `json:"delta_pct"`
+	Noise       float64  `json:"noise"`
+	NoiseBasis  string   `json:"noise_basis"`
+	BeyondNoise bool     `json:"beyond_noise"`
+	Change      string   `json:"change"`
+	Gating      bool     `json:"gating"`
+	Regression  bool     `json:"regression"`
+}
+
+func toJSONNoise(n Noise) jsonNoise {
+	return jsonNoise{P50MS: msf(n.P50), P99MS: msf(n.P99), GoodputRPS: n.GoodputRPS, Pairs: n.Pairs, Known: n.Known}
+}
+
+func fromJSONNoise(j jsonNoise) Noise {
+	return Noise{P50: msDur(j.P50MS), P99: msDur(j.P99MS), GoodputRPS: j.GoodputRPS, Pairs: j.Pairs, Known: j.Known}
+}
+
+func toJSONRunRef(r RunRef) jsonRunRef {
+	j := jsonRunRef{Path: r.Path, Scenario: r.Scenario, Verdict: r.Verdict, Noise: toJSONNoise(r.Noise)}
+	if !r.Start.IsZero() {
+		j.Start = r.Start.UTC().Format(time.RFC3339Nano)
+	}
+	return j
+}
+
+// JSON is the comparison's JSON form, alone or as report.json's baseline.
+func (c *Comparison) JSON() *ComparisonJSON {
+	j := &ComparisonJSON{Old: toJSONRunRef(c.Old), New: toJSONRunRef(c.New), Regressed: c.Regressed,
+		Rows: []jsonDelta{}, Notes: nonNil(c.Notes)}
+	for _, d := range c.Rows {
+		j.Rows = append(j.Rows, jsonDelta{Group: d.Group, Metric: d.Metric, Unit: d.Unit, Old: d.Old, New: d.New,
+			OldText: d.OldText, NewText: d.NewText, Delta: d.Abs, DeltaPct: d.Pct, Noise: d.Noise,
+			NoiseBasis: d.NoiseBasis, BeyondNoise: d.Beyond, Change: d.Change, Gating: d.Gating, Regression: d.Regression})
+	}
+	return j
+}
+
+// jsonSearch is report.json's search block.
+type jsonSearch struct {
+	LoRPS           *float64    `json:"lo_rps"`
+	HiRPS           *float64    `json:"hi_rps"`
+	Precision       *float64    `json:"precision"`
+	TargetPrecision float64     `json:"target_precision"`
+	Reason          string      `json:"reason"`
+	ElapsedS        float64     `json:"elapsed_s"`
+	Trials          []jsonTrial `json:"trials"`
+}
+
+type jsonTrial struct {
+	Index        int     `json:"index"`
+	RateRPS      float64 `json:"rate_rps"`
+	Phase        string  `json:"phase"`
+	StartS       float64 `json:"start_s"`
+	WarmupS      float64 `json:"warmup_s"`
+	HoldS        float64 `json:"hold_s"`
+	Planned      int64   `json:"planned"`
+	Sent         int64   `json:"sent"`
+	SuccessRatio float64 `json:"success_ratio"`
+	P99MS        float64 `json:"p99_ms"`
+	SLOLatencyMS float64 `json:"slo_latency_ms"`
+	SLOMet       bool    `json:"slo_met"`
+	Cause        string  `json:"cause"`
+}
+
+// searchJSON is the search block of report.json; nil for a run of stages.
+func searchJSON(r *Report) *jsonSearch {
+	s := r.Search
+	if s == nil {
+		return nil
+	}
+	j := &jsonSearch{LoRPS: roundp(s.Lo, 3), HiRPS: roundp(s.Hi, 3), Precision: roundp(s.Precision, 6),
+		TargetPrecision: s.Target, Reason: s.Reason, ElapsedS: format.Round(s.Elapsed.Seconds(), 3), Trials: []jsonTrial{}}
+	for _, t := range s.Trials {
+		j.Trials = append(j.Trials, jsonTrial{Index: t.Index, RateRPS: format.Round(t.Rate, 3), Phase: t.Phase,
+			StartS: format.Round(t.Start.Seconds(), 3), WarmupS: format.Round(t.Warmup.Seconds(), 3), HoldS: format.Round(t.Hold.Seconds(), 3),
+			Planned: t.Planned, Sent: t.Sent, SuccessRatio: format.Round(t.SuccessRatio, 6), P99MS: msf(t.P99),
+			SLOLatencyMS: msf(t.LatencyAtSLO), SLOMet: t.SLOMet, Cause: t.Cause})
 	}
 	return j
 }

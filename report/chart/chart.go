@@ -1,4 +1,7 @@
-package report
+// Package chart draws the report's charts over the run's time axis (load,
+// latency, errors, the database against its caps) as inline SVG, with
+// gonum.org/v1/plot, which no other package imports. report/render uses it.
+package chart
 
 import (
 	"bytes"
@@ -11,6 +14,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/stampede-load/stampede/report/format"
 	xfont "golang.org/x/image/font"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -34,27 +38,27 @@ import (
 // in Arimo, Arial or Helvetica too. Hover targets with <title>s name each
 // fault period and each run of degraded windows.
 
-// timeCharts are charts over one time axis, sharing its fault periods
-// and degraded windows; render lines up their data areas, so a moment
+// Charts are charts over one time axis, sharing its fault periods
+// and degraded windows; Render lines up their data areas, so a moment
 // sits at the same x on every chart.
-type timeCharts struct {
+type Charts struct {
 	Window float64 // window width, seconds
 	XMax   float64 // seconds
-	Bands  []chartBand
+	Bands  []Band
 	Strip  []string // per window: the cause of a missed SLO, or ""
-	Charts []timeChart
+	Charts []Chart
 }
 
-type timeChart struct {
+type Chart struct {
 	Title  string
 	YLabel string
 	LogY   bool // for lines and horizontal lines only
-	Lines  []chartLine
-	Stacks []chartStack // per window, stacked bottom first
-	HLines []chartHLine
+	Lines  []Line
+	Stacks []Stack // per window, stacked bottom first
+	HLines []HLine
 }
 
-type chartLine struct {
+type Line struct {
 	Name   string
 	Color  color.RGBA
 	Dashed bool
@@ -65,19 +69,19 @@ type chartLine struct {
 	Y   []float64 // per window; NaN leaves a gap
 }
 
-type chartStack struct {
+type Stack struct {
 	Name  string
 	Color color.RGBA
 	Y     []float64
 }
 
-type chartHLine struct {
+type HLine struct {
 	Name  string
 	Color color.RGBA
 	Y     float64
 }
 
-type chartBand struct {
+type Band struct {
 	From, To float64 // seconds
 	Label    string
 }
@@ -111,8 +115,8 @@ var (
 	chartWhite     = color.NRGBA{R: 255, G: 255, B: 255, A: 255}
 )
 
-// rgb is a colour from its 0xRRGGBB value.
-func rgb(v uint32) color.RGBA {
+// RGB is a colour from its 0xRRGGBB value.
+func RGB(v uint32) color.RGBA {
 	return color.RGBA{R: uint8(v >> 16), G: uint8(v >> 8), B: uint8(v), A: 255}
 }
 
@@ -134,8 +138,8 @@ type builtChart struct {
 	hover  *[]hoverRect
 }
 
-// render draws every chart to an inline SVG element.
-func (tc timeCharts) render() ([]template.HTML, error) {
+// Render draws every chart to an inline SVG element.
+func (tc Charts) Render() ([]template.HTML, error) {
 	built := make([]builtChart, len(tc.Charts))
 	var legendW vg.Length
 	for i, c := range tc.Charts {
@@ -184,19 +188,13 @@ func (tc timeCharts) render() ([]template.HTML, error) {
 }
 
 // build lays out one chart: plotters in drawing order, axes, legend.
-func (tc timeCharts) build(c timeChart) builtChart {
+func (tc Charts) build(c Chart) builtChart {
 	p := plot.New()
 	p.BackgroundColor = nil
 	styleAxis(&p.X, "time since start (s)")
 	styleAxis(&p.Y, c.YLabel)
 	p.X.Min, p.X.Max = 0, math.Max(tc.XMax, tc.Window)
-
-	leg := plot.NewLegend()
-	leg.TextStyle.Font = sans(9, false)
-	leg.TextStyle.Color = chartInk
-	leg.Top, leg.Left = true, true
-	leg.ThumbnailWidth = 18
-	leg.Padding = 1.5
+	leg := newLegend()
 
 	hover := &[]hoverRect{}
 	grid := plotter.NewGrid()
@@ -212,56 +210,8 @@ func (tc timeCharts) build(c timeChart) builtChart {
 	if c.LogY {
 		ty = math.Log10
 	}
-
-	// Stacked bars by painting each class's cumulative total, top class
-	// first: what shows of each bar is its own class. plot's Histogram
-	// draws bars between bin edges in data units, as windows need.
-	for k := len(c.Stacks) - 1; k >= 0; k-- {
-		h := &plotter.Histogram{FillColor: c.Stacks[k].Color,
-			LineStyle: draw.LineStyle{Color: chartWhite, Width: 0.4}}
-		for i := range c.Stacks[k].Y {
-			sum := 0.0
-			for _, s := range c.Stacks[:k+1] {
-				if i < len(s.Y) && s.Y[i] > 0 {
-					sum += s.Y[i]
-				}
-			}
-			if c.Stacks[k].Y[i] > 0 {
-				h.Bins = append(h.Bins, plotter.HistogramBin{Min: float64(i) * tc.Window, Max: float64(i+1) * tc.Window, Weight: sum})
-			}
-		}
-		p.Add(h)
-	}
-
-	// dashed lines (offered rate, caps) over the solid ones they often
-	// coincide with, so both show
-	lines := slices.Clone(c.Lines)
-	slices.SortStableFunc(lines, func(a, b chartLine) int {
-		return cmp.Compare(btoi(a.Dashed), btoi(b.Dashed))
-	})
-	for _, l := range lines {
-		y, _ := yr.onScale(l)
-		for _, seg := range lineSegments(y, tc.Window, c.LogY) {
-			for i := range seg {
-				seg[i].Y = ty(seg[i].Y)
-			}
-			p.Add(&plotter.Line{XYs: seg, LineStyle: lineStyle(l)})
-		}
-	}
-	for _, l := range c.Lines {
-		name := l.Name
-		if _, cut := yr.onScale(l); cut {
-			name += " (" + fnum(round(seriesMax(l.Y), 1)) + ", off scale)"
-		}
-		leg.Add(name, &plotter.Line{LineStyle: lineStyle(l)})
-	}
-	// the legend lists the classes top to bottom, as the bars stack
-	for k := len(c.Stacks) - 1; k >= 0; k-- {
-		leg.Add(c.Stacks[k].Name, &plotter.Histogram{FillColor: c.Stacks[k].Color})
-	}
-	if len(c.Stacks) == 0 && len(c.Lines) == 0 {
-		leg.Add("no data")
-	}
+	p.Add(stackBars(c.Stacks, tc.Window)...)
+	c.addLines(p, &leg, yr, ty, tc.Window)
 	for _, h := range c.HLines {
 		sty := draw.LineStyle{Color: h.Color, Width: 1.2, Dashes: []vg.Length{6, 3}}
 		if !c.LogY || h.Y > 0 {
@@ -274,15 +224,88 @@ func (tc timeCharts) build(c timeChart) builtChart {
 		leg.Add("fault in force", swatch{fill: chartFaultFill, edge: chartFaultEdge})
 	}
 	for _, cause := range stripCauses(tc.Strip) {
-		leg.Add("SLO missed: "+cause, swatch{fill: rgb(causeRGB(cause)), thin: true})
+		leg.Add("SLO missed: "+cause, swatch{fill: RGB(CauseRGB(cause)), thin: true})
 	}
 	label := text.Style{Color: chartFaultText, Font: sans(8, false), XAlign: draw.XLeft, YAlign: draw.YTop, Handler: p.TextHandler}
 	p.Add(&chartOverlay{window: tc.Window, strip: tc.Strip, bands: tc.Bands, label: label, hover: hover})
 
 	p.Y.Min, p.Y.Max = ty(yr.min), ty(yr.max)
+	setTicks(p, c.LogY)
+	return builtChart{title: c.Title, plot: p, legend: leg, hover: hover}
+}
+
+func newLegend() plot.Legend {
+	leg := plot.NewLegend()
+	leg.TextStyle.Font = sans(9, false)
+	leg.TextStyle.Color = chartInk
+	leg.Top, leg.Left = true, true
+	leg.ThumbnailWidth = 18
+	leg.Padding = 1.5
+	return leg
+}
+
+// stackBars stacks bars by painting each class's cumulative total, top
+// class first: what shows of each bar is its own class. plot's Histogram
+// draws bars between bin edges in data units, as windows need.
+func stackBars(stacks []Stack, window float64) []plot.Plotter {
+	var out []plot.Plotter
+	for k := len(stacks) - 1; k >= 0; k-- {
+		h := &plotter.Histogram{FillColor: stacks[k].Color,
+			LineStyle: draw.LineStyle{Color: chartWhite, Width: 0.4}}
+		for i := range stacks[k].Y {
+			sum := 0.0
+			for _, s := range stacks[:k+1] {
+				if i < len(s.Y) && s.Y[i] > 0 {
+					sum += s.Y[i]
+				}
+			}
+			if stacks[k].Y[i] > 0 {
+				h.Bins = append(h.Bins, plotter.HistogramBin{Min: float64(i) * window, Max: float64(i+1) * window, Weight: sum})
+			}
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// addLines draws the chart's lines (dashed ones, the offered rate and the
+// caps, over the solid ones they often coincide with, so both show) and
+// lists lines and stacks in the legend.
+func (c Chart) addLines(p *plot.Plot, leg *plot.Legend, yr yRange, ty func(float64) float64, window float64) {
+	lines := slices.Clone(c.Lines)
+	slices.SortStableFunc(lines, func(a, b Line) int {
+		return cmp.Compare(btoi(a.Dashed), btoi(b.Dashed))
+	})
+	for _, l := range lines {
+		y, _ := yr.onScale(l)
+		for _, seg := range lineSegments(y, window, c.LogY) {
+			for i := range seg {
+				seg[i].Y = ty(seg[i].Y)
+			}
+			p.Add(&plotter.Line{XYs: seg, LineStyle: lineStyle(l)})
+		}
+	}
+	for _, l := range c.Lines {
+		name := l.Name
+		if _, cut := yr.onScale(l); cut {
+			name += " (" + format.Num(format.Round(SeriesMax(l.Y), 1)) + ", off scale)"
+		}
+		leg.Add(name, &plotter.Line{LineStyle: lineStyle(l)})
+	}
+	// the legend lists the classes top to bottom, as the bars stack
+	for k := len(c.Stacks) - 1; k >= 0; k-- {
+		leg.Add(c.Stacks[k].Name, &plotter.Histogram{FillColor: c.Stacks[k].Color})
+	}
+	if len(c.Stacks) == 0 && len(c.Lines) == 0 {
+		leg.Add("no data")
+	}
+}
+
+// setTicks marks the axes: linear ticks, or a log axis's values.
+func setTicks(p *plot.Plot, logY bool) {
 	p.X.Tick.Marker = plot.TickerFunc(func(min, max float64) []plot.Tick { return linearTicks(min, max, 12) })
 	p.Y.Tick.Marker = plot.TickerFunc(func(min, max float64) []plot.Tick { return linearTicks(min, max, 5) })
-	if c.LogY {
+	if logY {
 		p.Y.Tick.Marker = plot.TickerFunc(func(min, max float64) []plot.Tick {
 			ticks := logTicks(math.Pow(10, min), math.Pow(10, max))
 			for i := range ticks {
@@ -291,11 +314,10 @@ func (tc timeCharts) build(c timeChart) builtChart {
 			return ticks
 		})
 	}
-	return builtChart{title: c.Title, plot: p, legend: leg, hover: hover}
 }
 
 // lineStyle is how a series is drawn.
-func lineStyle(l chartLine) draw.LineStyle {
+func lineStyle(l Line) draw.LineStyle {
 	sty := draw.LineStyle{Color: l.Color, Width: 1.6}
 	if l.Dashed {
 		sty.Dashes = []vg.Length{5, 3}
@@ -313,7 +335,7 @@ func btoi(b bool) int {
 // stripCauses are the causes in a strip, known ones in legend order.
 func stripCauses(strip []string) []string {
 	var out []string
-	for _, c := range append(legendCauses(), strip...) {
+	for _, c := range append(LegendCauses(), strip...) {
 		if c != "" && slices.Contains(strip, c) && !slices.Contains(out, c) {
 			out = append(out, c)
 		}
@@ -342,7 +364,7 @@ type yRange struct {
 
 // onScale is a cap line's values within the scale, NaN elsewhere, and
 // whether any were left out.
-func (r yRange) onScale(l chartLine) ([]float64, bool) {
+func (r yRange) onScale(l Line) ([]float64, bool) {
 	if !l.Cap {
 		return l.Y, false
 	}
@@ -360,14 +382,14 @@ func (r yRange) onScale(l chartLine) ([]float64, bool) {
 // max_connections of 100 would flatten a pool of 5), stacks and
 // horizontal lines, with headroom for the fault labels; a log scale
 // spans the positive values.
-func (c timeChart) yRange() yRange {
+func (c Chart) yRange() yRange {
 	r := yRange{capTop: math.Inf(1)}
 	dataMax, capMax, lo := 0.0, 0.0, math.Inf(1)
 	for _, l := range c.Lines {
 		if l.Cap {
-			capMax = math.Max(capMax, seriesMax(l.Y))
+			capMax = math.Max(capMax, SeriesMax(l.Y))
 		} else {
-			dataMax = math.Max(dataMax, seriesMax(l.Y))
+			dataMax = math.Max(dataMax, SeriesMax(l.Y))
 		}
 	}
 	if dataMax > 0 {
@@ -376,7 +398,7 @@ func (c timeChart) yRange() yRange {
 	top := dataMax
 	for _, l := range c.Lines {
 		y, _ := r.onScale(l)
-		top = math.Max(top, seriesMax(y))
+		top = math.Max(top, SeriesMax(y))
 		for _, v := range y {
 			if v > 0 {
 				lo = math.Min(lo, v)
@@ -417,8 +439,8 @@ func (c timeChart) yRange() yRange {
 	return r
 }
 
-// seriesMax is the largest value, NaN ignored; 0 for none.
-func seriesMax(y []float64) float64 {
+// SeriesMax is the largest value, NaN ignored; 0 for none.
+func SeriesMax(y []float64) float64 {
 	m := 0.0
 	for _, v := range y {
 		if !math.IsNaN(v) {
@@ -475,7 +497,7 @@ func linearTicks(min, max float64, n int) []plot.Tick {
 	for k := math.Ceil(min / step * 2); k/2*step <= max*(1+1e-12); k++ {
 		t := plot.Tick{Value: k / 2 * step}
 		if math.Mod(k, 2) == 0 {
-			t.Label = fnum(round(t.Value, 6))
+			t.Label = format.Num(format.Round(t.Value, 6))
 		}
 		ticks = append(ticks, t)
 	}
@@ -498,7 +520,7 @@ func logTicks(min, max float64) []plot.Tick {
 			}
 			t := plot.Tick{Value: v}
 			if m == 1 || m == 2 || m == 5 {
-				t.Label = fnum(round(v, 3))
+				t.Label = format.Num(format.Round(v, 3))
 			}
 			ticks = append(ticks, t)
 		}

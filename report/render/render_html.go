@@ -1,63 +1,27 @@
-package report
+package render
 
 import (
-	"fmt"
 	"html/template"
 	"io"
 	"math"
 	"strings"
+	"time"
+
+	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/report/chart"
+	"github.com/stampede-load/stampede/report/format"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
-
-// causeRGB marks degraded windows by cause, in the charts' strip.
-func causeRGB(c string) uint32 {
-	switch c {
-	case CauseDBConnections:
-		return 0xd62728
-	case CauseDBQueries:
-		return 0xe377c2
-	case CauseNetClient:
-		return 0x9467bd
-	case CauseNetDB:
-		return 0x17becf
-	case CauseApp:
-		return 0xff7f0e
-	case CauseGenerator:
-		return 0x7f7f7f
-	}
-	return 0xbcbd22 // undetermined
-}
-
-func causeColor(c string) string { return fmt.Sprintf("#%06x", causeRGB(c)) }
-
-// legendCauses are the causes in the order legends list them.
-func legendCauses() []string {
-	return []string{CauseDBConnections, CauseDBQueries, CauseNetClient, CauseNetDB, CauseApp, CauseGenerator, CauseUndetermined}
-}
 
 // htmlCharts builds the report's charts from its windows: load, latency,
 // errors, and the database against its caps when samples exist.
-func htmlCharts(r *Report) ([]template.HTML, error) {
+func htmlCharts(r *report.Report) ([]template.HTML, error) {
 	n := len(r.Windows)
 	win := r.Window.Seconds()
-	series := func(f func(w *Window) float64) []float64 {
-		out := make([]float64, n)
-		for i := range r.Windows {
-			out[i] = f(&r.Windows[i])
-		}
-		return out
-	}
-	withTraffic := func(f func(w *Window) float64) func(w *Window) float64 {
-		return func(w *Window) float64 {
-			if w.Sent == 0 {
-				return math.NaN()
-			}
-			return f(w)
-		}
-	}
-	tc := timeCharts{Window: win, XMax: float64(n) * win, Strip: make([]string, n)}
+	tc := chart.Charts{Window: win, XMax: float64(n) * win, Strip: make([]string, n)}
 	for _, f := range r.Faults {
 		if f.OK {
-			tc.Bands = append(tc.Bands, chartBand{From: f.Start.Seconds(), To: f.End.Seconds(), Label: f.Kind + pathSuffix(f.Path)})
+			tc.Bands = append(tc.Bands, chart.Band{From: f.Start.Seconds(), To: f.End.Seconds(), Label: f.Kind + pathSuffix(f.Path)})
 		}
 	}
 	for i, w := range r.Windows {
@@ -65,133 +29,170 @@ func htmlCharts(r *Report) ([]template.HTML, error) {
 			tc.Strip[i] = w.Cause
 		}
 	}
+	ws := windowSeries(r.Windows)
+	tc.Charts = append(tc.Charts, loadChart(ws), latencyChart(ws, r.SLO), errorsChart(ws, r.Window))
+	if db, ok := dbChart(ws); ok {
+		tc.Charts = append(tc.Charts, db)
+	}
+	return tc.Render()
+}
 
-	tc.Charts = append(tc.Charts, timeChart{
+// windowSeries makes the charts' series: one value a window.
+type windowSeries []report.Window
+
+func (ws windowSeries) of(f func(w *report.Window) float64) []float64 {
+	out := make([]float64, len(ws))
+	for i := range ws {
+		out[i] = f(&ws[i])
+	}
+	return out
+}
+
+// withTraffic leaves a gap where a window sent nothing.
+func withTraffic(f func(w *report.Window) float64) func(w *report.Window) float64 {
+	return func(w *report.Window) float64 {
+		if w.Sent == 0 {
+			return math.NaN()
+		}
+		return f(w)
+	}
+}
+
+func loadChart(ws windowSeries) chart.Chart {
+	return chart.Chart{
 		Title: "Load: offered vs achieved vs goodput", YLabel: "requests/s",
-		Lines: []chartLine{
-			{Name: "offered", Color: rgb(0x888888), Dashed: true, Y: series(func(w *Window) float64 { return w.OfferedRPS })},
-			{Name: "achieved", Color: rgb(0x1f77b4), Y: series(func(w *Window) float64 { return w.AchievedRPS })},
-			{Name: "goodput", Color: rgb(0x2ca02c), Y: series(func(w *Window) float64 { return w.GoodputRPS })},
+		Lines: []chart.Line{
+			{Name: "offered", Color: chart.RGB(0x888888), Dashed: true, Y: ws.of(func(w *report.Window) float64 { return w.OfferedRPS })},
+			{Name: "achieved", Color: chart.RGB(0x1f77b4), Y: ws.of(func(w *report.Window) float64 { return w.AchievedRPS })},
+			{Name: "goodput", Color: chart.RGB(0x2ca02c), Y: ws.of(func(w *report.Window) float64 { return w.GoodputRPS })},
 		},
-	})
+	}
+}
 
-	tc.Charts = append(tc.Charts, timeChart{
+func latencyChart(ws windowSeries, slo rundir.SLO) chart.Chart {
+	return chart.Chart{
 		Title: "Latency percentiles", YLabel: "latency (ms, log scale)", LogY: true,
-		Lines: []chartLine{
-			{Name: "p50", Color: rgb(0x2ca02c), Y: series(withTraffic(func(w *Window) float64 { return ms(w.P50) }))},
-			{Name: "p90", Color: rgb(0xff7f0e), Y: series(withTraffic(func(w *Window) float64 { return ms(w.P90) }))},
-			{Name: "p99", Color: rgb(0xd62728), Y: series(withTraffic(func(w *Window) float64 { return ms(w.P99) }))},
-			{Name: "p" + fnum(r.SLO.Percentile) + " from planned send", Color: rgb(0x8c564b), Dashed: true,
-				Y: series(withTraffic(func(w *Window) float64 { return ms(w.LatencyAtSLO) }))},
+		Lines: []chart.Line{
+			{Name: "p50", Color: chart.RGB(0x2ca02c), Y: ws.of(withTraffic(func(w *report.Window) float64 { return format.Millis(w.P50) }))},
+			{Name: "p90", Color: chart.RGB(0xff7f0e), Y: ws.of(withTraffic(func(w *report.Window) float64 { return format.Millis(w.P90) }))},
+			{Name: "p99", Color: chart.RGB(0xd62728), Y: ws.of(withTraffic(func(w *report.Window) float64 { return format.Millis(w.P99) }))},
+			{Name: "p" + format.Num(slo.Percentile) + " from planned send", Color: chart.RGB(0x8c564b), Dashed: true,
+				Y: ws.of(withTraffic(func(w *report.Window) float64 { return format.Millis(w.LatencyAtSLO) }))},
 		},
-		HLines: []chartHLine{{Name: "SLO p" + fnum(r.SLO.Percentile) + " " + fmsShort(r.SLO.Latency), Color: rgb(0xd62728), Y: ms(r.SLO.Latency)}},
-	})
+		HLines: []chart.HLine{{Name: "SLO p" + format.Num(slo.Percentile) + " " + fmsShort(slo.Latency), Color: chart.RGB(0xd62728), Y: format.Millis(slo.Latency)}},
+	}
+}
 
-	errs := timeChart{Title: "Errors by class", YLabel: "errors per " + r.Window.String() + " window"}
-	for _, s := range []chartStack{
-		{Name: "db", Color: rgb(0xd62728), Y: series(func(w *Window) float64 { return float64(w.Errors.DB) })},
-		{Name: "transport", Color: rgb(0x9467bd), Y: series(func(w *Window) float64 { return float64(w.Errors.Transport) })},
-		{Name: "client_timeout", Color: rgb(0x8c564b), Y: series(func(w *Window) float64 { return float64(w.Errors.ClientTimeout) })},
-		{Name: "server_other", Color: rgb(0xff7f0e), Y: series(func(w *Window) float64 { return float64(w.Errors.ServerOther) })},
-		{Name: "generator", Color: rgb(0x7f7f7f), Y: series(func(w *Window) float64 { return float64(w.Errors.Generator) })},
-		{Name: "other", Color: rgb(0xbcbd22), Y: series(func(w *Window) float64 { return float64(w.Errors.Other) })},
+func errorsChart(ws windowSeries, width time.Duration) chart.Chart {
+	errs := chart.Chart{Title: "Errors by class", YLabel: "errors per " + width.String() + " window"}
+	for _, s := range []chart.Stack{
+		{Name: "db", Color: chart.RGB(0xd62728), Y: ws.of(func(w *report.Window) float64 { return float64(w.Errors.DB) })},
+		{Name: "transport", Color: chart.RGB(0x9467bd), Y: ws.of(func(w *report.Window) float64 { return float64(w.Errors.Transport) })},
+		{Name: "client_timeout", Color: chart.RGB(0x8c564b), Y: ws.of(func(w *report.Window) float64 { return float64(w.Errors.ClientTimeout) })},
+		{Name: "server_other", Color: chart.RGB(0xff7f0e), Y: ws.of(func(w *report.Window) float64 { return float64(w.Errors.ServerOther) })},
+		{Name: "generator", Color: chart.RGB(0x7f7f7f), Y: ws.of(func(w *report.Window) float64 { return float64(w.Errors.Generator) })},
+		{Name: "other", Color: chart.RGB(0xbcbd22), Y: ws.of(func(w *report.Window) float64 { return float64(w.Errors.Other) })},
 	} {
-		if seriesMax(s.Y) > 0 { // only the classes that occurred
+		if chart.SeriesMax(s.Y) > 0 { // only the classes that occurred
 			errs.Stacks = append(errs.Stacks, s)
 		}
 	}
 	if len(errs.Stacks) == 0 {
 		errs.Title += ": none"
 	}
-	tc.Charts = append(tc.Charts, errs)
+	return errs
+}
 
-	// Database connections against their caps, when samples exist. The caps
-	// are drawn per window: a fault may move them during the run.
+// dbChart is the database connections against their caps, when samples
+// exist (ok false without). The caps are drawn per window: a fault may
+// move them during the run.
+func dbChart(ws windowSeries) (chart.Chart, bool) {
 	var haveBackends, havePool bool
-	for _, w := range r.Windows {
+	for _, w := range ws {
 		if d := w.DB; d != nil {
 			haveBackends = haveBackends || d.HaveBackends
 			havePool = havePool || d.HavePool
 		}
 	}
-	if haveBackends || havePool {
-		db := timeChart{Title: "Database connections against their caps", YLabel: "connections"}
-		dbv := func(f func(d *DBWindow) float64) []float64 {
-			return series(func(w *Window) float64 {
-				if w.DB == nil {
-					return math.NaN()
-				}
-				if v := f(w.DB); v >= 0 {
-					return v
-				}
-				return math.NaN()
-			})
-		}
-		capOf := func(v float64) float64 {
-			if v <= 0 {
-				return -1
-			}
-			return v
-		}
-		if haveBackends {
-			db.Lines = append(db.Lines,
-				chartLine{Name: "role backends", Color: rgb(0x1f77b4), Y: dbv(func(d *DBWindow) float64 { return d.RoleBackends })},
-				chartLine{Name: "role limit", Cap: true, Color: rgb(0x1f77b4), Dashed: true, Y: dbv(func(d *DBWindow) float64 { return capOf(d.RoleLimit) })},
-				chartLine{Name: "server backends", Color: rgb(0x17becf), Y: dbv(func(d *DBWindow) float64 { return d.BackendsTotal })},
-				chartLine{Name: "usable max_connections", Cap: true, Color: rgb(0x17becf), Dashed: true, Y: dbv(func(d *DBWindow) float64 {
-					if d.MaxConnections <= 0 {
-						return -1
-					}
-					return d.MaxConnections - d.SuperuserReserved
-				})},
-				chartLine{Name: "lock waiters", Color: rgb(0xe377c2), Y: dbv(func(d *DBWindow) float64 { return d.LockWaiters })})
-		}
-		if havePool {
-			db.Lines = append(db.Lines,
-				chartLine{Name: "service pool in use", Color: rgb(0x2ca02c), Y: dbv(func(d *DBWindow) float64 { return d.PoolAcquired })},
-				chartLine{Name: "pool size", Cap: true, Color: rgb(0x2ca02c), Dashed: true, Y: dbv(func(d *DBWindow) float64 { return capOf(d.PoolMax) })})
-		}
-		tc.Charts = append(tc.Charts, db)
+	if !haveBackends && !havePool {
+		return chart.Chart{}, false
 	}
-	return tc.render()
+	db := chart.Chart{Title: "Database connections against their caps", YLabel: "connections"}
+	dbv := func(f func(d *report.DBWindow) float64) []float64 {
+		return ws.of(func(w *report.Window) float64 {
+			if w.DB == nil {
+				return math.NaN()
+			}
+			if v := f(w.DB); v >= 0 {
+				return v
+			}
+			return math.NaN()
+		})
+	}
+	capOf := func(v float64) float64 {
+		if v <= 0 {
+			return -1
+		}
+		return v
+	}
+	if haveBackends {
+		db.Lines = append(db.Lines,
+			chart.Line{Name: "role backends", Color: chart.RGB(0x1f77b4), Y: dbv(func(d *report.DBWindow) float64 { return d.RoleBackends })},
+			chart.Line{Name: "role limit", Cap: true, Color: chart.RGB(0x1f77b4), Dashed: true, Y: dbv(func(d *report.DBWindow) float64 { return capOf(d.RoleLimit) })},
+			chart.Line{Name: "server backends", Color: chart.RGB(0x17becf), Y: dbv(func(d *report.DBWindow) float64 { return d.BackendsTotal })},
+			chart.Line{Name: "usable max_connections", Cap: true, Color: chart.RGB(0x17becf), Dashed: true, Y: dbv(func(d *report.DBWindow) float64 {
+				if d.MaxConnections <= 0 {
+					return -1
+				}
+				return d.MaxConnections - d.SuperuserReserved
+			})},
+			chart.Line{Name: "lock waiters", Color: chart.RGB(0xe377c2), Y: dbv(func(d *report.DBWindow) float64 { return d.LockWaiters })})
+	}
+	if havePool {
+		db.Lines = append(db.Lines,
+			chart.Line{Name: "service pool in use", Color: chart.RGB(0x2ca02c), Y: dbv(func(d *report.DBWindow) float64 { return d.PoolAcquired })},
+			chart.Line{Name: "pool size", Cap: true, Color: chart.RGB(0x2ca02c), Dashed: true, Y: dbv(func(d *report.DBWindow) float64 { return capOf(d.PoolMax) })})
+	}
+	return db, true
 }
 
 // WriteHTML writes report.html: one self-contained file (inline CSS and
 // SVG, no script, nothing fetched) with the charts and the tables.
-func WriteHTML(w io.Writer, r *Report) error {
+func WriteHTML(w io.Writer, r *report.Report) error {
 	charts, err := htmlCharts(r)
 	if err != nil {
 		return err
 	}
 	data := struct {
-		R      *Report
+		R      *report.Report
 		Charts []template.HTML
 		Legend []struct{ Cause, Color string }
 	}{R: r, Charts: charts}
-	for _, c := range legendCauses() {
-		data.Legend = append(data.Legend, struct{ Cause, Color string }{c, causeColor(c)})
+	for _, c := range chart.LegendCauses() {
+		data.Legend = append(data.Legend, struct{ Cause, Color string }{c, chart.CauseColor(c)})
 	}
 	return htmlPage().Execute(w, data)
 }
 
 func htmlPage() *template.Template {
 	return template.Must(template.New("report").Funcs(template.FuncMap{
-		"fsec":    fsec,
+		"fsec":    format.Sec,
+		"slo":     format.SLO,
 		"fms":     fmsShort,
-		"pct":     pct,
-		"rps":     rpsOrDash,
-		"num":     func(v float64) string { return fnum(round(v, 1)) },
-		"errs":    errorsShort,
+		"pct":     format.Pct,
+		"rps":     format.RPS,
+		"num":     func(v float64) string { return format.Num(format.Round(v, 1)) },
+		"errs":    func(e report.ErrorCounts) string { return e.Short() },
 		"join":    strings.Join,
-		"dash":    dash,
+		"dash":    format.Dash,
 		"yes":     yesNo,
 		"durOr":   durOr,
 		"recov":   recoveryText,
-		"result":  func(c Check) string { return c.result() },
+		"result":  func(c report.Check) string { return checkResult(c) },
 		"inc":     func(i int) int { return i + 1 },
-		"faultOf": func(r *Report, i int) Fault { return r.Faults[i] },
+		"faultOf": func(r *report.Report, i int) report.Fault { return r.Faults[i] },
 		// the badge says the verdict: the summary's own "fail: " need not
-		"summary": func(r *Report) string { return strings.TrimPrefix(r.Summary, r.Verdict+": ") },
+		"summary": func(r *report.Report) string { return strings.TrimPrefix(r.Summary, r.Verdict+": ") },
 	}).Parse(htmlTemplate))
 }
 
@@ -210,7 +211,7 @@ th{background:#f6f6f6} .pass{color:#2a7d2a;font-weight:bold} .fail{color:#c22;fo
 tr.bad td{background:#fff3f3}
 </style></head><body>
 <h1>stampede report: {{.R.Scenario}}</h1>
-<div class="muted">seed {{.R.Seed}} · {{.R.Status}} · planned {{fsec .R.Planned}} · ran {{fsec .R.Elapsed}} · SLO {{.R.SLO}} per {{.R.Window}} window</div>
+<div class="muted">seed {{.R.Seed}} · {{.R.Status}} · planned {{fsec .R.Planned}} · ran {{fsec .R.Elapsed}} · SLO {{slo .R.SLO}} per {{.R.Window}} window</div>
 <div class="verdict"><span class="badge {{.R.Verdict}}">{{.R.Verdict}}</span> {{summary .R}}</div>
 
 <h2>Limit</h2>

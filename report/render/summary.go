@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"bytes"
@@ -6,6 +6,9 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/report/format"
 )
 
 // AppendStepSummary appends a Markdown summary of the run to path (the
@@ -13,7 +16,7 @@ import (
 // limit, the cause, the checks and gates, and the comparison with a
 // baseline when there is one (cmp, else the report's own Baseline). It
 // appends (other steps write there too) and creates the file if needed.
-func AppendStepSummary(path string, r *Report, cmp *Comparison) error {
+func AppendStepSummary(path string, r *report.Report, cmp *report.Comparison) error {
 	var buf bytes.Buffer
 	if err := WriteStepSummary(&buf, r, cmp); err != nil {
 		return err
@@ -35,7 +38,7 @@ func AppendStepSummary(path string, r *Report, cmp *Comparison) error {
 }
 
 // WriteStepSummary writes the Markdown that AppendStepSummary appends.
-func WriteStepSummary(w io.Writer, r *Report, cmp *Comparison) error {
+func WriteStepSummary(w io.Writer, r *report.Report, cmp *report.Comparison) error {
 	if cmp == nil {
 		cmp = r.Baseline
 	}
@@ -44,7 +47,7 @@ func WriteStepSummary(w io.Writer, r *Report, cmp *Comparison) error {
 	if name == "" {
 		name = "run"
 	}
-	fmt.Fprintf(ew, "### stampede: %s: %s\n\n", mdCell(name), strings.ToUpper(dash(r.Verdict)))
+	fmt.Fprintf(ew, "### stampede: %s: %s\n\n", mdCell(name), strings.ToUpper(format.Dash(r.Verdict)))
 	fmt.Fprintf(ew, "%s\n\n", mdCell(r.Summary))
 	if line := r.FailureLine(); line != "" {
 		fmt.Fprintf(ew, "**FAIL %s**\n\n", mdCell(line))
@@ -52,9 +55,9 @@ func WriteStepSummary(w io.Writer, r *Report, cmp *Comparison) error {
 
 	l := r.Limit
 	fmt.Fprintf(ew, "| limit | value |\n|---|---|\n")
-	fmt.Fprintf(ew, "| sustainable | %s |\n", rpsOr(l.SustainableRPS, "none"))
-	fmt.Fprintf(ew, "| breaking point | %s |\n", rpsOrNever(l.BreakingRPS))
-	fmt.Fprintf(ew, "| max goodput | %s/s |\n", fnum(round(l.MaxGoodputRPS, 1)))
+	fmt.Fprintf(ew, "| sustainable | %s |\n", format.RPSOr(l.SustainableRPS, "none"))
+	fmt.Fprintf(ew, "| breaking point | %s |\n", format.RPSOr(l.BreakingRPS, "never reached"))
+	fmt.Fprintf(ew, "| max goodput | %s/s |\n", format.Num(format.Round(l.MaxGoodputRPS, 1)))
 	if l.Precision != "" {
 		fmt.Fprintf(ew, "| precision | %s |\n", mdCell(l.Precision))
 	}
@@ -78,7 +81,7 @@ func WriteStepSummary(w io.Writer, r *Report, cmp *Comparison) error {
 	if len(r.Checks) > 0 {
 		fmt.Fprintf(ew, "| check | result | detail |\n|---|---|---|\n")
 		for _, ch := range r.Checks {
-			res := ch.result()
+			res := checkResult(ch)
 			if res == "FAIL" {
 				res = "**FAIL**"
 			}
