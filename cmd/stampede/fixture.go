@@ -26,6 +26,14 @@ func cmdFixture(ctx context.Context, e *env, args []string) error {
 	users := fs.Int("users", fixtures.DefaultUsers, "users to seed")
 	cost := fs.Int("bcrypt-cost", bcrypt.MinCost, "bcrypt cost of the seeded password hashes")
 	hide := fs.Bool("hide-server-timing", false, "leave out the Server-Timing header (a black-box service)")
+	var shape fixtures.Shape
+	fs.BoolVar(&shape.ConnPerLogin, "conn-per-login", false, "no pool: every request opens its own database connection and closes it after (/debug/pool answers 404)")
+	fs.BoolVar(&shape.HotRow, "hot-row", false, "every login also bumps one shared counter row in its transaction, so logins queue on its row lock")
+	fs.IntVar(&shape.HashCost, "hash-cost", 0, "bcrypt cost of each login's password verification, e.g. 10 (seeding stays at --bcrypt-cost; a hash made once at this cost is compared too); 0: off")
+	fs.BoolVar(&shape.OpaqueErrors, "opaque-errors", false, "answer database failures with a bare 500: no body, no cause, no Server-Timing")
+	fs.BoolVar(&shape.NoPoolEndpoint, "no-pool-endpoint", false, "leave out GET /debug/pool (404)")
+	fs.StringVar(&shape.TokenClientID, "token-client-id", "", "POST /token requires this client id by HTTP Basic (with --token-client-secret)")
+	fs.StringVar(&shape.TokenClientSecret, "token-client-secret", "", "the client secret POST /token requires with --token-client-id")
 	listen := fs.String("listen", "127.0.0.1:0", "HTTP listen address (port 0: the kernel picks one)")
 	allowRemote := fs.Bool("allow-remote", false, "allow --listen on a non-loopback address")
 	if err := parseFlags(fs, args); err != nil {
@@ -52,6 +60,12 @@ func cmdFixture(ctx context.Context, e *env, args []string) error {
 		return usageErr("--bcrypt-cost must be %d..%d, got %d", bcrypt.MinCost, bcrypt.MaxCost, *cost)
 	case *dsn != "" && fs.Changed("max-connections"):
 		return usageErr("--max-connections applies to the throwaway PostgreSQL only, not with --dsn")
+	case shape.HashCost != 0 && (shape.HashCost < bcrypt.MinCost || shape.HashCost > bcrypt.MaxCost):
+		return usageErr("--hash-cost must be 0 (off) or %d..%d, got %d", bcrypt.MinCost, bcrypt.MaxCost, shape.HashCost)
+	case shape.ConnPerLogin && fs.Changed("db-pool"):
+		return usageErr("--db-pool sizes a pool, and --conn-per-login has none")
+	case shape.TokenClientSecret != "" && shape.TokenClientID == "":
+		return usageErr("--token-client-secret needs --token-client-id")
 	}
 	if err := checkListen(*listen, *allowRemote); err != nil {
 		return err
@@ -59,7 +73,7 @@ func cmdFixture(ctx context.Context, e *env, args []string) error {
 
 	opts := fixtures.StackOptions{
 		DSN: *dsn, DBPool: *dbPool, DBHold: *dbHold, AcquireTimeout: *acquireTimeout,
-		Users: *users, BcryptCost: *cost, HideServerTiming: *hide, Listen: *listen,
+		Users: *users, BcryptCost: *cost, HideServerTiming: *hide, Listen: *listen, Shape: shape,
 	}
 	if *dsn == "" {
 		opts.MaxConnections = *maxConns
@@ -121,7 +135,18 @@ func printFixture(e *env, st *fixtures.Stack, took time.Duration) {
 	fmt.Fprintf(w, "stampede fixture: login service ready in %v\n", took.Round(time.Millisecond))
 	fmt.Fprintf(w, "  url:          %s\n", st.URL)
 	fmt.Fprintf(w, "  login:        POST %s/login   (JSON or form: username, password)\n", st.URL)
-	fmt.Fprintf(w, "  also:         GET %s/me, /healthz, /debug/pool\n", st.URL)
+	client := ""
+	if o.TokenClientID != "" {
+		client = ", client " + o.TokenClientID + " by HTTP Basic"
+	}
+	fmt.Fprintf(w, "  token:        POST %s/token   (OAuth2 password grant: grant_type=password in the query or form%s)\n", st.URL, client)
+	fmt.Fprintf(w, "  form:         %s%s   (HTML: GET for the csrftoken cookie, POST csrfmiddlewaretoken, username, password)\n",
+		st.URL, fixtures.FormLoginPath)
+	also := "/me, /healthz, /debug/pool"
+	if o.ConnPerLogin || o.NoPoolEndpoint {
+		also = "/me, /healthz"
+	}
+	fmt.Fprintf(w, "  also:         GET %s%s\n", st.URL, also)
 	fmt.Fprintf(w, "  database:     %s\n", secret.DSN(st.AppDSN))
 	if st.PG != nil {
 		fmt.Fprintf(w, "  postgres:     throwaway, %s, max_connections=%d, data in %s (removed on exit)\n",
@@ -131,6 +156,7 @@ func printFixture(e *env, st *fixtures.Stack, took time.Duration) {
 	}
 	fmt.Fprintf(w, "  service:      db-pool=%d db-hold=%v acquire-timeout=%v query-timeout=%v server-timing=%v\n",
 		o.DBPool, o.DBHold, o.AcquireTimeout, o.QueryTimeout, !o.HideServerTiming)
+	fmt.Fprintf(w, "  shape:        %v\n", o.Shape)
 	fmt.Fprintf(w, "  credentials:  %s (%d users, CSV username,password)\n", st.CredentialsPath, o.Users)
 	fmt.Fprintf(w, "  try:\n    curl -i %s/login --data-urlencode username=%s \\\n      --data-urlencode \"password=$(sed -n 2p %s | cut -d, -f2)\"\n",
 		st.URL, fixtures.SeedUsername(1), shellQuote(st.CredentialsPath))

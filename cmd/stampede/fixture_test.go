@@ -303,6 +303,58 @@ func TestFixtureCommandSignalDuringStartup(t *testing.T) {
 	requireNothingLeft(t, tmp)
 }
 
+// The shape flags reach the service: the shape line names them, the pool
+// endpoint is gone, /token wants the client, and the secret is not printed.
+func TestFixtureCommandShapes(t *testing.T) {
+	tmp := privateTempDir(t)
+	const secret = "s3cret-of-the-client"
+	f := startFixtureCmd(t, nil, "--users", "20", "--conn-per-login", "--hot-row", "--hash-cost", "6",
+		"--opaque-errors", "--no-pool-endpoint", "--token-client-id", "web-app", "--token-client-secret", secret)
+	base := f.field(t, "url")
+	credPath := f.field(t, "credentials")
+	out := f.stdout.String()
+	for _, want := range []string{
+		"shape:        conn-per-login hot-row hash-cost=6 opaque-errors no-pool-endpoint token-client-id=web-app\n",
+		"POST " + base + "/token", base + "/accounts/login/", "GET " + base + "/me, /healthz\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}}
+	token := func(id, secret string) int {
+		req, _ := http.NewRequest("POST", base+"/token", strings.NewReader(url.Values{"grant_type": {"password"},
+			"username": {"user00001"}, "password": {passwordFor(t, credPath, "user00001")}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if id != "" {
+			req.SetBasicAuth(id, secret)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := token("web-app", secret); got != 200 {
+		t.Errorf("POST /token with the client: %d, want 200", got)
+	}
+	if got := token("", ""); got != 401 {
+		t.Errorf("POST /token without the client: %d, want 401", got)
+	}
+	if resp, err := client.Get(base + "/debug/pool"); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != 404 {
+		t.Errorf("/debug/pool: %d, want 404", resp.StatusCode)
+	}
+	f.signals <- syscall.SIGINT
+	if err := f.wait(t); err != nil {
+		t.Fatalf("fixture after SIGINT: %v\nstderr:\n%s", err, f.stderr.String())
+	}
+	requireNothingLeft(t, tmp)
+	requireNoSecrets(t, f.stdout.String()+f.stderr.String(), secret)
+}
+
 func TestFixtureCommandBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--db-pool", "0"},
@@ -314,6 +366,10 @@ func TestFixtureCommandBadFlags(t *testing.T) {
 		{"--listen", "nonsense"},
 		{"--dsn", "postgres://x@127.0.0.1/db", "--max-connections", "5"},
 		{"--no-such-flag"},
+		{"--hash-cost", "3"},
+		{"--hash-cost", "32"},
+		{"--conn-per-login", "--db-pool", "5"},
+		{"--token-client-secret", "x"},
 		{"extra-arg"},
 	} {
 		f := startFixtureCmd(t, nil, args...)
