@@ -22,6 +22,8 @@ const (
 	EventDBSample     = "db_sample"
 	EventPoolSample   = "pool_sample" // the service's pool stats alone, without a database connection
 	EventTCPProbe     = "tcp_probe"
+	EventHTTPProbe    = "http_probe" // a cheap request to the service, through its path and around it
+	EventCPUSample    = "cpu_sample" // host, generator, target and database CPU, from /proc
 	EventTrial        = "trial"
 	EventSearchResult = "search_result"
 	// A merged run keeps each shard's own run_start and run_end as these.
@@ -198,6 +200,28 @@ type DBSample struct {
 	ProbeRTTMS        *float64           `json:"probe_rtt_ms,omitempty"`
 	Pool              *PoolStat          `json:"pool,omitempty"`
 	Error             string             `json:"error,omitempty"`
+
+	// The service's role alone: its client backends by state (active,
+	// idle, idle in transaction, ...) and its active backends by wait
+	// event type (Lock, IO, LWLock, Client, ...; "none" when not waiting).
+	RoleByState map[string]float64 `json:"role_by_state,omitempty"`
+	RoleWaits   map[string]float64 `json:"role_waits,omitempty"`
+	// RoleGone and RoleNew count the role's backends (by pid) that vanished
+	// since the previous sample, and that appeared: sessions ended by the
+	// database show up as vanished backends, and reconnects as new ones.
+	RoleGone *float64 `json:"role_gone,omitempty"`
+	RoleNew  *float64 `json:"role_new,omitempty"`
+	// Database-wide session counters from pg_stat_database (PostgreSQL 14+),
+	// cumulative: the report takes their deltas.
+	SessionsKilled    *float64 `json:"sessions_killed,omitempty"`
+	SessionsFatal     *float64 `json:"sessions_fatal,omitempty"`
+	SessionsAbandoned *float64 `json:"sessions_abandoned,omitempty"`
+	Deadlocks         *float64 `json:"deadlocks,omitempty"`
+	// PathProbeRTTMS is the same probe query sent through the path from the
+	// service to the database (the db proxy), on a connection of its own;
+	// ProbeRTTMS is the direct one. PathProbeError is its failure.
+	PathProbeRTTMS *float64 `json:"path_probe_rtt_ms,omitempty"`
+	PathProbeError string   `json:"path_probe_error,omitempty"`
 }
 
 // TCPProbe is one TCP connect probe to the service or to the database; a
@@ -213,6 +237,38 @@ type TCPProbe struct {
 	HealthMS     *float64 `json:"health_ms,omitempty"`
 	HealthStatus *int     `json:"health_status,omitempty"`
 	HealthError  string   `json:"health_error,omitempty"`
+}
+
+// HTTPProbe is one cheap request to the service: its health path, or the
+// cheapest request it answers without the database (a GET of an unused
+// path: any status is an answer). Via says how it went: "path", the way
+// the load goes (through the client-path proxy when there is one), or
+// "direct", straight to the service's own address. What the path adds is
+// the difference between the two; a service too busy to answer slows both.
+type HTTPProbe struct {
+	Kind      string   `json:"kind"` // health or null
+	Via       string   `json:"via"`  // path or direct
+	ConnectMS *float64 `json:"connect_ms,omitempty"`
+	MS        *float64 `json:"ms,omitempty"` // the whole request, connect included
+	Status    *int     `json:"status,omitempty"`
+	Error     string   `json:"error,omitempty"` // a transport failure's class
+}
+
+// CPUSample is CPU use over the last interval, from /proc: the host's
+// share of all its cores busy, and the cores (1.0 = one core fully busy)
+// used by the load generator (this process), the target's process when it
+// runs on this machine, and PostgreSQL's processes when they do.
+type CPUSample struct {
+	Cores          int      `json:"cores"`
+	HostBusy       float64  `json:"host_busy"`
+	GeneratorCores float64  `json:"generator_cores"`
+	TargetCores    *float64 `json:"target_cores,omitempty"`
+	// TargetInProcess is true when the target is served by this very
+	// process (the bundled fixture run in-process): its CPU is inside
+	// GeneratorCores and cannot be told apart.
+	TargetInProcess bool     `json:"target_in_process,omitempty"`
+	TargetPID       int      `json:"target_pid,omitempty"`
+	DBCores         *float64 `json:"db_cores,omitempty"`
 }
 
 // TrialEvent is one judged trial of an adaptive search.
@@ -254,6 +310,8 @@ func (InterruptEvent) EventType() string    { return EventInterrupt }
 func (AbortEvent) EventType() string        { return EventAbort }
 func (ErrorEvent) EventType() string        { return EventError }
 func (TCPProbe) EventType() string          { return EventTCPProbe }
+func (HTTPProbe) EventType() string         { return EventHTTPProbe }
+func (CPUSample) EventType() string         { return EventCPUSample }
 func (TrialEvent) EventType() string        { return EventTrial }
 func (SearchResultEvent) EventType() string { return EventSearchResult }
 func (ShardStartEvent) EventType() string   { return EventShardStart }
