@@ -24,6 +24,7 @@ import (
 	"github.com/stampede-load/stampede/fixtures/pg"
 	"github.com/stampede-load/stampede/report"
 	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/scenarios/engine"
 )
 
 type runFlags struct {
@@ -130,7 +131,7 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return infraErr(fmt.Errorf("run dir: %w", err))
 	}
-	hooks := []scenarios.Hook{s.evidence}
+	hooks := []engine.Hook{s.evidence}
 	var status func() string
 	if len(sc.Faults) > 0 {
 		if s.chaosEnv.Journal, err = chaos.OpenJournal(s.dir); err != nil {
@@ -142,18 +143,18 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 		if err := chaos.PreflightFaults(ctx, s.chaosEnv, plan.Faults); err != nil {
 			return infraErr(fmt.Errorf("preflight: %w", err))
 		}
-		fh := scenarios.NewFaultHook(plan)
+		fh := NewFaultHook(plan)
 		hooks = append(hooks, fh)
 		status = fh.Status
 	}
 
 	fmt.Fprintf(e.stderr, "stampede: %s; recording to %s\n", describeRun(sc, s.target), s.dir)
-	res, runErr := scenarios.Run(ctx, scenarios.RunOptions{
+	res, runErr := engine.Run(ctx, engine.RunOptions{
 		Scenario: sc, Target: s.target, Credentials: s.creds, Dir: s.dir, Scale: f.scale, Seed: s.seed,
 		Signals: e.signals, Progress: progressOut(e, f.quiet), Terminal: isTerminal(e.stderr),
 		Manifest: s.manifest, Hooks: hooks, Status: status,
 	})
-	if errors.Is(runErr, scenarios.ErrAbortedImmediately) {
+	if errors.Is(runErr, engine.ErrAbortedImmediately) {
 		return &exitError{code: exitInterrupted, err: runErr}
 	}
 	if runErr != nil {
@@ -164,7 +165,7 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 
 // finishRun analyses the recorded run, writes every report file into the
 // run directory, prints the terminal report and decides the exit code.
-func finishRun(e *env, res *scenarios.RunResult, baseline *report.Report) error {
+func finishRun(e *env, res *engine.RunResult, baseline *report.Report) error {
 	rep, err := report.Analyze(res.Dir, report.Options{Baseline: baseline})
 	if err != nil {
 		printStageTable(e.stdout, res.Stages)
@@ -274,7 +275,7 @@ func reachable(ctx context.Context, u *url.URL) error {
 	return c.Close()
 }
 
-func printStageTable(w io.Writer, stages []scenarios.StageSummary) {
+func printStageTable(w io.Writer, stages []engine.StageSummary) {
 	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
 	t.Header("stage", "kind", "for", "offered/s", "achieved/s", "sent", "success", "p50", "p99")
 	for _, s := range stages {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/scenarios/engine"
 )
 
 // cmdValidate loads each scenario strictly and reports it; nothing is sent.
@@ -42,7 +43,7 @@ func validateOne(name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	p, err := scenarios.NewPacer(sc.Stages, 1)
+	p, err := engine.NewPacer(sc.Stages, 1)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", sc.Path, err)
 	}

@@ -1,4 +1,4 @@
-package scenarios
+package engine
 
 import (
 	"context"
@@ -18,12 +18,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stampede-load/stampede/scenarios"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
 // RunOptions wire one run: everything outside the scenario itself.
 type RunOptions struct {
-	Scenario    *Scenario
+	Scenario    *scenarios.Scenario
 	Target      *url.URL
 	Credentials []Credential
 	// Dir is the run directory to create and fill.
@@ -92,7 +93,7 @@ type schedule interface {
 	HitsBefore(t time.Duration) uint64
 	DueAt(n uint64) (time.Duration, bool)
 	StageAt(elapsed time.Duration) int
-	Stages() []Stage
+	Stages() []scenarios.Stage
 	Duration() time.Duration
 	String() string
 }
@@ -118,11 +119,11 @@ func Run(ctx context.Context, o RunOptions) (*RunResult, error) {
 	if len(o.Credentials) == 0 {
 		return nil, errNoCredentials
 	}
-	slo := sloWithDefaults(sc.SLO)
+	slo := sc.SLO.Contract().WithDefaults()
 	var pacer schedule
 	var search *searchCtl
 	var watch *abortWatch
-	if sc.Mode == ModeSearch {
+	if sc.Mode == scenarios.ModeSearch {
 		if o.Scale != 1 {
 			return nil, fmt.Errorf("scenarios: a search cannot be scaled (got %g): each agent would search on its own", o.Scale)
 		}
@@ -175,7 +176,7 @@ func Run(ctx context.Context, o RunOptions) (*RunResult, error) {
 	}
 	if search != nil {
 		search.sink = rec
-		manifest["mode"] = ModeSearch
+		manifest["mode"] = scenarios.ModeSearch
 		manifest["search"] = searchManifest(search.cfg)
 	}
 	if sc.Abort != nil && watch != nil {
@@ -445,7 +446,7 @@ func (g *genWatch) flush(rec *recorder) {
 // followUps checks a sampled share of sessions (GET /me) off the hot path,
 // with a few workers and a bounded queue; overflow is counted, not queued.
 type followUps struct {
-	cfg                       *FollowUp
+	cfg                       *scenarios.FollowUp
 	url                       string
 	client                    *http.Client
 	jobs                      chan *vegeta.Result
@@ -455,7 +456,7 @@ type followUps struct {
 	tokenField                string
 }
 
-func newFollowUps(ctx context.Context, c *http.Client, base *url.URL, sc *Scenario, seed int64) *followUps {
+func newFollowUps(ctx context.Context, c *http.Client, base *url.URL, sc *scenarios.Scenario, seed int64) *followUps {
 	f := &followUps{cfg: sc.Login.FollowUp}
 	if f.cfg == nil {
 		return f

@@ -1,4 +1,4 @@
-package scenarios
+package engine
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/report"
+	"github.com/stampede-load/stampede/scenarios"
 )
 
 // TestRunAbortsOnSustainedBreach runs 30s of stages against a target that
@@ -23,8 +24,8 @@ func TestRunAbortsOnSustainedBreach(t *testing.T) {
 		http.Error(w, `{"error":"db_unavailable"}`, http.StatusServiceUnavailable)
 	}))
 	t.Cleanup(srv.Close)
-	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 50, Duration: 30 * time.Second})
-	sc.Abort = &Abort{After: 2 * time.Second, Ratio: 1}
+	sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 50, Duration: 30 * time.Second})
+	sc.Abort = &scenarios.Abort{After: 2 * time.Second, Ratio: 1}
 	dir := t.TempDir()
 	begin := time.Now()
 	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL),
@@ -78,9 +79,9 @@ func TestRunAbortNotOnOneBadSecond(t *testing.T) {
 		w.Write([]byte(`{"token":"t"}`))
 	}))
 	t.Cleanup(srv.Close)
-	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 50, Duration: 4 * time.Second})
-	sc.Login.Success = Success{Status: []int{200}}
-	sc.Abort = &Abort{After: 2 * time.Second}
+	sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 50, Duration: 4 * time.Second})
+	sc.Login.Success = scenarios.Success{Status: []int{200}}
+	sc.Abort = &scenarios.Abort{After: 2 * time.Second}
 	start.Store(time.Now().UnixNano())
 	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL),
 		Credentials: creds(2), Dir: t.TempDir(), Seed: 1})

@@ -1,4 +1,4 @@
-package scenarios
+package engine
 
 import (
 	"bytes"
@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios"
 )
 
 // hitInfo is what the transport learns about one hit that vegeta's Result
@@ -187,12 +189,12 @@ func classifyTransportError(err error, canceled, connecting, wrote, gotConn bool
 
 // preflight fetches a page before the login and carries a CSRF token over.
 type preflight struct {
-	cfg   Preflight
+	cfg   scenarios.Preflight
 	url   string
 	regex *regexp.Regexp
 }
 
-func newPreflight(base *url.URL, p *Preflight) (*preflight, error) {
+func newPreflight(base *url.URL, p *scenarios.Preflight) (*preflight, error) {
 	if p == nil {
 		return nil, nil
 	}
@@ -289,7 +291,7 @@ func addBodyField(req *http.Request, name, value string) error {
 
 // newLoadClient builds the load generator's HTTP client: no proxy from the
 // environment, capped connections, keep-alive as configured, no redirects.
-func newLoadClient(c Client, rt *tracingTransport) (*http.Client, *http.Transport) {
+func newLoadClient(c scenarios.Client, rt *tracingTransport) (*http.Client, *http.Transport) {
 	keepAlive := c.KeepAlive == nil || *c.KeepAlive
 	tr := &http.Transport{
 		Proxy: nil, // a stray HTTP_PROXY must never redirect the load
@@ -310,4 +312,10 @@ func newLoadClient(c Client, rt *tracingTransport) (*http.Client, *http.Transpor
 		Timeout:       c.Timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}, tr
+}
+
+// ClassifyDialError names a failure to connect (an Err* class), as the
+// transport names a request's (for probes beside the traffic).
+func ClassifyDialError(err error) string {
+	return classifyTransportError(err, false, true, false, false)
 }

@@ -1,4 +1,4 @@
-package scenarios
+package engine
 
 import (
 	"encoding/json"
@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stampede-load/stampede/scenarios"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -49,7 +50,7 @@ type recorder struct {
 	timeline *os.File
 }
 
-func newRecorder(dir string, sc *Scenario) (*recorder, error) {
+func newRecorder(dir string, sc *scenarios.Scenario) (*recorder, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("run dir: %w", err)
 	}

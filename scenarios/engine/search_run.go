@@ -1,9 +1,12 @@
-package scenarios
+package engine
 
 import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // searchCtl runs a search inside a run: it measures the trial in progress
@@ -15,8 +18,8 @@ import (
 // method is called from the runner's loop; now is elapsed time on the
 // plan's clock.
 type searchCtl struct {
-	cfg        Search
-	slo        SLO
+	cfg        scenarios.Search
+	slo        rundir.SLO
 	grace      time.Duration
 	maxRecover time.Duration
 	pacer      *AdaptivePacer
@@ -49,11 +52,11 @@ type trialRun struct {
 	tally              *sloTally
 }
 
-func newSearchCtl(cfg Search, slo SLO, timeout time.Duration, sink EventSink) (*searchCtl, error) {
+func newSearchCtl(cfg scenarios.Search, slo rundir.SLO, timeout time.Duration, sink EventSink) (*searchCtl, error) {
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
-	c := &searchCtl{cfg: cfg, slo: slo, grace: judgeGrace(slo, timeout), maxRecover: 2 * timeout, sink: sink,
+	c := &searchCtl{cfg: cfg, slo: slo, grace: scenarios.JudgeGrace(slo.Latency, timeout), maxRecover: 2 * timeout, sink: sink,
 		res: SearchResult{Target: cfg.Precision}}
 	t := c.newTrial(cfg.From, 0, "raise")
 	p, err := NewAdaptivePacer(trialStage(t), cfg.Budget)
@@ -64,12 +67,12 @@ func newSearchCtl(cfg Search, slo SLO, timeout time.Duration, sink EventSink) (*
 	return c, nil
 }
 
-func trialStage(t *trialRun) Stage {
-	return Stage{Name: fmt.Sprintf("trial %d (%s/s)", t.Index, fnum(t.Rate)), Kind: StageConstant, Rate: t.Rate}
+func trialStage(t *trialRun) scenarios.Stage {
+	return scenarios.Stage{Name: fmt.Sprintf("trial %d (%s/s)", t.Index, fnum(t.Rate)), Kind: scenarios.StageConstant, Rate: t.Rate}
 }
 
 func (c *searchCtl) newTrial(rate float64, start time.Duration, phase string) *trialRun {
-	hold := trialHold(rate, c.cfg)
+	hold := c.cfg.TrialHold(rate)
 	t := &trialRun{Trial: Trial{Index: len(c.res.Trials) + 1, Rate: rate, Phase: phase, Start: start,
 		Warmup: c.cfg.Warmup, Hold: hold}, tally: newSLOTally()}
 	t.holdStart = start + c.cfg.Warmup
@@ -151,7 +154,7 @@ func (c *searchCtl) judge(now time.Duration) {
 		return
 	}
 	pr := probeRate(rate)
-	if err := c.pacer.Next(at, Stage{Name: fmt.Sprintf("recover %d", t.Index), Rate: pr}); err != nil {
+	if err := c.pacer.Next(at, scenarios.Stage{Name: fmt.Sprintf("recover %d", t.Index), Rate: pr}); err != nil {
 		c.fail(now, err)
 		return
 	}
@@ -267,7 +270,7 @@ func (c *searchCtl) status(now time.Duration) string {
 }
 
 // searchManifest is the resolved search settings, for manifest.json.
-func searchManifest(c Search) map[string]any {
+func searchManifest(c scenarios.Search) map[string]any {
 	return map[string]any{"from": c.From, "factor": c.Factor, "precision": c.Precision, "budget_s": c.Budget.Seconds(),
 		"max_rate": c.MaxRate, "warmup_s": c.Warmup.Seconds(), "hold_s": c.Hold.Seconds(), "min_requests": c.MinRequests}
 }

@@ -1,4 +1,4 @@
-package scenarios
+package engine
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stampede-load/stampede/scenarios"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 )
@@ -17,7 +18,7 @@ type progress interface {
 	done()
 }
 
-func newProgress(w io.Writer, terminal bool, total time.Duration, stages []Stage) progress {
+func newProgress(w io.Writer, terminal bool, total time.Duration, stages []scenarios.Stage) progress {
 	if w == nil {
 		return nopProgress{}
 	}
@@ -33,7 +34,7 @@ func (nopProgress) update(Live, string) {}
 func (nopProgress) done()               {}
 
 // status renders the live figures in one line.
-func status(l Live, total time.Duration, stages []Stage, extra string) string {
+func status(l Live, total time.Duration, stages []scenarios.Stage, extra string) string {
 	name := ""
 	if l.Stage < len(stages) {
 		name = stages[l.Stage].Name
@@ -53,7 +54,7 @@ func status(l Live, total time.Duration, stages []Stage, extra string) string {
 type lineProgress struct {
 	w      io.Writer
 	total  time.Duration
-	stages []Stage
+	stages []scenarios.Stage
 	every  time.Duration
 	last   time.Duration
 	lastSt int
@@ -73,13 +74,13 @@ type barProgress struct {
 	p      *mpb.Progress
 	bar    *mpb.Bar
 	total  time.Duration
-	stages []Stage
+	stages []scenarios.Stage
 
 	mu   sync.Mutex
 	line string
 }
 
-func newBarProgress(w io.Writer, total time.Duration, stages []Stage) *barProgress {
+func newBarProgress(w io.Writer, total time.Duration, stages []scenarios.Stage) *barProgress {
 	bp := &barProgress{p: mpb.New(mpb.WithOutput(w), mpb.WithWidth(24), mpb.WithRefreshRate(250*time.Millisecond)),
 		total: total, stages: stages}
 	bp.bar = bp.p.AddBar(int64(total/time.Millisecond),

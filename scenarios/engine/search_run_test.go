@@ -1,4 +1,4 @@
-package scenarios
+package engine
 
 import (
 	"bufio"
@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios"
 )
 
 // capacityServer is a login endpoint with a known capacity: slots logins
@@ -81,11 +83,11 @@ func ofType(evs []map[string]any, typ string) []map[string]any {
 func TestRunSearch(t *testing.T) {
 	var conns atomic.Int64
 	srv := capacityServer(t, 4, 20*time.Millisecond, &conns)
-	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 100, Duration: time.Second})
-	sc.Login.Success = Success{Status: []int{200}}
-	sc.Mode = ModeSearch
-	sc.SLO = SLO{SuccessRatio: 0.99, Percentile: 99, Latency: 100 * ms}
-	sc.Search = Search{Factor: 1.5, Precision: 0.2, Budget: time.Minute, Warmup: 500 * ms, Hold: time.Second, MinRequests: 50}
+	sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 100, Duration: time.Second})
+	sc.Login.Success = scenarios.Success{Status: []int{200}}
+	sc.Mode = scenarios.ModeSearch
+	sc.SLO = scenarios.SLO{SuccessRatio: 0.99, Percentile: 99, Latency: 100 * ms}
+	sc.Search = scenarios.Search{Factor: 1.5, Precision: 0.2, Budget: time.Minute, Warmup: 500 * ms, Hold: time.Second, MinRequests: 50}
 	dir := t.TempDir()
 	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL),
 		Credentials: creds(4), Dir: dir, Seed: 1})
@@ -131,7 +133,7 @@ func TestRunSearch(t *testing.T) {
 	}
 	var m map[string]any
 	b, _ := os.ReadFile(filepath.Join(dir, ManifestFile))
-	if err := json.Unmarshal(b, &m); err != nil || m["mode"] != ModeSearch || m["status"] != "completed" || m["search_result"] == nil {
+	if err := json.Unmarshal(b, &m); err != nil || m["mode"] != scenarios.ModeSearch || m["status"] != "completed" || m["search_result"] == nil {
 		t.Errorf("manifest: mode %v, status %v, search_result %v (%v)", m["mode"], m["status"], m["search_result"], err)
 	}
 	t.Logf("%s", s)
@@ -141,9 +143,9 @@ func TestRunSearch(t *testing.T) {
 // the result says so, with the trials judged so far.
 func TestRunSearchInterrupted(t *testing.T) {
 	srv := loginServer(t, 0, nil)
-	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 50, Duration: time.Second})
-	sc.Mode = ModeSearch
-	sc.Search = Search{Budget: time.Minute, Warmup: 200 * ms, Hold: 500 * ms, MinRequests: 10}
+	sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 50, Duration: time.Second})
+	sc.Mode = scenarios.ModeSearch
+	sc.Search = scenarios.Search{Budget: time.Minute, Warmup: 200 * ms, Hold: 500 * ms, MinRequests: 10}
 	sig := make(chan os.Signal, 1)
 	dir := t.TempDir()
 	go func() {

@@ -1,4 +1,4 @@
-package scenarios
+package engine
 
 import (
 	"context"
@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stampede-load/stampede/scenarios"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -59,13 +60,13 @@ func loginServer(t *testing.T, delay time.Duration, hits *atomic.Int64) *httptes
 	return srv
 }
 
-func testScenario(stages ...Stage) *Scenario {
-	sc := &Scenario{Name: "t", Raw: []byte("stages: []\n"), Stages: stages}
-	sc.Login = Login{Method: "POST", Path: "/login", Encoding: "json", UsernameField: "username",
-		PasswordField: "password", Success: Success{Status: []int{200}, JSONField: "token", Cookie: "session"}}
+func testScenario(stages ...scenarios.Stage) *scenarios.Scenario {
+	sc := &scenarios.Scenario{Name: "t", Raw: []byte("stages: []\n"), Stages: stages}
+	sc.Login = scenarios.Login{Method: "POST", Path: "/login", Encoding: "json", UsernameField: "username",
+		PasswordField: "password", Success: scenarios.Success{Status: []int{200}, JSONField: "token", Cookie: "session"}}
 	sc.Credentials.Order = "rotate"
 	keep := true
-	sc.Client = Client{Timeout: 2 * time.Second, KeepAlive: &keep, MaxConnections: 64, MaxWorkers: 256}
+	sc.Client = scenarios.Client{Timeout: 2 * time.Second, KeepAlive: &keep, MaxConnections: 64, MaxWorkers: 256}
 	return sc
 }
 
@@ -113,9 +114,9 @@ func readResults(t *testing.T, dir string) []vegeta.Result {
 func TestEngineRatesPerStage(t *testing.T) {
 	srv := loginServer(t, 0, nil)
 	sc := testScenario(
-		Stage{Name: "low", Kind: StageConstant, Rate: 200, Duration: 2 * time.Second},
-		Stage{Name: "ramp", Kind: StageRamp, From: 200, To: 1000, Duration: 2 * time.Second},
-		Stage{Name: "high", Kind: StageConstant, Rate: 1000, Duration: 2 * time.Second},
+		scenarios.Stage{Name: "low", Kind: scenarios.StageConstant, Rate: 200, Duration: 2 * time.Second},
+		scenarios.Stage{Name: "ramp", Kind: scenarios.StageRamp, From: 200, To: 1000, Duration: 2 * time.Second},
+		scenarios.Stage{Name: "high", Kind: scenarios.StageConstant, Rate: 1000, Duration: 2 * time.Second},
 	)
 	dir := t.TempDir()
 	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL),
@@ -171,7 +172,7 @@ func TestEngineRatesPerStage(t *testing.T) {
 
 func TestCredentialMixShares(t *testing.T) {
 	srv := loginServer(t, 0, nil)
-	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 400, Duration: 2 * time.Second})
+	sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 400, Duration: 2 * time.Second})
 	sc.Credentials.WrongPassword, sc.Credentials.UnknownUser = 0.2, 0.1
 	dir := t.TempDir()
 	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL),
@@ -193,7 +194,7 @@ func TestTransportErrorsClassified(t *testing.T) {
 	srv := loginServer(t, 0, nil)
 	u := mustURL(t, srv.URL)
 	srv.Close() // nothing listens now: connection refused
-	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 50, Duration: time.Second})
+	sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 50, Duration: time.Second})
 	dir := t.TempDir()
 	if _, err := Run(context.Background(), RunOptions{Scenario: sc, Target: u, Credentials: creds(1), Dir: dir, Seed: 1}); err != nil {
 		t.Fatal(err)
@@ -211,7 +212,7 @@ func TestTransportErrorsClassified(t *testing.T) {
 
 func TestClientTimeoutIsAmbiguousClass(t *testing.T) {
 	srv := loginServer(t, 2*time.Second, nil)
-	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 20, Duration: 500 * time.Millisecond})
+	sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 20, Duration: 500 * time.Millisecond})
 	sc.Client.Timeout = 200 * time.Millisecond
 	dir := t.TempDir()
 	if _, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL), Credentials: creds(1), Dir: dir, Seed: 1}); err != nil {
@@ -226,7 +227,7 @@ func TestClientTimeoutIsAmbiguousClass(t *testing.T) {
 
 func TestInterruptOnceDrainsAndMarks(t *testing.T) {
 	srv := loginServer(t, 300*time.Millisecond, nil)
-	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 50, Duration: 30 * time.Second})
+	sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 50, Duration: 30 * time.Second})
 	sig := make(chan os.Signal, 2)
 	dir := t.TempDir()
 	go func() { time.Sleep(time.Second); sig <- syscall.SIGINT }()
@@ -256,7 +257,7 @@ func TestInterruptOnceDrainsAndMarks(t *testing.T) {
 
 func TestInterruptTwiceReturnsAtOnce(t *testing.T) {
 	srv := loginServer(t, 1500*time.Millisecond, nil)
-	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 50, Duration: 30 * time.Second})
+	sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 50, Duration: 30 * time.Second})
 	sig := make(chan os.Signal, 2)
 	go func() {
 		time.Sleep(time.Second)
@@ -305,7 +306,7 @@ func TestResultsReadableAfterKill(t *testing.T) {
 
 func TestMain(m *testing.M) {
 	if u := os.Getenv("STAMPEDE_KILL_CHILD"); u != "" {
-		sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 500, Duration: time.Minute})
+		sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 500, Duration: time.Minute})
 		target, _ := url.Parse(u)
 		_, _ = Run(context.Background(), RunOptions{Scenario: sc, Target: target, Credentials: creds(3),
 			Dir: os.Getenv("STAMPEDE_KILL_DIR"), Seed: 1})
@@ -344,10 +345,10 @@ func TestPreflightAndFollowUp(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 100, Duration: 2 * time.Second})
-	sc.Login.Success = Success{Status: []int{200}, JSONField: "token"}
-	sc.Login.Preflight = &Preflight{Method: "GET", Path: "/form", From: "cookie", Name: "csrf", SendAs: "header", SendName: "X-CSRF-Token"}
-	sc.Login.FollowUp = &FollowUp{Method: "GET", Path: "/me", Share: 0.5, Status: []int{200}}
+	sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 100, Duration: 2 * time.Second})
+	sc.Login.Success = scenarios.Success{Status: []int{200}, JSONField: "token"}
+	sc.Login.Preflight = &scenarios.Preflight{Method: "GET", Path: "/form", From: "cookie", Name: "csrf", SendAs: "header", SendName: "X-CSRF-Token"}
+	sc.Login.FollowUp = &scenarios.FollowUp{Method: "GET", Path: "/me", Share: 0.5, Status: []int{200}}
 	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL), Credentials: creds(3), Dir: t.TempDir(), Seed: 5})
 	if err != nil {
 		t.Fatal(err)

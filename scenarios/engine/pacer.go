@@ -1,13 +1,14 @@
-package scenarios
+package engine
 
 import (
 	"errors"
 	"fmt"
 	"math"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios"
 )
 
 const (
@@ -29,7 +30,7 @@ const (
 //
 // Pacer satisfies vegeta's Pacer interface (Pace and Rate).
 type Pacer struct {
-	stages []Stage // scaled copies, Duration filled in
+	stages []scenarios.Stage // scaled copies, Duration filled in
 	starts []time.Duration
 	segs   []segment
 	total  time.Duration
@@ -94,7 +95,7 @@ func stepCount(from, to, step float64) (int, error) {
 
 // NewPacer builds a pacer that runs stages back to back, with every rate
 // multiplied by scale (1/N for one of N agents sharing the load).
-func NewPacer(stages []Stage, scale float64) (*Pacer, error) {
+func NewPacer(stages []scenarios.Stage, scale float64) (*Pacer, error) {
 	if !(scale > 0) || math.IsInf(scale, 0) {
 		return nil, fmt.Errorf("scenarios: pacer scale must be > 0, got %g", scale)
 	}
@@ -126,18 +127,18 @@ func NewPacer(stages []Stage, scale float64) (*Pacer, error) {
 
 // stageSegments checks one stage and cuts it into linear segments, with
 // rates scaled; it returns the scaled stage with its Duration filled in.
-func stageSegments(st Stage, scale float64) (Stage, []segment, error) {
+func stageSegments(st scenarios.Stage, scale float64) (scenarios.Stage, []segment, error) {
 	type namedRate struct {
 		name string
 		v    *float64
 	}
 	var rates []namedRate
 	switch st.Kind {
-	case StageConstant:
+	case scenarios.StageConstant:
 		rates = []namedRate{{"rate", &st.Rate}}
-	case StageRamp:
+	case scenarios.StageRamp:
 		rates = []namedRate{{"from", &st.From}, {"to", &st.To}}
-	case StageSteps:
+	case scenarios.StageSteps:
 		n, err := stepCount(st.From, st.To, st.Step)
 		if err != nil {
 			return st, nil, err
@@ -150,7 +151,7 @@ func stageSegments(st Stage, scale float64) (Stage, []segment, error) {
 		}
 		st.Duration = time.Duration(n) * st.Hold
 		rates = []namedRate{{"from", &st.From}, {"to", &st.To}, {"step", &st.Step}}
-	case StageSpike:
+	case scenarios.StageSpike:
 		rates = []namedRate{{"base", &st.Base}, {"peak", &st.Peak}}
 	default:
 		return st, nil, fmt.Errorf("unknown stage kind %q", st.Kind)
@@ -165,11 +166,11 @@ func stageSegments(st Stage, scale float64) (Stage, []segment, error) {
 		return st, nil, fmt.Errorf("duration must be > 0, got %s", st.Duration)
 	}
 	switch st.Kind {
-	case StageConstant:
+	case scenarios.StageConstant:
 		return st, []segment{{dur: st.Duration, r0: st.Rate, r1: st.Rate}}, nil
-	case StageRamp:
+	case scenarios.StageRamp:
 		return st, []segment{{dur: st.Duration, r0: st.From, r1: st.To}}, nil
-	case StageSteps:
+	case scenarios.StageSteps:
 		var segs []segment
 		for k := 0; k < int(st.Duration/st.Hold); k++ {
 			r := st.From + float64(k)*st.Step
@@ -316,8 +317,8 @@ func (p *Pacer) Scale() float64 { return p.scale }
 
 // Stages returns the stages as this pacer runs them: rates multiplied by
 // the scale, and Duration filled in for steps.
-func (p *Pacer) Stages() []Stage {
-	return append([]Stage(nil), p.stages...)
+func (p *Pacer) Stages() []scenarios.Stage {
+	return append([]scenarios.Stage(nil), p.stages...)
 }
 
 // String describes the plan, e.g. Stages{constant 50/s 10s, ramp 50→400/s 60s}.
@@ -327,20 +328,4 @@ func (p *Pacer) String() string {
 		parts[i] = st.String()
 	}
 	return "Stages{" + strings.Join(parts, ", ") + "}"
-}
-
-// String describes one stage, e.g. "ramp 50→400/s 60s".
-func (st Stage) String() string {
-	r := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	switch st.Kind {
-	case StageConstant:
-		return fmt.Sprintf("constant %s/s %s", r(st.Rate), st.Duration)
-	case StageRamp:
-		return fmt.Sprintf("ramp %s→%s/s %s", r(st.From), r(st.To), st.Duration)
-	case StageSteps:
-		return fmt.Sprintf("steps %s→%s/s +%s every %s (%s)", r(st.From), r(st.To), r(st.Step), st.Hold, st.Duration)
-	case StageSpike:
-		return fmt.Sprintf("spike %s/s peak %s/s at %s for %s (%s)", r(st.Base), r(st.Peak), st.At, st.SpikeFor, st.Duration)
-	}
-	return fmt.Sprintf("%s? %s", st.Kind, st.Duration)
 }

@@ -1,4 +1,4 @@
-package scenarios
+package engine
 
 import (
 	"strconv"
@@ -6,27 +6,28 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/stampede-load/stampede/scenarios"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
 // StageSummary is one stage's outcome, bucketed by actual send time.
 type StageSummary struct {
-	Index           int            `json:"index"`
-	Name            string         `json:"name"`
-	Kind            StageKind      `json:"kind"`
-	Start           time.Duration  `json:"start_ns"`
-	Duration        time.Duration  `json:"duration_ns"`
-	PlannedHits     float64        `json:"planned_hits"`
-	OfferedRPS      float64        `json:"offered_rps"`
-	Sent            int64          `json:"sent"`
-	AchievedRPS     float64        `json:"achieved_rps"`
-	OK              int64          `json:"ok"`
-	ExpectedRejects int64          `json:"expected_rejects"`
-	Failed          int64          `json:"failed"`
-	SuccessRatio    float64        `json:"success_ratio"`
-	P50             time.Duration  `json:"p50_ns"`
-	P99             time.Duration  `json:"p99_ns"`
-	ErrorClasses    map[string]int `json:"error_classes,omitempty"`
+	Index           int                 `json:"index"`
+	Name            string              `json:"name"`
+	Kind            scenarios.StageKind `json:"kind"`
+	Start           time.Duration       `json:"start_ns"`
+	Duration        time.Duration       `json:"duration_ns"`
+	PlannedHits     float64             `json:"planned_hits"`
+	OfferedRPS      float64             `json:"offered_rps"`
+	Sent            int64               `json:"sent"`
+	AchievedRPS     float64             `json:"achieved_rps"`
+	OK              int64               `json:"ok"`
+	ExpectedRejects int64               `json:"expected_rejects"`
+	Failed          int64               `json:"failed"`
+	SuccessRatio    float64             `json:"success_ratio"`
+	P50             time.Duration       `json:"p50_ns"`
+	P99             time.Duration       `json:"p99_ns"`
+	ErrorClasses    map[string]int      `json:"error_classes,omitempty"`
 }
 
 // newHistogram covers 1µs to 2 minutes at 3 significant figures.

@@ -1,4 +1,4 @@
-package scenarios
+package engine
 
 import (
 	"encoding/csv"
@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/stampede-load/stampede/scenarios"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -69,7 +70,7 @@ const intentHeader = "X-Stampede-Intent"
 // loginTargeter builds login requests from credentials: rotating or random,
 // with a seeded share of wrong passwords and unknown users.
 type loginTargeter struct {
-	login  Login
+	login  scenarios.Login
 	url    string
 	creds  []Credential
 	random bool
@@ -81,7 +82,7 @@ type loginTargeter struct {
 	next int
 }
 
-func newLoginTargeter(base *url.URL, sc *Scenario, creds []Credential, seed int64) *loginTargeter {
+func newLoginTargeter(base *url.URL, sc *scenarios.Scenario, creds []Credential, seed int64) *loginTargeter {
 	u := *base
 	u.Path = strings.TrimRight(u.Path, "/") + sc.Login.Path
 	return &loginTargeter{
@@ -132,7 +133,7 @@ func (t *loginTargeter) Target(tgt *vegeta.Target) error {
 	return nil
 }
 
-func encodeLogin(l Login, c Credential) ([]byte, string, error) {
+func encodeLogin(l scenarios.Login, c Credential) ([]byte, string, error) {
 	fields := make(map[string]string, len(l.Extra)+2)
 	for k, v := range l.Extra {
 		fields[k] = v
@@ -151,7 +152,7 @@ func encodeLogin(l Login, c Credential) ([]byte, string, error) {
 }
 
 // judge decides a login's outcome from its recorded result.
-func judge(l Login, intent Intent, r *vegeta.Result) Outcome {
+func judge(l scenarios.Login, intent Intent, r *vegeta.Result) Outcome {
 	if r.Code == 0 {
 		return OutcomeFailed
 	}

@@ -1,4 +1,4 @@
-package scenarios
+package evidence
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/stampede-load/stampede/internal/secret"
+	"github.com/stampede-load/stampede/scenarios/engine"
 )
 
 // EvidenceConfig says where the run's evidence comes from besides the
@@ -76,13 +77,13 @@ func StartEvidence(ctx context.Context, cfg EvidenceConfig) (*Evidence, error) {
 }
 
 // Start begins sampling into sink (the run's timeline); it is a Hook.
-func (ev *Evidence) Start(ctx context.Context, sink EventSink, _ time.Time) error {
+func (ev *Evidence) Start(ctx context.Context, sink engine.EventSink, _ time.Time) error {
 	ev.Run(ctx, sink)
 	return nil
 }
 
 // Run samples until ctx ends or Stop is called, writing to sink.
-func (ev *Evidence) Run(ctx context.Context, sink EventSink) {
+func (ev *Evidence) Run(ctx context.Context, sink engine.EventSink) {
 	ctx, ev.cancel = context.WithCancel(ctx)
 	if ev.conn != nil {
 		ev.wg.Add(1)
@@ -147,7 +148,7 @@ func (ev *Evidence) stop() {
 
 // every calls f on each tick until ctx ends; f's event is emitted only if
 // ctx was still live when f finished, so Stop never records a torn sample.
-func every(ctx context.Context, d time.Duration, sink EventSink, typ string, f func() map[string]any) {
+func every(ctx context.Context, d time.Duration, sink engine.EventSink, typ string, f func() map[string]any) {
 	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
@@ -170,7 +171,7 @@ func (ev *Evidence) probe(ctx context.Context, path, addr, health string) map[st
 	begin := time.Now()
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		m["error"] = classifyTransportError(err, false, true, false, false)
+		m["error"] = engine.ClassifyDialError(err)
 		return m
 	}
 	m["connect_ms"] = millis(time.Since(begin))
