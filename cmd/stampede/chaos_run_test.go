@@ -33,7 +33,7 @@ import (
 	"github.com/stampede-load/stampede/chaos"
 	"github.com/stampede-load/stampede/fixtures"
 	"github.com/stampede-load/stampede/fixtures/pg"
-	"github.com/stampede-load/stampede/scenarios/engine"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // chaosMaxConns is the test PostgreSQL's max_connections: room for the
@@ -91,7 +91,7 @@ func runChaosScenario(t *testing.T, scenario string, sig chan os.Signal, during 
 	if ev := r.first("run_start"); ev != nil {
 		r.start = eventTime(t, ev)
 	}
-	if _, err := os.Stat(filepath.Join(r.dir, engine.ResultsFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(r.dir, rundir.ResultsFile)); err == nil {
 		r.results = decodeResults(t, r.dir)
 	}
 	t.Logf("run: exit %d (%v), %d results, %d timeline events", exitCode(r.err), r.err, len(r.results), len(r.timeline))
@@ -100,7 +100,7 @@ func runChaosScenario(t *testing.T, scenario string, sig chan os.Signal, during 
 
 func readTimeline(t *testing.T, dir string) []map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, engine.TimelineFile))
+	b, err := os.ReadFile(filepath.Join(dir, rundir.TimelineFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -297,7 +297,7 @@ func codes(rs []vegeta.Result) map[string]int {
 	m := map[string]int{}
 	for _, res := range rs {
 		if res.Code == 0 {
-			m["err:"+res.Headers.Get(engine.HeaderErrorClass)]++
+			m["err:"+res.Headers.Get(rundir.HeaderErrorClass)]++
 			continue
 		}
 		m[strconv.Itoa(int(res.Code))]++
@@ -368,7 +368,7 @@ func median(ds []time.Duration) time.Duration {
 func waitForEvent(dir, typ string, timeout time.Duration) (map[string]any, error) {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		b, _ := os.ReadFile(filepath.Join(dir, engine.TimelineFile))
+		b, _ := os.ReadFile(filepath.Join(dir, rundir.TimelineFile))
 		for _, line := range bytes.Split(b, []byte("\n")) {
 			var m map[string]any
 			if json.Unmarshal(line, &m) == nil && m["type"] == typ {
@@ -1117,7 +1117,7 @@ func TestChaosRunPreflightWeakDSN(t *testing.T) {
 		t.Helper()
 		admin := admin.with(t)
 		r.wantExit(t, exitInfra)
-		if st, err := os.Stat(filepath.Join(r.dir, engine.ResultsFile)); err == nil && st.Size() > 0 {
+		if st, err := os.Stat(filepath.Join(r.dir, rundir.ResultsFile)); err == nil && st.Size() > 0 {
 			t.Errorf("results.bin has %d bytes: something was sent", st.Size())
 		}
 		if evs := r.of(chaos.EventInject); len(evs) > 0 {

@@ -25,6 +25,7 @@ import (
 	"github.com/stampede-load/stampede/report"
 	"github.com/stampede-load/stampede/scenarios"
 	"github.com/stampede-load/stampede/scenarios/engine"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 type runFlags struct {
@@ -275,7 +276,7 @@ func reachable(ctx context.Context, u *url.URL) error {
 	return c.Close()
 }
 
-func printStageTable(w io.Writer, stages []engine.StageSummary) {
+func printStageTable(w io.Writer, stages []rundir.StageSummary) {
 	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
 	t.Header("stage", "kind", "for", "offered/s", "achieved/s", "sent", "success", "p50", "p99")
 	for _, s := range stages {

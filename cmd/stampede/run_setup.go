@@ -15,6 +15,7 @@ import (
 	"github.com/stampede-load/stampede/scenarios"
 	"github.com/stampede-load/stampede/scenarios/engine"
 	"github.com/stampede-load/stampede/scenarios/evidence"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // runSetup is what a run stands on: the target (the bundled fixture or the
@@ -57,7 +58,7 @@ func (s *runSetup) prepare(ctx context.Context, paths map[string]bool) error {
 	s.dir = firstNonEmpty(f.out, sc.Output.Dir, filepath.Join("runs", time.Now().Format("20060102-150405")+"-"+sc.Name))
 	// A run directory is the unit of record: never mix two runs in one
 	// (nor hide an earlier run's unrestored fault journal).
-	if _, err := os.Stat(filepath.Join(s.dir, engine.ResultsFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(s.dir, rundir.ResultsFile)); err == nil {
 		return usageErr("run directory %s already holds a run; choose another --out (or remove it; if it was interrupted, run 'stampede chaos restore %s' first)", s.dir, s.dir)
 	}
 	if sc.Credentials.File != "" {

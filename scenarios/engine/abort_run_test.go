@@ -13,6 +13,7 @@ import (
 
 	"github.com/stampede-load/stampede/report"
 	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // TestRunAbortsOnSustainedBreach runs 30s of stages against a target that
@@ -43,7 +44,7 @@ func TestRunAbortsOnSustainedBreach(t *testing.T) {
 		t.Fatalf("abort events %v: want one, with 2 of 2 seconds failed", aborts)
 	}
 	var m map[string]any
-	b, _ := os.ReadFile(filepath.Join(dir, ManifestFile))
+	b, _ := os.ReadFile(filepath.Join(dir, rundir.ManifestFile))
 	if err := json.Unmarshal(b, &m); err != nil || m["status"] != "aborted" {
 		t.Errorf("manifest status %v (%v), want aborted", m["status"], err)
 	}

@@ -12,26 +12,8 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
-)
-
-// Files of a run directory.
-const (
-	ResultsFile  = "results.bin"    // vegeta's gob encoding, one record per hit
-	TimelineFile = "timeline.jsonl" // stage transitions, generator events, faults, samples
-	ManifestFile = "manifest.json"
-	ScenarioFile = "scenario.yaml"
-)
-
-// Headers stampede adds to each recorded result, beside the response's own
-// (vegeta keeps them in Result.Headers, so `vegeta report` still reads the file).
-const (
-	HeaderStage      = "Stampede-Stage"       // index of the planned stage
-	HeaderIntent     = "Stampede-Intent"      // valid, wrong_password, unknown_user
-	HeaderOutcome    = "Stampede-Outcome"     // ok, expected_reject, failed
-	HeaderSendLag    = "Stampede-Send-Lag"    // ns the send was behind its planned time
-	HeaderConn       = "Stampede-Conn"        // "reused" or "new;connect=NS"
-	HeaderErrorClass = "Stampede-Error-Class" // a transport error's class
 )
 
 // maxKeptBody bounds the response body kept for a failed result.
@@ -54,14 +36,14 @@ func newRecorder(dir string, sc *scenarios.Scenario) (*recorder, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("run dir: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, ScenarioFile), sc.Raw, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, rundir.ScenarioFile), sc.Raw, 0o644); err != nil {
 		return nil, fmt.Errorf("run dir: copy scenario: %w", err)
 	}
-	rf, err := os.OpenFile(filepath.Join(dir, ResultsFile), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	rf, err := os.OpenFile(filepath.Join(dir, rundir.ResultsFile), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("run dir: %w", err)
 	}
-	tf, err := os.OpenFile(filepath.Join(dir, TimelineFile), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	tf, err := os.OpenFile(filepath.Join(dir, rundir.TimelineFile), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		rf.Close()
 		return nil, fmt.Errorf("run dir: %w", err)
@@ -92,31 +74,31 @@ func (r *recorder) Event(typ string, at time.Time, fields map[string]any) {
 
 // annotate adds stampede's per-hit evidence to a result, and drops what
 // could be secret: session cookies and the bodies of successful logins.
-func annotate(res *vegeta.Result, stage int, hi *hitInfo, outcome Outcome, lag time.Duration) {
+func annotate(res *vegeta.Result, stage int, hi *hitInfo, outcome rundir.Outcome, lag time.Duration) {
 	h := res.Headers
 	if h == nil {
 		h = http.Header{}
 	}
 	h.Del("Set-Cookie")
-	h.Set(HeaderStage, strconv.Itoa(stage))
-	h.Set(HeaderIntent, string(hi.intent))
-	h.Set(HeaderOutcome, string(outcome))
-	h.Set(HeaderSendLag, strconv.FormatInt(int64(lag), 10))
+	h.Set(rundir.HeaderStage, strconv.Itoa(stage))
+	h.Set(rundir.HeaderIntent, string(hi.intent))
+	h.Set(rundir.HeaderOutcome, string(outcome))
+	h.Set(rundir.HeaderSendLag, strconv.FormatInt(int64(lag), 10))
 	switch {
 	case hi.reused:
-		h.Set(HeaderConn, "reused")
+		h.Set(rundir.HeaderConn, "reused")
 	case hi.connect > 0:
-		h.Set(HeaderConn, "new;connect="+strconv.FormatInt(int64(hi.connect), 10))
+		h.Set(rundir.HeaderConn, "new;connect="+strconv.FormatInt(int64(hi.connect), 10))
 	}
 	if res.Code == 0 && res.Error != "" {
 		class := hi.errClass
 		if class == "" {
-			class = ErrOther
+			class = rundir.ErrOther
 		}
-		h.Set(HeaderErrorClass, class)
+		h.Set(rundir.HeaderErrorClass, class)
 	}
 	res.Headers = h
-	if outcome == OutcomeOK {
+	if outcome == rundir.OutcomeOK {
 		res.Body = nil
 	} else if len(res.Body) > maxKeptBody {
 		res.Body = res.Body[:maxKeptBody]

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -77,8 +78,8 @@ type RunResult struct {
 	// for its stated time); the run reached its breaking point, and is
 	// recorded and reported like any other.
 	Aborted   bool
-	Stages    []StageSummary
-	FollowUps FollowUpStats
+	Stages    []rundir.StageSummary
+	FollowUps rundir.FollowUpStats
 	Seed      int64
 	// Search is what mode: search found; nil for a run of stages.
 	Search *SearchResult
@@ -96,11 +97,6 @@ type schedule interface {
 	Stages() []scenarios.Stage
 	Duration() time.Duration
 	String() string
-}
-
-// FollowUpStats counts the sampled session checks after successful logins.
-type FollowUpStats struct {
-	Sent, OK, Failed, Dropped int64
 }
 
 // ErrAbortedImmediately is returned on the second signal: the run returned
@@ -185,7 +181,7 @@ func Run(ctx context.Context, o RunOptions) (*RunResult, error) {
 	for k, v := range o.Manifest {
 		manifest[k] = v
 	}
-	manifestPath := filepath.Join(o.Dir, ManifestFile)
+	manifestPath := filepath.Join(o.Dir, rundir.ManifestFile)
 	if err := writeJSON(manifestPath, manifest); err != nil {
 		return nil, fmt.Errorf("run dir: manifest: %w", err)
 	}
@@ -276,7 +272,7 @@ loop:
 				lag = 0
 			}
 			outcome := judge(sc.Login, hi.intent, r)
-			if outcome == OutcomeOK {
+			if outcome == rundir.OutcomeOK {
 				fu.maybe(r)
 			}
 			annotate(r, pacer.StageAt(due), hi, outcome, lag)
@@ -286,7 +282,7 @@ loop:
 			}
 			st.add(start, r, outcome, hi.errClass)
 			gw.add(rec, r, lag, hi.errClass, tt.inflight.Load())
-			if good := outcome != OutcomeFailed; planned && search != nil {
+			if good := outcome != rundir.OutcomeFailed; planned && search != nil {
 				search.add(due, lag+r.Latency, good)
 			} else if planned && watch != nil {
 				watch.add(due, lag+r.Latency, good)
@@ -418,7 +414,7 @@ func (g *genWatch) add(rec *recorder, r *vegeta.Result, lag time.Duration, errCl
 		g.inflight = inflight
 	}
 	switch errClass {
-	case ErrGenFiles, ErrGenPorts, ErrGenPool:
+	case rundir.ErrGenFiles, rundir.ErrGenPorts, rundir.ErrGenPool:
 		if g.local == nil {
 			g.local = map[string]int64{}
 		}
@@ -534,8 +530,8 @@ func (f *followUps) close() {
 	}
 }
 
-func (f *followUps) stats() FollowUpStats {
-	return FollowUpStats{Sent: f.sent.Load(), OK: f.ok.Load(), Failed: f.failed.Load(), Dropped: f.dropped.Load()}
+func (f *followUps) stats() rundir.FollowUpStats {
+	return rundir.FollowUpStats{Sent: f.sent.Load(), OK: f.ok.Load(), Failed: f.failed.Load(), Dropped: f.dropped.Load()}
 }
 
 func hostname() string {

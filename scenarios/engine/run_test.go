@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -88,7 +89,7 @@ func mustURL(t testing.TB, s string) *url.URL {
 
 func readResults(t *testing.T, dir string) []vegeta.Result {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, ResultsFile))
+	f, err := os.Open(filepath.Join(dir, rundir.ResultsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +129,7 @@ func TestEngineRatesPerStage(t *testing.T) {
 	perStage := make([]int, len(sc.Stages))
 	var late int
 	for _, r := range readResults(t, dir) {
-		planned, err := strconv.Atoi(r.Headers.Get(HeaderStage))
+		planned, err := strconv.Atoi(r.Headers.Get(rundir.HeaderStage))
 		if err != nil {
 			t.Fatalf("result without a planned stage: %v", r.Headers)
 		}
@@ -156,14 +157,14 @@ func TestEngineRatesPerStage(t *testing.T) {
 		t.Fatal("no results recorded")
 	}
 	for _, r := range rs[:10] {
-		if r.Headers.Get(HeaderStage) == "" || r.Headers.Get(HeaderOutcome) != string(OutcomeOK) {
+		if r.Headers.Get(rundir.HeaderStage) == "" || r.Headers.Get(rundir.HeaderOutcome) != string(rundir.OutcomeOK) {
 			t.Fatalf("result lacks stampede headers: %v", r.Headers)
 		}
 		if r.Headers.Get("Set-Cookie") != "" || strings.Contains(string(r.Body), "secret-token") {
 			t.Fatalf("a session secret was recorded: %v %q", r.Headers, r.Body)
 		}
 	}
-	for _, f := range []string{TimelineFile, ManifestFile, ScenarioFile} {
+	for _, f := range []string{rundir.TimelineFile, rundir.ManifestFile, rundir.ScenarioFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("run dir lacks %s: %v", f, err)
 		}
@@ -204,8 +205,8 @@ func TestTransportErrorsClassified(t *testing.T) {
 		t.Fatal("no results")
 	}
 	for _, r := range rs {
-		if got := r.Headers.Get(HeaderErrorClass); got != ErrRefused {
-			t.Fatalf("error class %q for %q, want %q", got, r.Error, ErrRefused)
+		if got := r.Headers.Get(rundir.HeaderErrorClass); got != rundir.ErrRefused {
+			t.Fatalf("error class %q for %q, want %q", got, r.Error, rundir.ErrRefused)
 		}
 	}
 }
@@ -219,8 +220,8 @@ func TestClientTimeoutIsAmbiguousClass(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range readResults(t, dir) {
-		if got := r.Headers.Get(HeaderErrorClass); got != ErrClientTimeout {
-			t.Fatalf("error class %q for %q, want %q", got, r.Error, ErrClientTimeout)
+		if got := r.Headers.Get(rundir.HeaderErrorClass); got != rundir.ErrClientTimeout {
+			t.Fatalf("error class %q for %q, want %q", got, r.Error, rundir.ErrClientTimeout)
 		}
 	}
 }
@@ -249,7 +250,7 @@ func TestInterruptOnceDrainsAndMarks(t *testing.T) {
 		}
 	}
 	var m map[string]any
-	b, _ := os.ReadFile(filepath.Join(dir, ManifestFile))
+	b, _ := os.ReadFile(filepath.Join(dir, rundir.ManifestFile))
 	if err := json.Unmarshal(b, &m); err != nil || m["status"] != "interrupted" {
 		t.Errorf("manifest status = %v (%v), want interrupted", m["status"], err)
 	}
@@ -286,7 +287,7 @@ func TestResultsReadableAfterKill(t *testing.T) {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		if st, err := os.Stat(filepath.Join(dir, ResultsFile)); err == nil && st.Size() > 20000 {
+		if st, err := os.Stat(filepath.Join(dir, rundir.ResultsFile)); err == nil && st.Size() > 20000 {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // capacityServer is a login endpoint with a known capacity: slots logins
@@ -48,7 +49,7 @@ func capacityServer(t *testing.T, slots int, hold time.Duration, conns *atomic.I
 
 func readTimeline(t *testing.T, dir string) []map[string]any {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, TimelineFile))
+	f, err := os.Open(filepath.Join(dir, rundir.TimelineFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +133,7 @@ func TestRunSearch(t *testing.T) {
 		t.Errorf("%d stage events, %d stage summaries", len(stages), len(res.Stages))
 	}
 	var m map[string]any
-	b, _ := os.ReadFile(filepath.Join(dir, ManifestFile))
+	b, _ := os.ReadFile(filepath.Join(dir, rundir.ManifestFile))
 	if err := json.Unmarshal(b, &m); err != nil || m["mode"] != scenarios.ModeSearch || m["status"] != "completed" || m["search_result"] == nil {
 		t.Errorf("manifest: mode %v, status %v, search_result %v (%v)", m["mode"], m["status"], m["search_result"], err)
 	}
@@ -150,7 +151,7 @@ func TestRunSearchInterrupted(t *testing.T) {
 	dir := t.TempDir()
 	go func() {
 		for i := 0; i < 200; i++ { // signal once the first trial is judged
-			if b, _ := os.ReadFile(filepath.Join(dir, TimelineFile)); bytes.Contains(b, []byte(`"type":"trial"`)) {
+			if b, _ := os.ReadFile(filepath.Join(dir, rundir.TimelineFile)); bytes.Contains(b, []byte(`"type":"trial"`)) {
 				break
 			}
 			time.Sleep(50 * ms)
