@@ -121,7 +121,7 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 			return usageErr("--baseline: %v", err)
 		}
 	}
-	s := &runSetup{e: e, f: &f, sc: sc, manifest: map[string]any{"stampede_version": version, "stampede_commit": commit}}
+	s := &runSetup{e: e, f: &f, sc: sc, manifest: &rundir.Manifest{StampedeVersion: version, StampedeCommit: commit}}
 	defer s.close()
 	if err := s.prepare(ctx, plan.Paths); err != nil {
 		return err
@@ -133,7 +133,7 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 		return infraErr(fmt.Errorf("run dir: %w", err))
 	}
 	hooks := []engine.Hook{s.evidence}
-	var status func() string
+	var faults func() string
 	if len(sc.Faults) > 0 {
 		if s.chaosEnv.Journal, err = chaos.OpenJournal(s.dir); err != nil {
 			return infraErr(err)
@@ -146,15 +146,18 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 		}
 		fh := NewFaultHook(plan)
 		hooks = append(hooks, fh)
-		status = fh.Status
+		faults = fh.Status
 	}
 
 	fmt.Fprintf(e.stderr, "stampede: %s; recording to %s\n", describeRun(sc, s.target), s.dir)
+	ctl := engine.NewControl()
+	stopForwarding := forwardSignals(e.signals, ctl)
 	res, runErr := engine.Run(ctx, engine.RunOptions{
 		Scenario: sc, Target: s.target, Credentials: s.creds, Dir: s.dir, Scale: f.scale, Seed: s.seed,
-		Signals: e.signals, Progress: progressOut(e, f.quiet), Terminal: isTerminal(e.stderr),
-		Manifest: s.manifest, Hooks: hooks, Status: status,
+		Control: ctl, Progress: newProgress(progressOut(e, f.quiet), isTerminal(e.stderr), plannedDuration(sc), faults),
+		Manifest: s.manifest, Hooks: hooks,
 	})
+	stopForwarding()
 	if errors.Is(runErr, engine.ErrAbortedImmediately) {
 		return &exitError{code: exitInterrupted, err: runErr}
 	}
@@ -162,6 +165,30 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 		return infraErr(runErr)
 	}
 	return finishRun(e, res, baseline)
+}
+
+// forwardSignals turns the signals that arrive during a run into its
+// Control until the returned stop is called: the first stops sending and
+// lets the run finish (results and report still written), the next makes
+// it return at once.
+func forwardSignals(signals <-chan os.Signal, ctl *engine.Control) (stop func()) {
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		for n := 0; ; n++ {
+			select {
+			case <-done:
+				return
+			case sig := <-signals:
+				if n == 0 {
+					ctl.Stop(sig.String())
+				} else {
+					ctl.Abort(sig.String())
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // finishRun analyses the recorded run, writes every report file into the
@@ -304,6 +331,16 @@ func describeRun(sc *scenarios.Scenario, target *url.URL) string {
 		return fmt.Sprintf("searching for the limit of %s against %s: %s", sc.Name, target.Redacted(), c)
 	}
 	return fmt.Sprintf("running %s against %s for %s", sc.Name, target.Redacted(), totalDuration(sc))
+}
+
+// plannedDuration is the plan's length as a run starts: a search's budget,
+// else its stages'.
+func plannedDuration(sc *scenarios.Scenario) time.Duration {
+	if sc.Mode == scenarios.ModeSearch {
+		c, _ := sc.SearchSettings() // checked before anything started
+		return c.Budget
+	}
+	return totalDuration(sc)
 }
 
 func totalDuration(sc *scenarios.Scenario) time.Duration {

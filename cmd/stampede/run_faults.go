@@ -8,10 +8,11 @@ import (
 	"github.com/stampede-load/stampede/chaos"
 	"github.com/stampede-load/stampede/scenarios"
 	"github.com/stampede-load/stampede/scenarios/engine"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
-// FaultHook runs a fault schedule on the run's clock as a Hook; stopping
-// it reverts whatever is still in force.
+// FaultHook runs a fault schedule on the run's clock as an engine Hook;
+// stopping it reverts whatever is still in force.
 type FaultHook struct {
 	items  []chaos.Scheduled
 	runner *chaos.Runner
@@ -20,10 +21,10 @@ type FaultHook struct {
 // NewFaultHook schedules the set's faults.
 func NewFaultHook(fs *scenarios.FaultSet) *FaultHook { return &FaultHook{items: fs.Items} }
 
-// Start begins the schedule.
-func (h *FaultHook) Start(ctx context.Context, sink engine.EventSink, start time.Time) error {
+// Start begins the schedule; its events go to the run's timeline.
+func (h *FaultHook) Start(ctx context.Context, sink engine.Sink, start time.Time) error {
 	if len(h.items) > 0 {
-		h.runner = chaos.StartSchedule(ctx, start, h.items, sink)
+		h.runner = chaos.StartSchedule(ctx, start, h.items, faultEvents{sink})
 	}
 	return nil
 }
@@ -50,4 +51,38 @@ func (h *FaultHook) Status() string {
 		return ""
 	}
 	return "faults: " + strings.Join(names, ", ")
+}
+
+// faultEvents writes the chaos runner's events to the timeline as the
+// contract's typed fault events.
+type faultEvents struct{ sink engine.Sink }
+
+func (f faultEvents) Event(typ string, at time.Time, fields map[string]any) {
+	f.sink.Record(faultEvent(typ, fields), at)
+}
+
+// faultEvent reads the fields chaos.Runner puts in its events (see its
+// fields and emit) into a rundir.FaultEvent.
+func faultEvent(typ string, m map[string]any) rundir.FaultEvent {
+	ev := rundir.FaultEvent{Type: typ}
+	if i, ok := m["index"].(int); ok {
+		ev.Index = &i
+	}
+	ev.Fault, _ = m["fault"].(string)
+	ev.Kind, _ = m["kind"].(string)
+	ev.Params, _ = m["params"].(map[string]any)
+	if v, ok := m["start_s"].(float64); ok {
+		ev.StartS = &v
+	}
+	if v, ok := m["end_s"].(float64); ok {
+		ev.EndS = &v
+	}
+	if v, ok := m["ok"].(bool); ok {
+		ev.OK = &v
+	}
+	ev.Error, _ = m["error"].(string)
+	ev.Reason, _ = m["reason"].(string)
+	ev.ElapsedS, _ = m["elapsed_s"].(float64)
+	ev.TookMS, _ = m["took_ms"].(float64)
+	return ev
 }

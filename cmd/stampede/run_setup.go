@@ -25,7 +25,7 @@ type runSetup struct {
 	e        *env
 	f        *runFlags
 	sc       *scenarios.Scenario
-	manifest map[string]any
+	manifest *rundir.Manifest
 
 	target   *url.URL
 	dir      string
@@ -114,11 +114,11 @@ func (s *runSetup) prepareFixture(ctx context.Context, paths map[string]bool) (e
 		s.target.Host = addr
 	}
 	o := stack.Options
-	s.manifest["target_kind"] = "bundled fixture"
-	s.manifest["fixture"] = map[string]any{"db_pool": o.DBPool, "db_hold": o.DBHold.String(),
-		"db_hold_ms": float64(o.DBHold) / 1e6, "max_connections": o.MaxConnections, "users": o.Users,
-		"role": fixtures.AppRole, "server_timing": !o.HideServerTiming}
-	s.manifest["network_paths"] = sortedKeys(paths)
+	s.manifest.TargetKind = "bundled fixture"
+	s.manifest.Fixture = &rundir.Fixture{DBPool: o.DBPool, DBHold: rundir.Duration(o.DBHold),
+		DBHoldMS: float64(o.DBHold) / 1e6, MaxConnections: o.MaxConnections, Users: o.Users,
+		Role: fixtures.AppRole, ServerTiming: !o.HideServerTiming}
+	s.manifest.NetworkPaths = sortedKeys(paths) // written even when empty
 	if s.creds == nil {
 		if s.creds, err = engine.LoadCredentials(stack.CredentialsPath); err != nil {
 			return evidence.EvidenceConfig{}, infraErr(err)
@@ -171,7 +171,7 @@ func (s *runSetup) prepareExternal(ctx context.Context, paths map[string]bool) (
 	if err := reachable(ctx, s.target); err != nil {
 		return evidence.EvidenceConfig{}, infraErr(err)
 	}
-	s.manifest["target_kind"] = "external"
+	s.manifest.TargetKind = "external"
 	s.chaosEnv = &chaos.Env{AdminDSN: dsn, Role: sc.Evidence.Role, Network: s.network}
 	ev := evidence.EvidenceConfig{AdminDSN: dsn, Role: sc.Evidence.Role}
 	if dsn != "" {

@@ -192,24 +192,24 @@ func (w *abortWatch) judge(now time.Duration, hitsBefore func(time.Duration) uin
 
 // event is the abort's timeline record: the rule and the seconds that
 // made it hold.
-func (w *abortWatch) event() map[string]any {
+func (w *abortWatch) event() rundir.AbortEvent {
 	met := make([]bool, len(w.recent))
 	for i, r := range w.recent {
 		met[i] = r.Met
 	}
 	_, failed, window := abortDue(w.rule, met)
-	var secs []map[string]any
+	var secs []rundir.AbortSecond
 	for _, r := range w.recent[max(0, len(w.recent)-window):] {
-		secs = append(secs, map[string]any{"second_s": r.Second, "planned": r.Planned, "received": r.Received,
-			"missing": r.Missing, "success_ratio": round6(r.SuccessRatio), "p99_ms": ms3(r.P99), "slo_latency_ms": ms3(r.Latency), "slo_met": r.Met})
+		secs = append(secs, rundir.AbortSecond{SecondS: r.Second, Planned: r.Planned, Received: r.Received,
+			Missing: r.Missing, SuccessRatio: round6(r.SuccessRatio), P99MS: ms3(r.P99), SLOLatencyMS: ms3(r.Latency), SLOMet: r.Met})
 	}
 	ratio := w.rule.Ratio
 	if ratio <= 0 {
 		ratio = 1
 	}
-	return map[string]any{"after_s": w.rule.After.Seconds(), "ratio": ratio, "window_seconds": window,
-		"failed_seconds": failed, "seconds": secs,
-		"slo": map[string]any{"success_ratio": w.slo.SuccessRatio, "percentile": w.slo.Percentile, "latency_ms": ms3(w.slo.Latency)}}
+	return rundir.AbortEvent{AfterS: w.rule.After.Seconds(), Ratio: ratio, WindowSeconds: window,
+		FailedSeconds: failed, Seconds: secs,
+		SLO: rundir.AbortSLO{SuccessRatio: w.slo.SuccessRatio, Percentile: w.slo.Percentile, LatencyMS: ms3(w.slo.Latency)}}
 }
 
 func round6(v float64) float64 { return math.Round(v*1e6) / 1e6 }

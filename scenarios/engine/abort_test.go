@@ -125,10 +125,10 @@ func TestAbortWatch(t *testing.T) {
 		t.Errorf("abort at %s, want at %s (second 4's end plus the grace)", fired, want)
 	}
 	ev := w.event()
-	if ev["failed_seconds"] != 3 || ev["window_seconds"] != 3 {
-		t.Errorf("abort event %v: want 3 of 3 seconds failed", ev)
+	if ev.FailedSeconds != 3 || ev.WindowSeconds != 3 {
+		t.Errorf("abort event %+v: want 3 of 3 seconds failed", ev)
 	}
-	if secs := ev["seconds"].([]map[string]any); len(secs) != 3 || secs[0]["second_s"] != int64(2) {
+	if secs := ev.Seconds; len(secs) != 3 || secs[0].SecondS != 2 {
 		t.Errorf("abort event seconds %v: want seconds 2, 3 and 4", secs)
 	}
 	if w.judge(20*time.Second, p.HitsBefore) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 const (
@@ -328,4 +329,13 @@ func (p *Pacer) String() string {
 		parts[i] = st.String()
 	}
 	return "Stages{" + strings.Join(parts, ", ") + "}"
+}
+
+// stageEvent is stage i of p as its timeline event: the one place a stage
+// event is built (a run of stages writes each as it starts, a search each
+// once its length is known).
+func stageEvent(p *Pacer, i int) rundir.StageEvent {
+	s, at := p.stages[i], p.StageStart(i)
+	return rundir.StageEvent{Index: i, Name: s.Name, Kind: string(s.Kind), PlannedStartS: at.Seconds(),
+		DurationS: s.Duration.Seconds(), RateStart: p.Rate(at), RateEnd: p.Rate(at + s.Duration - time.Nanosecond)}
 }

@@ -1,9 +1,7 @@
 package engine
 
 import (
-	"encoding/json"
 	"fmt"
-	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -51,21 +49,17 @@ func newRecorder(dir string, sc *scenarios.Scenario) (*recorder, error) {
 	return &recorder{dir: dir, results: rf, enc: vegeta.NewEncoder(rf), timeline: tf}, nil
 }
 
-// Event appends one line to timeline.jsonl: the event's type, its time
+// Sink appends typed events to the run's timeline.
+type Sink interface {
+	Record(ev rundir.Event, at time.Time)
+}
+
+// Record appends one line to timeline.jsonl: the event's type, its time
 // (RFC 3339 and seconds since the run's start) and its fields.
-func (r *recorder) Event(typ string, at time.Time, fields map[string]any) {
-	m := make(map[string]any, len(fields)+3)
-	for k, v := range fields {
-		m[k] = v
-	}
-	m["type"] = typ
-	m["time"] = at.UTC().Format(time.RFC3339Nano)
-	if !r.start.IsZero() {
-		m["t"] = math.Round(at.Sub(r.start).Seconds()*1e6) / 1e6
-	}
-	b, err := json.Marshal(m)
+func (r *recorder) Record(ev rundir.Event, at time.Time) {
+	b, err := rundir.Line(ev, at, r.start)
 	if err != nil {
-		b, _ = json.Marshal(map[string]any{"type": "error", "error": err.Error()})
+		b, _ = rundir.Line(rundir.ErrorEvent{Error: err.Error()}, at, r.start)
 	}
 	r.tmu.Lock()
 	defer r.tmu.Unlock()
@@ -106,19 +100,6 @@ func annotate(res *vegeta.Result, stage int, hi *hitInfo, outcome rundir.Outcome
 }
 
 func (r *recorder) write(res *vegeta.Result) error { return r.enc.Encode(res) }
-
-// writeJSON writes a file atomically (temp file, then rename).
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
 
 func (r *recorder) Close() error {
 	err1 := r.results.Close()

@@ -49,6 +49,14 @@ type Live struct {
 	ErrorRatio  float64
 	Total       int64
 	Failed      int64
+
+	// StageName names the stage in force, as the plan stood at the start
+	// (a search's later trials are not named); Planned is the plan's
+	// length as it stood at the start (a search's budget).
+	StageName string
+	Planned   time.Duration
+	// Note is a search's state ("trial 3 45/s hold"); empty otherwise.
+	Note string
 }
 
 func newStats(p schedule) *stats {

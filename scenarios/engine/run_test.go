@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -229,11 +228,11 @@ func TestClientTimeoutIsAmbiguousClass(t *testing.T) {
 func TestInterruptOnceDrainsAndMarks(t *testing.T) {
 	srv := loginServer(t, 300*time.Millisecond, nil)
 	sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 50, Duration: 30 * time.Second})
-	sig := make(chan os.Signal, 2)
+	ctl := NewControl()
 	dir := t.TempDir()
-	go func() { time.Sleep(time.Second); sig <- syscall.SIGINT }()
+	go func() { time.Sleep(time.Second); ctl.Stop("interrupt") }()
 	begin := time.Now()
-	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL), Credentials: creds(3), Dir: dir, Signals: sig, Seed: 1})
+	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL), Credentials: creds(3), Dir: dir, Control: ctl, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +240,7 @@ func TestInterruptOnceDrainsAndMarks(t *testing.T) {
 		t.Error("run not marked interrupted")
 	}
 	if el := time.Since(begin); el > 10*time.Second {
-		t.Errorf("run took %s after SIGINT at 1s", el)
+		t.Errorf("run took %s after Stop at 1s", el)
 	}
 	// In-flight requests were allowed to finish: none recorded as failed.
 	for _, r := range readResults(t, dir) {
@@ -259,14 +258,14 @@ func TestInterruptOnceDrainsAndMarks(t *testing.T) {
 func TestInterruptTwiceReturnsAtOnce(t *testing.T) {
 	srv := loginServer(t, 1500*time.Millisecond, nil)
 	sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 50, Duration: 30 * time.Second})
-	sig := make(chan os.Signal, 2)
+	ctl := NewControl()
 	go func() {
 		time.Sleep(time.Second)
-		sig <- syscall.SIGINT
+		ctl.Stop("interrupt")
 		time.Sleep(50 * time.Millisecond)
-		sig <- syscall.SIGINT
+		ctl.Abort("interrupt")
 	}()
-	_, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL), Credentials: creds(3), Dir: t.TempDir(), Signals: sig, Seed: 1})
+	_, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL), Credentials: creds(3), Dir: t.TempDir(), Control: ctl, Seed: 1})
 	if !errors.Is(err, ErrAbortedImmediately) {
 		t.Fatalf("err = %v, want ErrAbortedImmediately", err)
 	}

@@ -147,7 +147,7 @@ func TestRunSearchInterrupted(t *testing.T) {
 	sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 50, Duration: time.Second})
 	sc.Mode = scenarios.ModeSearch
 	sc.Search = scenarios.Search{Budget: time.Minute, Warmup: 200 * ms, Hold: 500 * ms, MinRequests: 10}
-	sig := make(chan os.Signal, 1)
+	ctl := NewControl()
 	dir := t.TempDir()
 	go func() {
 		for i := 0; i < 200; i++ { // signal once the first trial is judged
@@ -156,10 +156,10 @@ func TestRunSearchInterrupted(t *testing.T) {
 			}
 			time.Sleep(50 * ms)
 		}
-		sig <- os.Interrupt
+		ctl.Stop("interrupt")
 	}()
 	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL), Credentials: creds(2),
-		Dir: dir, Seed: 1, Signals: sig})
+		Dir: dir, Seed: 1, Control: ctl})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"cmp"
+	"encoding/json"
 	"math"
 	"slices"
 	"sync"
@@ -50,13 +51,18 @@ type events struct {
 	evs []map[string]any
 }
 
-func (e *events) Event(typ string, _ time.Time, f map[string]any) {
+// Record keeps the event as its timeline line reads back.
+func (e *events) Record(ev rundir.Event, at time.Time) {
+	b, err := rundir.Line(ev, at, time.Time{})
+	if err != nil {
+		panic(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		panic(err)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	m := map[string]any{"type": typ}
-	for k, v := range f {
-		m[k] = v
-	}
 	e.evs = append(e.evs, m)
 }
 
@@ -132,7 +138,7 @@ func TestSearchFindsTheModelsCapacity(t *testing.T) {
 		stages := sink.of("stage")
 		var at float64
 		for i, st := range stages {
-			if st["index"] != i || !closeF(st["planned_start_s"].(float64), at) {
+			if st["index"] != float64(i) || !closeF(st["planned_start_s"].(float64), at) {
 				t.Fatalf("capacity %g: stage event %d: %v (want it to start at %gs)", capacity, i, st, at)
 			}
 			at += st["duration_s"].(float64)

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/stampede-load/stampede/fixtures/pg"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 type sinkRec struct {
@@ -22,13 +23,18 @@ type sinkRec struct {
 	events []map[string]any
 }
 
-func (s *sinkRec) Event(typ string, at time.Time, f map[string]any) {
+// Record keeps the event as its timeline line reads back.
+func (s *sinkRec) Record(ev rundir.Event, at time.Time) {
+	b, err := rundir.Line(ev, at, time.Time{})
+	if err != nil {
+		panic(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		panic(err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := map[string]any{"type": typ}
-	for k, v := range f {
-		m[k] = v
-	}
 	s.events = append(s.events, m)
 }
 
@@ -92,7 +98,7 @@ func TestEvidenceSamplesAndProbes(t *testing.T) {
 		t.Fatalf("%d db samples, want ≥2", len(samples))
 	}
 	s := samples[len(samples)-1]
-	if s["role_backends"] != 1 || s["role_limit"] != 4 || s["max_connections"] != 30 {
+	if s["role_backends"] != 1.0 || s["role_limit"] != 4.0 || s["max_connections"] != 30.0 {
 		t.Errorf("sample = %v, want role_backends 1, role_limit 4, max_connections 30", s)
 	}
 	if s["pool"] == nil || s["probe_rtt_ms"] == nil || s["commits_per_s"] == nil {
