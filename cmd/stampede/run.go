@@ -127,26 +127,9 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 		return err
 	}
 
-	// Faults: built against the real environment, their undo journal in the
-	// run directory, and every privilege and address checked before traffic.
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
-		return infraErr(fmt.Errorf("run dir: %w", err))
-	}
-	hooks := []engine.Hook{s.evidence}
-	var faults func() string
-	if len(sc.Faults) > 0 {
-		if s.chaosEnv.Journal, err = chaos.OpenJournal(s.dir); err != nil {
-			return infraErr(err)
-		}
-		if plan, err = scenarios.BuildFaults(sc, reg, s.chaosEnv); err != nil {
-			return usageErr("%v", err)
-		}
-		if err := chaos.PreflightFaults(ctx, s.chaosEnv, plan.Faults); err != nil {
-			return infraErr(fmt.Errorf("preflight: %w", err))
-		}
-		fh := NewFaultHook(plan)
-		hooks = append(hooks, fh)
-		faults = fh.Status
+	hooks, faults, err := s.hooks(ctx, reg)
+	if err != nil {
+		return err
 	}
 
 	fmt.Fprintf(e.stderr, "stampede: %s; recording to %s\n", describeRun(sc, s.target), s.dir)
@@ -165,6 +148,32 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 		return infraErr(runErr)
 	}
 	return finishRun(e, res, baseline)
+}
+
+// hooks are what runs beside the traffic: evidence sampling, and the
+// fault schedule, built against the real environment, its undo journal in
+// the run directory, every privilege and address checked before traffic.
+// faults names the faults in force, for the live display; nil without any.
+func (s *runSetup) hooks(ctx context.Context, reg chaos.Registry) (hooks []engine.Hook, faults func() string, err error) {
+	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return nil, nil, infraErr(fmt.Errorf("run dir: %w", err))
+	}
+	hooks = []engine.Hook{s.evidence}
+	if len(s.sc.Faults) == 0 {
+		return hooks, nil, nil
+	}
+	if s.chaosEnv.Journal, err = chaos.OpenJournal(s.dir); err != nil {
+		return nil, nil, infraErr(err)
+	}
+	plan, err := scenarios.BuildFaults(s.sc, reg, s.chaosEnv)
+	if err != nil {
+		return nil, nil, usageErr("%v", err)
+	}
+	if err := chaos.PreflightFaults(ctx, s.chaosEnv, plan.Faults); err != nil {
+		return nil, nil, infraErr(fmt.Errorf("preflight: %w", err))
+	}
+	fh := NewFaultHook(plan)
+	return append(hooks, fh), fh.Status, nil
 }
 
 // forwardSignals turns the signals that arrive during a run into its

@@ -28,7 +28,7 @@ const (
 	SearchMaxRate     = "max_rate"    // held at the highest rate allowed: no bracket above
 	SearchMinRate     = "min_rate"    // failed at the lowest rate: no bracket below
 	SearchBudget      = "budget"      // no room for another trial
-	SearchInterrupted = "interrupted" // stopped by a signal or a cancelled context
+	SearchInterrupted = "interrupted" // stopped by Control.Stop, an error or a cancelled context
 )
 
 // bracket is the search's state between trials: the highest rate held and
