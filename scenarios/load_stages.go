@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stampede-load/stampede/scenarios/rundir"
 	"gopkg.in/yaml.v3"
 )
 
@@ -103,7 +104,7 @@ func (d *decoder) checkStage(st *Stage, k *yaml.Node, at string) {
 			d.errorf(node("to"), "%s.to (%g) is below from (%g); steps go up: write to >= from, e.g. to: %g", at, st.To, st.From, st.From+4*st.Step)
 			return
 		}
-		n, err := stepCount(st.From, st.To, st.Step)
+		n, err := rundir.StepCount(st.From, st.To, st.Step)
 		if err != nil {
 			d.errorf(node("step"), "%s: %v; write a larger step", at, err)
 			return

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // one is a valid first line, so a broken case can start on line 2.
@@ -298,12 +300,12 @@ func TestExamplesLoad(t *testing.T) {
 			if s.Target != "" {
 				t.Errorf("%s targets %q; examples use the bundled fixture", name, s.Target)
 			}
-			p, err := NewPacer(s.Stages, 1)
+			p, err := rundir.FromStages(StageSpecs(s.Stages), 1)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p.Duration() > 70*time.Second || p.PeakRate() > 200 {
-				t.Errorf("%s: %s; keep examples within about a minute and 200/s", name, p)
+			if p.Total > 70*time.Second || p.Peak() > 200 {
+				t.Errorf("%s: %s at up to %g/s; keep examples within about a minute and 200/s", name, p.Total, p.Peak())
 			}
 		})
 	}
@@ -331,8 +333,8 @@ func FuzzLoadBytes(f *testing.F) {
 			if s == nil || len(s.Stages) == 0 {
 				t.Fatalf("no error and no stages for %q", data)
 			}
-			if _, err := NewPacer(s.Stages, 1); err != nil {
-				t.Fatalf("loaded, but the pacer refuses it: %v\n%q", err, data)
+			if _, err := rundir.FromStages(StageSpecs(s.Stages), 1); err != nil {
+				t.Fatalf("loaded, but the plan refuses it: %v\n%q", err, data)
 			}
 			return
 		}

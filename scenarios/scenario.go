@@ -1,11 +1,16 @@
-// Package scenarios holds the scenario format (strict YAML loading with
-// file:line errors, validation, JSON Schema, embedded examples), the pacer
-// that turns stages into send times, the login-flow targeter, and the runner
-// that executes a plan.
+// Package scenarios is the scenario format: the key table (fields.go) from
+// which the strict YAML loader (file:line errors), the validation, the JSON
+// Schema and docs/scenarios.md all come, the embedded examples, and the
+// Scenario types. Running a scenario is package engine's job; what a run
+// records is package rundir's contract.
 package scenarios
 
 import (
+	"fmt"
+	"strconv"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // Scenario is one scenario file, loaded and validated. Zero values that the
@@ -147,6 +152,37 @@ type Stage struct {
 	Line int `yaml:"-"`
 }
 
+// Spec is the stage as the plan's math takes it.
+func (st Stage) Spec() rundir.StageSpec {
+	return rundir.StageSpec{Name: st.Name, Kind: string(st.Kind), Rate: st.Rate, From: st.From, To: st.To,
+		Step: st.Step, Base: st.Base, Peak: st.Peak, Duration: st.Duration, Hold: st.Hold, At: st.At, SpikeFor: st.SpikeFor}
+}
+
+// String describes one stage, e.g. "ramp 50→400/s 60s".
+func (st Stage) String() string {
+	r := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	switch st.Kind {
+	case StageConstant:
+		return fmt.Sprintf("constant %s/s %s", r(st.Rate), st.Duration)
+	case StageRamp:
+		return fmt.Sprintf("ramp %s→%s/s %s", r(st.From), r(st.To), st.Duration)
+	case StageSteps:
+		return fmt.Sprintf("steps %s→%s/s +%s every %s (%s)", r(st.From), r(st.To), r(st.Step), st.Hold, st.Duration)
+	case StageSpike:
+		return fmt.Sprintf("spike %s/s peak %s/s at %s for %s (%s)", r(st.Base), r(st.Peak), st.At, st.SpikeFor, st.Duration)
+	}
+	return fmt.Sprintf("%s? %s", st.Kind, st.Duration)
+}
+
+// StageSpecs are the stages as the plan's math takes them.
+func StageSpecs(stages []Stage) []rundir.StageSpec {
+	out := make([]rundir.StageSpec, len(stages))
+	for i, st := range stages {
+		out[i] = st.Spec()
+	}
+	return out
+}
+
 // Client configures the load generator's HTTP client.
 type Client struct {
 	Timeout        time.Duration `yaml:"timeout"`         // per request, default 5s
@@ -162,6 +198,9 @@ type SLO struct {
 	Percentile float64       `yaml:"percentile"` // default 99
 	Latency    time.Duration `yaml:"latency"`    // default 500ms
 }
+
+// Contract is the SLO as the engine and the report hold it.
+func (s SLO) Contract() rundir.SLO { return rundir.SLO(s) }
 
 // Mode values.
 const (

@@ -7,6 +7,7 @@ package main
 // checked after it.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -33,7 +34,7 @@ import (
 	"github.com/stampede-load/stampede/fixtures/pg"
 	"github.com/stampede-load/stampede/fixtures/pg/pgtest"
 	"github.com/stampede-load/stampede/report/reporttest"
-	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // chaosMaxConns is the test PostgreSQL's max_connections: room for the
@@ -86,11 +87,33 @@ func runChaosScenario(t *testing.T, scenario string, sig chan os.Signal, during 
 	if ev := r.first("run_start"); ev != nil {
 		r.start = eventTime(t, ev)
 	}
-	if _, err := os.Stat(filepath.Join(r.dir, scenarios.ResultsFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(r.dir, rundir.ResultsFile)); err == nil {
 		r.results = decodeResults(t, r.dir)
 	}
 	t.Logf("run: exit %d (%v), %d results, %d timeline events", exitCode(r.err), r.err, len(r.results), len(r.timeline))
 	return r
+}
+
+func readTimeline(t *testing.T, dir string) []map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, rundir.TimelineFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			continue // a line torn by kill -9
+		}
+		evs = append(evs, m)
+	}
+	return evs
 }
 
 func eventTime(t *testing.T, ev map[string]any) time.Time {
@@ -270,7 +293,7 @@ func codes(rs []vegeta.Result) map[string]int {
 	m := map[string]int{}
 	for _, res := range rs {
 		if res.Code == 0 {
-			m["err:"+res.Headers.Get(scenarios.HeaderErrorClass)]++
+			m["err:"+res.Headers.Get(rundir.HeaderErrorClass)]++
 			continue
 		}
 		m[strconv.Itoa(int(res.Code))]++
@@ -341,7 +364,7 @@ func median(ds []time.Duration) time.Duration {
 func waitForEvent(dir, typ string, timeout time.Duration) (map[string]any, error) {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		b, _ := os.ReadFile(filepath.Join(dir, scenarios.TimelineFile))
+		b, _ := os.ReadFile(filepath.Join(dir, rundir.TimelineFile))
 		for _, line := range bytes.Split(b, []byte("\n")) {
 			var m map[string]any
 			if json.Unmarshal(line, &m) == nil && m["type"] == typ {
@@ -1051,7 +1074,7 @@ func TestChaosRunPreflightWeakDSN(t *testing.T) {
 		t.Helper()
 		admin := admin.with(t)
 		r.wantExit(t, exitInfra)
-		if st, err := os.Stat(filepath.Join(r.dir, scenarios.ResultsFile)); err == nil && st.Size() > 0 {
+		if st, err := os.Stat(filepath.Join(r.dir, rundir.ResultsFile)); err == nil && st.Size() > 0 {
 			t.Errorf("results.bin has %d bytes: something was sent", st.Size())
 		}
 		if evs := r.of(chaos.EventInject); len(evs) > 0 {

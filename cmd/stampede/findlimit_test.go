@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/scenarios/engine"
 	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
@@ -96,7 +96,7 @@ func TestFindLimitAgainstFixture(t *testing.T) {
 	if *s.Lo > 1.05*capacity || *s.Hi < 0.90*capacity {
 		t.Errorf("bracket [%.1f, %.1f] is not within 5%% of pool/hold %g/s (lo <= %g, hi >= %g)", *s.Lo, *s.Hi, capacity, 1.05*capacity, 0.9*capacity)
 	}
-	if s.Reason == scenarios.SearchPrecision && *s.Precision > 0.05+1e-9 {
+	if s.Reason == engine.SearchPrecision && *s.Precision > 0.05+1e-9 {
 		t.Errorf("stopped for precision at %.3f, above 0.05", *s.Precision)
 	}
 	if !strings.Contains(stdout.String(), "limit: sustainable ≥ ") || !strings.Contains(stdout.String(), "\nSearch\n") {

@@ -25,6 +25,8 @@ import (
 	"github.com/stampede-load/stampede/report"
 	"github.com/stampede-load/stampede/report/render"
 	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/scenarios/engine"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 type runFlags struct {
@@ -120,41 +122,27 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 			return usageErr("--baseline: %v", err)
 		}
 	}
-	s := &runSetup{e: e, f: &f, sc: sc, manifest: map[string]any{"stampede_version": version, "stampede_commit": commit}}
+	s := &runSetup{e: e, f: &f, sc: sc, manifest: &rundir.Manifest{StampedeVersion: version, StampedeCommit: commit}}
 	defer s.close()
 	if err := s.prepare(ctx, plan.Paths); err != nil {
 		return err
 	}
 
-	// Faults: built against the real environment, their undo journal in the
-	// run directory, and every privilege and address checked before traffic.
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
-		return infraErr(fmt.Errorf("run dir: %w", err))
-	}
-	hooks := []scenarios.Hook{s.evidence}
-	var status func() string
-	if len(sc.Faults) > 0 {
-		if s.chaosEnv.Journal, err = chaos.OpenJournal(s.dir); err != nil {
-			return infraErr(err)
-		}
-		if plan, err = scenarios.BuildFaults(sc, reg, s.chaosEnv); err != nil {
-			return usageErr("%v", err)
-		}
-		if err := chaos.PreflightFaults(ctx, s.chaosEnv, plan.Faults); err != nil {
-			return infraErr(fmt.Errorf("preflight: %w", err))
-		}
-		fh := scenarios.NewFaultHook(plan)
-		hooks = append(hooks, fh)
-		status = fh.Status
+	hooks, faults, err := s.hooks(ctx, reg)
+	if err != nil {
+		return err
 	}
 
 	fmt.Fprintf(e.stderr, "stampede: %s; recording to %s\n", describeRun(sc, s.target), s.dir)
-	res, runErr := scenarios.Run(ctx, scenarios.RunOptions{
+	ctl := engine.NewControl()
+	stopForwarding := forwardSignals(e.signals, ctl)
+	res, runErr := engine.Run(ctx, engine.RunOptions{
 		Scenario: sc, Target: s.target, Credentials: s.creds, Dir: s.dir, Scale: f.scale, Seed: s.seed,
-		Signals: e.signals, Progress: progressOut(e, f.quiet), Terminal: isTerminal(e.stderr),
-		Manifest: s.manifest, Hooks: hooks, Status: status,
+		Control: ctl, Progress: newProgress(progressOut(e, f.quiet), isTerminal(e.stderr), plannedDuration(sc), faults),
+		Manifest: s.manifest, Hooks: hooks,
 	})
-	if errors.Is(runErr, scenarios.ErrAbortedImmediately) {
+	stopForwarding()
+	if errors.Is(runErr, engine.ErrAbortedImmediately) {
 		return &exitError{code: exitInterrupted, err: runErr}
 	}
 	if runErr != nil {
@@ -163,9 +151,59 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 	return finishRun(e, res, baseline)
 }
 
+// hooks are what runs beside the traffic: evidence sampling, and the
+// fault schedule, built against the real environment, its undo journal in
+// the run directory, every privilege and address checked before traffic.
+// faults names the faults in force, for the live display; nil without any.
+func (s *runSetup) hooks(ctx context.Context, reg chaos.Registry) (hooks []engine.Hook, faults func() string, err error) {
+	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return nil, nil, infraErr(fmt.Errorf("run dir: %w", err))
+	}
+	hooks = []engine.Hook{s.evidence}
+	if len(s.sc.Faults) == 0 {
+		return hooks, nil, nil
+	}
+	if s.chaosEnv.Journal, err = chaos.OpenJournal(s.dir); err != nil {
+		return nil, nil, infraErr(err)
+	}
+	plan, err := scenarios.BuildFaults(s.sc, reg, s.chaosEnv)
+	if err != nil {
+		return nil, nil, usageErr("%v", err)
+	}
+	if err := chaos.PreflightFaults(ctx, s.chaosEnv, plan.Faults); err != nil {
+		return nil, nil, infraErr(fmt.Errorf("preflight: %w", err))
+	}
+	fh := NewFaultHook(plan)
+	return append(hooks, fh), fh.Status, nil
+}
+
+// forwardSignals turns the signals that arrive during a run into its
+// Control until the returned stop is called: the first stops sending and
+// lets the run finish (results and report still written), the next makes
+// it return at once.
+func forwardSignals(signals <-chan os.Signal, ctl *engine.Control) (stop func()) {
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		for n := 0; ; n++ {
+			select {
+			case <-done:
+				return
+			case sig := <-signals:
+				if n == 0 {
+					ctl.Stop(sig.String())
+				} else {
+					ctl.Abort(sig.String())
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
 // finishRun analyses the recorded run, writes every report file into the
 // run directory, prints the terminal report and decides the exit code.
-func finishRun(e *env, res *scenarios.RunResult, baseline *report.Report) error {
+func finishRun(e *env, res *engine.RunResult, baseline *report.Report) error {
 	rep, err := report.Analyze(res.Dir, report.Options{Baseline: baseline})
 	if err != nil {
 		printStageTable(e.stdout, res.Stages)
@@ -275,7 +313,7 @@ func reachable(ctx context.Context, u *url.URL) error {
 	return c.Close()
 }
 
-func printStageTable(w io.Writer, stages []scenarios.StageSummary) {
+func printStageTable(w io.Writer, stages []rundir.StageSummary) {
 	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
 	t.Header("stage", "kind", "for", "offered/s", "achieved/s", "sent", "success", "p50", "p99")
 	for _, s := range stages {
@@ -303,6 +341,16 @@ func describeRun(sc *scenarios.Scenario, target *url.URL) string {
 		return fmt.Sprintf("searching for the limit of %s against %s: %s", sc.Name, target.Redacted(), c)
 	}
 	return fmt.Sprintf("running %s against %s for %s", sc.Name, target.Redacted(), totalDuration(sc))
+}
+
+// plannedDuration is the plan's length as a run starts: a search's budget,
+// else its stages'.
+func plannedDuration(sc *scenarios.Scenario) time.Duration {
+	if sc.Mode == scenarios.ModeSearch {
+		c, _ := sc.SearchSettings() // checked before anything started
+		return c.Budget
+	}
+	return totalDuration(sc)
 }
 
 func totalDuration(sc *scenarios.Scenario) time.Duration {

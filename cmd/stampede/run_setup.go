@@ -13,6 +13,9 @@ import (
 	"github.com/stampede-load/stampede/chaos"
 	"github.com/stampede-load/stampede/fixtures"
 	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/scenarios/engine"
+	"github.com/stampede-load/stampede/scenarios/evidence"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // runSetup is what a run stands on: the target (the bundled fixture or the
@@ -22,16 +25,16 @@ type runSetup struct {
 	e        *env
 	f        *runFlags
 	sc       *scenarios.Scenario
-	manifest map[string]any
+	manifest *rundir.Manifest
 
 	target   *url.URL
 	dir      string
 	seed     int64
-	creds    []scenarios.Credential
+	creds    []engine.Credential
 	stack    *fixtures.Stack
 	network  chaos.Network
 	chaosEnv *chaos.Env
-	evidence *scenarios.Evidence
+	evidence *evidence.Evidence
 }
 
 // prepare resolves the target and starts what the run needs. paths are the
@@ -55,12 +58,12 @@ func (s *runSetup) prepare(ctx context.Context, paths map[string]bool) error {
 	s.dir = firstNonEmpty(f.out, sc.Output.Dir, filepath.Join("runs", time.Now().Format("20060102-150405")+"-"+sc.Name))
 	// A run directory is the unit of record: never mix two runs in one
 	// (nor hide an earlier run's unrestored fault journal).
-	if _, err := os.Stat(filepath.Join(s.dir, scenarios.ResultsFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(s.dir, rundir.ResultsFile)); err == nil {
 		return usageErr("run directory %s already holds a run; choose another --out (or remove it; if it was interrupted, run 'stampede chaos restore %s' first)", s.dir, s.dir)
 	}
 	if sc.Credentials.File != "" {
 		var err error
-		if s.creds, err = scenarios.LoadCredentials(sc.Credentials.File); err != nil {
+		if s.creds, err = engine.LoadCredentials(sc.Credentials.File); err != nil {
 			return usageErr("%v", err)
 		}
 	}
@@ -71,7 +74,7 @@ func (s *runSetup) prepare(ctx context.Context, paths map[string]bool) error {
 			s.network = chaos.NewNetwork()
 		}
 	}
-	var evcfg scenarios.EvidenceConfig
+	var evcfg evidence.EvidenceConfig
 	var err error
 	if s.target == nil {
 		evcfg, err = s.prepareFixture(ctx, paths)
@@ -82,13 +85,13 @@ func (s *runSetup) prepare(ctx context.Context, paths map[string]bool) error {
 		return err
 	}
 	evcfg.ServiceAddr = hostPort(s.target)
-	if s.evidence, err = scenarios.StartEvidence(ctx, evcfg); err != nil {
+	if s.evidence, err = evidence.StartEvidence(ctx, evcfg); err != nil {
 		return infraErr(err)
 	}
 	return nil
 }
 
-func (s *runSetup) prepareFixture(ctx context.Context, paths map[string]bool) (scenarios.EvidenceConfig, error) {
+func (s *runSetup) prepareFixture(ctx context.Context, paths map[string]bool) (evidence.EvidenceConfig, error) {
 	opts := fixtureOptions(s.e, s.sc, s.f)
 	if paths[chaos.PathDB] {
 		// The service reaches its database through the db proxy; evidence
@@ -99,26 +102,26 @@ func (s *runSetup) prepareFixture(ctx context.Context, paths map[string]bool) (s
 	}
 	stack, err := startFixture(ctx, s.e, opts)
 	if err != nil {
-		return scenarios.EvidenceConfig{}, err
+		return evidence.EvidenceConfig{}, err
 	}
 	s.stack = stack
 	s.target, _ = url.Parse(stack.URL)
 	if paths[chaos.PathClient] {
 		addr, err := s.network.AddProxy(ctx, chaos.PathClient, "127.0.0.1:0", hostPort(s.target))
 		if err != nil {
-			return scenarios.EvidenceConfig{}, infraErr(fmt.Errorf("client-path proxy: %w", err))
+			return evidence.EvidenceConfig{}, infraErr(fmt.Errorf("client-path proxy: %w", err))
 		}
 		s.target.Host = addr
 	}
 	o := stack.Options
-	s.manifest["target_kind"] = "bundled fixture"
-	s.manifest["fixture"] = map[string]any{"db_pool": o.DBPool, "db_hold": o.DBHold.String(),
-		"db_hold_ms": float64(o.DBHold) / 1e6, "max_connections": o.MaxConnections, "users": o.Users,
-		"role": fixtures.AppRole, "server_timing": !o.HideServerTiming}
-	s.manifest["network_paths"] = sortedKeys(paths)
+	s.manifest.TargetKind = "bundled fixture"
+	s.manifest.Fixture = &rundir.Fixture{DBPool: o.DBPool, DBHold: rundir.Duration(o.DBHold),
+		DBHoldMS: float64(o.DBHold) / 1e6, MaxConnections: o.MaxConnections, Users: o.Users,
+		Role: fixtures.AppRole, ServerTiming: !o.HideServerTiming}
+	s.manifest.NetworkPaths = sortedKeys(paths) // written even when empty
 	if s.creds == nil {
-		if s.creds, err = scenarios.LoadCredentials(stack.CredentialsPath); err != nil {
-			return scenarios.EvidenceConfig{}, infraErr(err)
+		if s.creds, err = engine.LoadCredentials(stack.CredentialsPath); err != nil {
+			return evidence.EvidenceConfig{}, infraErr(err)
 		}
 	}
 	// The admin DSN names the server's maintenance database; the service's
@@ -126,19 +129,19 @@ func (s *runSetup) prepareFixture(ctx context.Context, paths map[string]bool) (s
 	s.chaosEnv = &chaos.Env{AdminDSN: stack.AdminDSN, Role: fixtures.AppRole, Database: fixtures.Database,
 		Ephemeral: stack.PG != nil, Network: s.network}
 	base := strings.TrimRight(stack.URL, "/")
-	return scenarios.EvidenceConfig{AdminDSN: stack.AdminDSN, Role: fixtures.AppRole, DBAddr: stack.DBAddr,
+	return evidence.EvidenceConfig{AdminDSN: stack.AdminDSN, Role: fixtures.AppRole, DBAddr: stack.DBAddr,
 		HealthURL: s.target.JoinPath("/healthz").String(), PoolURL: base + "/debug/pool"}, nil
 }
 
-func (s *runSetup) prepareExternal(ctx context.Context, paths map[string]bool) (scenarios.EvidenceConfig, error) {
+func (s *runSetup) prepareExternal(ctx context.Context, paths map[string]bool) (evidence.EvidenceConfig, error) {
 	sc := s.sc
 	if s.creds == nil {
-		return scenarios.EvidenceConfig{}, usageErr("%s: the target %s needs credentials: set credentials.file in the scenario", sc.Path, s.target.Redacted())
+		return evidence.EvidenceConfig{}, usageErr("%s: the target %s needs credentials: set credentials.file in the scenario", sc.Path, s.target.Redacted())
 	}
 	dsn := firstNonEmpty(s.f.dsn, s.e.getenv("STAMPEDE_DSN"))
 	for _, k := range faultKinds(sc) {
 		if strings.HasPrefix(k, "db.") && dsn == "" {
-			return scenarios.EvidenceConfig{}, usageErr("%s: the %s fault needs the service's database: pass --dsn or set STAMPEDE_DSN", sc.Path, k)
+			return evidence.EvidenceConfig{}, usageErr("%s: the %s fault needs the service's database: pass --dsn or set STAMPEDE_DSN", sc.Path, k)
 		}
 	}
 	if sc.Network.Toxiproxy == "" {
@@ -147,7 +150,7 @@ func (s *runSetup) prepareExternal(ctx context.Context, paths map[string]bool) (
 			p := proxies[name]
 			addr, err := s.network.AddProxy(ctx, name, p.Listen, p.Upstream)
 			if err != nil {
-				return scenarios.EvidenceConfig{}, infraErr(fmt.Errorf("proxy %s (%s → %s): %w", name, p.Listen, p.Upstream, err))
+				return evidence.EvidenceConfig{}, infraErr(fmt.Errorf("proxy %s (%s → %s): %w", name, p.Listen, p.Upstream, err))
 			}
 			if name == chaos.PathClient {
 				s.target.Host = addr // the load goes through the client-path proxy
@@ -156,21 +159,21 @@ func (s *runSetup) prepareExternal(ctx context.Context, paths map[string]bool) (
 	} else if paths[chaos.PathClient] {
 		p, err := s.network.Proxy(ctx, chaos.PathClient)
 		if err != nil {
-			return scenarios.EvidenceConfig{}, infraErr(fmt.Errorf("toxiproxy %s: %w", sc.Network.Toxiproxy, err))
+			return evidence.EvidenceConfig{}, infraErr(fmt.Errorf("toxiproxy %s: %w", sc.Network.Toxiproxy, err))
 		}
 		s.target.Host = p.Listen
 	}
 	for p := range paths {
 		if _, ok := sc.Network.Proxies()[p]; !ok && sc.Network.Toxiproxy == "" {
-			return scenarios.EvidenceConfig{}, usageErr("%s: a net.* fault acts on path %q, but network.proxies declares no %q proxy (listen and upstream addresses) and no network.toxiproxy server is named", sc.Path, p, p)
+			return evidence.EvidenceConfig{}, usageErr("%s: a net.* fault acts on path %q, but network.proxies declares no %q proxy (listen and upstream addresses) and no network.toxiproxy server is named", sc.Path, p, p)
 		}
 	}
 	if err := reachable(ctx, s.target); err != nil {
-		return scenarios.EvidenceConfig{}, infraErr(err)
+		return evidence.EvidenceConfig{}, infraErr(err)
 	}
-	s.manifest["target_kind"] = "external"
+	s.manifest.TargetKind = "external"
 	s.chaosEnv = &chaos.Env{AdminDSN: dsn, Role: sc.Evidence.Role, Network: s.network}
-	ev := scenarios.EvidenceConfig{AdminDSN: dsn, Role: sc.Evidence.Role}
+	ev := evidence.EvidenceConfig{AdminDSN: dsn, Role: sc.Evidence.Role}
 	if dsn != "" {
 		ev.DBAddr = dsnAddr(dsn)
 	}

@@ -11,9 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stampede-load/stampede/scenarios/rundir"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
-
-	"github.com/stampede-load/stampede/scenarios"
 )
 
 func testEnv(sig chan os.Signal) (*env, *bytes.Buffer, *bytes.Buffer) {
@@ -23,7 +22,7 @@ func testEnv(sig chan os.Signal) (*env, *bytes.Buffer, *bytes.Buffer) {
 
 func decodeResults(t *testing.T, dir string) []vegeta.Result {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, scenarios.ResultsFile))
+	f, err := os.Open(filepath.Join(dir, rundir.ResultsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +63,7 @@ stages:
 		if r.Code == 401 {
 			n401++
 		}
-		if r.Headers.Get(scenarios.HeaderOutcome) == string(scenarios.OutcomeFailed) {
+		if r.Headers.Get(rundir.HeaderOutcome) == string(rundir.OutcomeFailed) {
 			failed++
 		}
 	}
@@ -138,7 +137,7 @@ func TestRunInterruptedExit130(t *testing.T) {
 	go func() {
 		// Signal once traffic is flowing.
 		for i := 0; i < 600; i++ {
-			if st, err := os.Stat(filepath.Join(out, scenarios.ResultsFile)); err == nil && st.Size() > 0 {
+			if st, err := os.Stat(filepath.Join(out, rundir.ResultsFile)); err == nil && st.Size() > 0 {
 				break
 			}
 			time.Sleep(50 * time.Millisecond)
@@ -149,7 +148,7 @@ func TestRunInterruptedExit130(t *testing.T) {
 	if exitCode(err) != exitInterrupted {
 		t.Fatalf("err = %v (exit %d), want 130\n%s", err, exitCode(err), stderr)
 	}
-	b, _ := os.ReadFile(filepath.Join(out, scenarios.ManifestFile))
+	b, _ := os.ReadFile(filepath.Join(out, rundir.ManifestFile))
 	if !bytes.Contains(b, []byte(`"status": "interrupted"`)) {
 		t.Errorf("manifest does not say interrupted:\n%s", b)
 	}
@@ -159,7 +158,7 @@ func TestRunInterruptedExit130(t *testing.T) {
 // anything starts.
 func TestRunRefusesUsedRunDirectory(t *testing.T) {
 	out := t.TempDir()
-	os.WriteFile(filepath.Join(out, scenarios.ResultsFile), []byte{}, 0o644)
+	os.WriteFile(filepath.Join(out, rundir.ResultsFile), []byte{}, 0o644)
 	e, _, _ := testEnv(nil)
 	err := runMain(context.Background(), e, []string{"run", "smoke", "--out", out})
 	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "already holds a run") {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/scenarios/engine"
 )
 
 // cmdValidate loads each scenario strictly and reports it; nothing is sent.
@@ -52,12 +53,12 @@ func validateOne(name string) (string, error) {
 
 // loadChecked loads a scenario strictly and builds its pacer, as validate
 // and k8s check it before anything leaves the machine.
-func loadChecked(name string) (*scenarios.Scenario, *scenarios.Pacer, error) {
+func loadChecked(name string) (*scenarios.Scenario, *engine.Pacer, error) {
 	sc, err := scenarios.LoadNamed(name)
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := scenarios.NewPacer(sc.Stages, 1)
+	p, err := engine.NewPacer(sc.Stages, 1)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", sc.Path, err)
 	}

@@ -19,6 +19,8 @@ const (
 	EventError        = "error"
 	EventFaultInject  = "fault_inject"
 	EventFaultRevert  = "fault_revert"
+	EventFaultRepeat  = "fault_repeat" // a repeating fault applied again
+	EventCancel       = "cancel"       // the run's context ended: it stopped sending
 	EventDBSample     = "db_sample"
 	EventPoolSample   = "pool_sample" // the service's pool stats alone, without a database connection
 	EventTCPProbe     = "tcp_probe"
@@ -139,7 +141,7 @@ type GeneratorEvent struct {
 // InterruptEvent is a signal received during the run.
 type InterruptEvent struct {
 	Signal    string `json:"signal"`
-	Immediate bool   `json:"immediate,omitempty"`
+	Immediate bool   `json:"immediate"`
 }
 
 // AbortEvent is the scenario's abort rule stopping the surge.
@@ -148,6 +150,33 @@ type AbortEvent struct {
 	Ratio         float64 `json:"ratio"`
 	WindowSeconds int     `json:"window_seconds"`
 	FailedSeconds int     `json:"failed_seconds"`
+	// Seconds are the window's judged seconds, oldest first.
+	Seconds []AbortSecond `json:"seconds"`
+	SLO     AbortSLO      `json:"slo"`
+}
+
+// AbortSecond is one judged second of planned send time in an abort's window.
+type AbortSecond struct {
+	SecondS      int64   `json:"second_s"`
+	Planned      int64   `json:"planned"`
+	Received     int64   `json:"received"`
+	Missing      int64   `json:"missing"`
+	SuccessRatio float64 `json:"success_ratio"`
+	P99MS        float64 `json:"p99_ms"`
+	SLOLatencyMS float64 `json:"slo_latency_ms"`
+	SLOMet       bool    `json:"slo_met"`
+}
+
+// AbortSLO is the SLO an abort judged by.
+type AbortSLO struct {
+	SuccessRatio float64 `json:"success_ratio"`
+	Percentile   float64 `json:"percentile"`
+	LatencyMS    float64 `json:"latency_ms"`
+}
+
+// CancelEvent: the run's context ended, and the run stopped sending.
+type CancelEvent struct {
+	Error string `json:"error"`
 }
 
 // ErrorEvent is an error the run met and went on past.
@@ -159,16 +188,20 @@ type ErrorEvent struct {
 // injection with its revert; StartS and EndS are the planned window, the
 // line's own t the moment it happened.
 type FaultEvent struct {
-	Type   string         `json:"-"` // EventFaultInject or EventFaultRevert
+	Type   string         `json:"-"` // EventFaultInject, EventFaultRevert or EventFaultRepeat
 	Index  *int           `json:"index"`
 	Fault  string         `json:"fault"` // the fault's String()
-	Kind   string         `json:"kind"`
-	Params map[string]any `json:"params,omitempty"`
+	Kind   string         `json:"kind,omitempty"`
+	Params map[string]any `json:"params,omitzero"` // a described fault's, even when it has none
 	StartS *float64       `json:"start_s,omitempty"`
 	EndS   *float64       `json:"end_s,omitempty"`
 	OK     *bool          `json:"ok,omitempty"`
 	Error  string         `json:"error,omitempty"`
 	Reason string         `json:"reason,omitempty"` // revert: end, cancel, stop, panic, inject_failed
+	// ElapsedS is when the event happened on the run's clock; TookMS how
+	// long the injection or revert took.
+	ElapsedS float64 `json:"elapsed_s"`
+	TookMS   float64 `json:"took_ms"`
 }
 
 // PoolStat is the service's pool statistics (its pool endpoint's JSON).
@@ -180,6 +213,12 @@ type PoolStat struct {
 	EmptyAcquireCount  *float64 `json:"empty_acquire_count,omitempty"`
 	EmptyAcquireWaitMS *float64 `json:"empty_acquire_wait_ms,omitempty"`
 	PoolTimeouts       *float64 `json:"pool_timeouts,omitempty"`
+	// The rest of what the bundled fixture's pool endpoint serves.
+	IdleConns            *float64 `json:"idle_conns,omitempty"`
+	CanceledAcquireCount *float64 `json:"canceled_acquire_count,omitempty"`
+	AcquireDurationMS    *float64 `json:"acquire_duration_ms,omitempty"`
+	ConstructingConns    *float64 `json:"constructing_conns,omitempty"`
+	NewConnsCount        *float64 `json:"new_conns_count,omitempty"`
 }
 
 // DBSample is the database's own view, once a second, over a connection
@@ -188,8 +227,8 @@ type PoolStat struct {
 type DBSample struct {
 	Type              string             `json:"-"` // EventDBSample or EventPoolSample
 	BackendsTotal     *float64           `json:"backends_total,omitempty"`
-	ByState           map[string]float64 `json:"by_state,omitempty"`
-	ByRole            map[string]float64 `json:"by_role,omitempty"`
+	ByState           map[string]float64 `json:"by_state,omitzero"` // written (maybe empty) whenever the counts were read
+	ByRole            map[string]float64 `json:"by_role,omitzero"`
 	RoleBackends      *float64           `json:"role_backends,omitempty"`
 	RoleActive        *float64           `json:"role_active,omitempty"`
 	RoleLimit         *float64           `json:"role_limit,omitempty"`
@@ -308,6 +347,7 @@ func (StageEvent) EventType() string        { return EventStage }
 func (GeneratorEvent) EventType() string    { return EventGenerator }
 func (InterruptEvent) EventType() string    { return EventInterrupt }
 func (AbortEvent) EventType() string        { return EventAbort }
+func (CancelEvent) EventType() string       { return EventCancel }
 func (ErrorEvent) EventType() string        { return EventError }
 func (TCPProbe) EventType() string          { return EventTCPProbe }
 func (HTTPProbe) EventType() string         { return EventHTTPProbe }

@@ -29,7 +29,7 @@ type Manifest struct {
 	Search           *SearchConfig  `json:"search,omitempty"`
 	Abort            *AbortRule     `json:"abort,omitempty"`
 	Fixture          *Fixture       `json:"fixture,omitempty"`
-	NetworkPaths     []string       `json:"network_paths,omitempty"`
+	NetworkPaths     []string       `json:"network_paths,omitzero"` // set (maybe empty) with the bundled fixture
 	Start            time.Time      `json:"start,omitzero"`
 	End              time.Time      `json:"end,omitzero"`
 	Stages           []StageSummary `json:"stages,omitempty"`

@@ -1,4 +1,4 @@
-package scenarios
+package evidence
 
 import (
 	"context"
@@ -15,33 +15,35 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/stampede-load/stampede/fixtures/pg"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
+// sinkRec keeps the events as recorded, typed.
 type sinkRec struct {
 	mu     sync.Mutex
-	events []map[string]any
+	events []rundir.Event
 }
 
-func (s *sinkRec) Event(typ string, at time.Time, f map[string]any) {
+func (s *sinkRec) Record(ev rundir.Event, _ time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := map[string]any{"type": typ}
-	for k, v := range f {
-		m[k] = v
-	}
-	s.events = append(s.events, m)
+	s.events = append(s.events, ev)
 }
 
-func (s *sinkRec) ofType(typ string) []map[string]any {
+func (s *sinkRec) samples() (db []rundir.DBSample, probes []rundir.TCPProbe) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []map[string]any
 	for _, e := range s.events {
-		if e["type"] == typ {
-			out = append(out, e)
+		switch e := e.(type) {
+		case rundir.DBSample:
+			if e.EventType() == rundir.EventDBSample {
+				db = append(db, e)
+			}
+		case rundir.TCPProbe:
+			probes = append(probes, e)
 		}
 	}
-	return out
+	return db, probes
 }
 
 func TestEvidenceSamplesAndProbes(t *testing.T) {
@@ -87,23 +89,23 @@ func TestEvidenceSamplesAndProbes(t *testing.T) {
 	time.Sleep(1200 * time.Millisecond)
 	ev.Stop(ctx)
 
-	samples := sink.ofType("db_sample")
+	samples, probes := sink.samples()
 	if len(samples) < 2 {
 		t.Fatalf("%d db samples, want ≥2", len(samples))
 	}
 	s := samples[len(samples)-1]
-	if s["role_backends"] != 1 || s["role_limit"] != 4 || s["max_connections"] != 30 {
-		t.Errorf("sample = %v, want role_backends 1, role_limit 4, max_connections 30", s)
+	if value(s.RoleBackends) != 1 || value(s.RoleLimit) != 4 || value(s.MaxConnections) != 30 {
+		t.Errorf("sample = %+v, want role_backends 1, role_limit 4, max_connections 30", s)
 	}
-	if s["pool"] == nil || s["probe_rtt_ms"] == nil || s["commits_per_s"] == nil {
-		t.Errorf("sample lacks pool, probe_rtt_ms or commits_per_s: %v", s)
+	if s.Pool == nil || s.ProbeRTTMS == nil || s.CommitsPerS == nil {
+		t.Errorf("sample lacks pool, probe_rtt_ms or commits_per_s: %+v", s)
 	}
-	paths := map[any]int{}
-	for _, p := range sink.ofType("tcp_probe") {
-		if p["connect_ms"] == nil {
-			t.Errorf("probe without connect time: %v", p)
+	paths := map[string]int{}
+	for _, p := range probes {
+		if p.ConnectMS == nil {
+			t.Errorf("probe without connect time: %+v", p)
 		}
-		paths[p["path"]]++
+		paths[p.Path]++
 	}
 	if paths["service"] == 0 || paths["db"] == 0 {
 		t.Errorf("probes by path = %v, want both service and db", paths)
@@ -114,4 +116,11 @@ func TestEvidenceSamplesAndProbes(t *testing.T) {
 			t.Fatalf("a password leaked into an event: %s", b)
 		}
 	}
+}
+
+func value(p *float64) float64 {
+	if p == nil {
+		return -1
+	}
+	return *p
 }

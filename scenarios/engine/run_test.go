@@ -1,4 +1,4 @@
-package scenarios
+package engine
 
 import (
 	"context"
@@ -15,10 +15,11 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -59,13 +60,13 @@ func loginServer(t *testing.T, delay time.Duration, hits *atomic.Int64) *httptes
 	return srv
 }
 
-func testScenario(stages ...Stage) *Scenario {
-	sc := &Scenario{Name: "t", Raw: []byte("stages: []\n"), Stages: stages}
-	sc.Login = Login{Method: "POST", Path: "/login", Encoding: "json", UsernameField: "username",
-		PasswordField: "password", Success: Success{Status: []int{200}, JSONField: "token", Cookie: "session"}}
+func testScenario(stages ...scenarios.Stage) *scenarios.Scenario {
+	sc := &scenarios.Scenario{Name: "t", Raw: []byte("stages: []\n"), Stages: stages}
+	sc.Login = scenarios.Login{Method: "POST", Path: "/login", Encoding: "json", UsernameField: "username",
+		PasswordField: "password", Success: scenarios.Success{Status: []int{200}, JSONField: "token", Cookie: "session"}}
 	sc.Credentials.Order = "rotate"
 	keep := true
-	sc.Client = Client{Timeout: 2 * time.Second, KeepAlive: &keep, MaxConnections: 64, MaxWorkers: 256}
+	sc.Client = scenarios.Client{Timeout: 2 * time.Second, KeepAlive: &keep, MaxConnections: 64, MaxWorkers: 256}
 	return sc
 }
 
@@ -87,7 +88,7 @@ func mustURL(t testing.TB, s string) *url.URL {
 
 func readResults(t *testing.T, dir string) []vegeta.Result {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, ResultsFile))
+	f, err := os.Open(filepath.Join(dir, rundir.ResultsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,9 +114,9 @@ func readResults(t *testing.T, dir string) []vegeta.Result {
 func TestEngineRatesPerStage(t *testing.T) {
 	srv := loginServer(t, 0, nil)
 	sc := testScenario(
-		Stage{Name: "low", Kind: StageConstant, Rate: 200, Duration: 2 * time.Second},
-		Stage{Name: "ramp", Kind: StageRamp, From: 200, To: 1000, Duration: 2 * time.Second},
-		Stage{Name: "high", Kind: StageConstant, Rate: 1000, Duration: 2 * time.Second},
+		scenarios.Stage{Name: "low", Kind: scenarios.StageConstant, Rate: 200, Duration: 2 * time.Second},
+		scenarios.Stage{Name: "ramp", Kind: scenarios.StageRamp, From: 200, To: 1000, Duration: 2 * time.Second},
+		scenarios.Stage{Name: "high", Kind: scenarios.StageConstant, Rate: 1000, Duration: 2 * time.Second},
 	)
 	dir := t.TempDir()
 	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL),
@@ -127,7 +128,7 @@ func TestEngineRatesPerStage(t *testing.T) {
 	perStage := make([]int, len(sc.Stages))
 	var late int
 	for _, r := range readResults(t, dir) {
-		planned, err := strconv.Atoi(r.Headers.Get(HeaderStage))
+		planned, err := strconv.Atoi(r.Headers.Get(rundir.HeaderStage))
 		if err != nil {
 			t.Fatalf("result without a planned stage: %v", r.Headers)
 		}
@@ -155,14 +156,14 @@ func TestEngineRatesPerStage(t *testing.T) {
 		t.Fatal("no results recorded")
 	}
 	for _, r := range rs[:10] {
-		if r.Headers.Get(HeaderStage) == "" || r.Headers.Get(HeaderOutcome) != string(OutcomeOK) {
+		if r.Headers.Get(rundir.HeaderStage) == "" || r.Headers.Get(rundir.HeaderOutcome) != string(rundir.OutcomeOK) {
 			t.Fatalf("result lacks stampede headers: %v", r.Headers)
 		}
 		if r.Headers.Get("Set-Cookie") != "" || strings.Contains(string(r.Body), "secret-token") {
 			t.Fatalf("a session secret was recorded: %v %q", r.Headers, r.Body)
 		}
 	}
-	for _, f := range []string{TimelineFile, ManifestFile, ScenarioFile} {
+	for _, f := range []string{rundir.TimelineFile, rundir.ManifestFile, rundir.ScenarioFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("run dir lacks %s: %v", f, err)
 		}
@@ -171,7 +172,7 @@ func TestEngineRatesPerStage(t *testing.T) {
 
 func TestCredentialMixShares(t *testing.T) {
 	srv := loginServer(t, 0, nil)
-	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 400, Duration: 2 * time.Second})
+	sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 400, Duration: 2 * time.Second})
 	sc.Credentials.WrongPassword, sc.Credentials.UnknownUser = 0.2, 0.1
 	dir := t.TempDir()
 	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL),
@@ -193,7 +194,7 @@ func TestTransportErrorsClassified(t *testing.T) {
 	srv := loginServer(t, 0, nil)
 	u := mustURL(t, srv.URL)
 	srv.Close() // nothing listens now: connection refused
-	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 50, Duration: time.Second})
+	sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 50, Duration: time.Second})
 	dir := t.TempDir()
 	if _, err := Run(context.Background(), RunOptions{Scenario: sc, Target: u, Credentials: creds(1), Dir: dir, Seed: 1}); err != nil {
 		t.Fatal(err)
@@ -203,35 +204,35 @@ func TestTransportErrorsClassified(t *testing.T) {
 		t.Fatal("no results")
 	}
 	for _, r := range rs {
-		if got := r.Headers.Get(HeaderErrorClass); got != ErrRefused {
-			t.Fatalf("error class %q for %q, want %q", got, r.Error, ErrRefused)
+		if got := r.Headers.Get(rundir.HeaderErrorClass); got != rundir.ErrRefused {
+			t.Fatalf("error class %q for %q, want %q", got, r.Error, rundir.ErrRefused)
 		}
 	}
 }
 
 func TestClientTimeoutIsAmbiguousClass(t *testing.T) {
 	srv := loginServer(t, 2*time.Second, nil)
-	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 20, Duration: 500 * time.Millisecond})
+	sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 20, Duration: 500 * time.Millisecond})
 	sc.Client.Timeout = 200 * time.Millisecond
 	dir := t.TempDir()
 	if _, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL), Credentials: creds(1), Dir: dir, Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range readResults(t, dir) {
-		if got := r.Headers.Get(HeaderErrorClass); got != ErrClientTimeout {
-			t.Fatalf("error class %q for %q, want %q", got, r.Error, ErrClientTimeout)
+		if got := r.Headers.Get(rundir.HeaderErrorClass); got != rundir.ErrClientTimeout {
+			t.Fatalf("error class %q for %q, want %q", got, r.Error, rundir.ErrClientTimeout)
 		}
 	}
 }
 
 func TestInterruptOnceDrainsAndMarks(t *testing.T) {
 	srv := loginServer(t, 300*time.Millisecond, nil)
-	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 50, Duration: 30 * time.Second})
-	sig := make(chan os.Signal, 2)
+	sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 50, Duration: 30 * time.Second})
+	ctl := NewControl()
 	dir := t.TempDir()
-	go func() { time.Sleep(time.Second); sig <- syscall.SIGINT }()
+	go func() { time.Sleep(time.Second); ctl.Stop("interrupt") }()
 	begin := time.Now()
-	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL), Credentials: creds(3), Dir: dir, Signals: sig, Seed: 1})
+	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL), Credentials: creds(3), Dir: dir, Control: ctl, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +240,7 @@ func TestInterruptOnceDrainsAndMarks(t *testing.T) {
 		t.Error("run not marked interrupted")
 	}
 	if el := time.Since(begin); el > 10*time.Second {
-		t.Errorf("run took %s after SIGINT at 1s", el)
+		t.Errorf("run took %s after Stop at 1s", el)
 	}
 	// In-flight requests were allowed to finish: none recorded as failed.
 	for _, r := range readResults(t, dir) {
@@ -248,7 +249,7 @@ func TestInterruptOnceDrainsAndMarks(t *testing.T) {
 		}
 	}
 	var m map[string]any
-	b, _ := os.ReadFile(filepath.Join(dir, ManifestFile))
+	b, _ := os.ReadFile(filepath.Join(dir, rundir.ManifestFile))
 	if err := json.Unmarshal(b, &m); err != nil || m["status"] != "interrupted" {
 		t.Errorf("manifest status = %v (%v), want interrupted", m["status"], err)
 	}
@@ -256,15 +257,15 @@ func TestInterruptOnceDrainsAndMarks(t *testing.T) {
 
 func TestInterruptTwiceReturnsAtOnce(t *testing.T) {
 	srv := loginServer(t, 1500*time.Millisecond, nil)
-	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 50, Duration: 30 * time.Second})
-	sig := make(chan os.Signal, 2)
+	sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 50, Duration: 30 * time.Second})
+	ctl := NewControl()
 	go func() {
 		time.Sleep(time.Second)
-		sig <- syscall.SIGINT
+		ctl.Stop("interrupt")
 		time.Sleep(50 * time.Millisecond)
-		sig <- syscall.SIGINT
+		ctl.Abort("interrupt")
 	}()
-	_, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL), Credentials: creds(3), Dir: t.TempDir(), Signals: sig, Seed: 1})
+	_, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL), Credentials: creds(3), Dir: t.TempDir(), Control: ctl, Seed: 1})
 	if !errors.Is(err, ErrAbortedImmediately) {
 		t.Fatalf("err = %v, want ErrAbortedImmediately", err)
 	}
@@ -285,7 +286,7 @@ func TestResultsReadableAfterKill(t *testing.T) {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		if st, err := os.Stat(filepath.Join(dir, ResultsFile)); err == nil && st.Size() > 20000 {
+		if st, err := os.Stat(filepath.Join(dir, rundir.ResultsFile)); err == nil && st.Size() > 20000 {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -305,7 +306,7 @@ func TestResultsReadableAfterKill(t *testing.T) {
 
 func TestMain(m *testing.M) {
 	if u := os.Getenv("STAMPEDE_KILL_CHILD"); u != "" {
-		sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 500, Duration: time.Minute})
+		sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 500, Duration: time.Minute})
 		target, _ := url.Parse(u)
 		_, _ = Run(context.Background(), RunOptions{Scenario: sc, Target: target, Credentials: creds(3),
 			Dir: os.Getenv("STAMPEDE_KILL_DIR"), Seed: 1})
@@ -344,10 +345,10 @@ func TestPreflightAndFollowUp(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 100, Duration: 2 * time.Second})
-	sc.Login.Success = Success{Status: []int{200}, JSONField: "token"}
-	sc.Login.Preflight = &Preflight{Method: "GET", Path: "/form", From: "cookie", Name: "csrf", SendAs: "header", SendName: "X-CSRF-Token"}
-	sc.Login.FollowUp = &FollowUp{Method: "GET", Path: "/me", Share: 0.5, Status: []int{200}}
+	sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 100, Duration: 2 * time.Second})
+	sc.Login.Success = scenarios.Success{Status: []int{200}, JSONField: "token"}
+	sc.Login.Preflight = &scenarios.Preflight{Method: "GET", Path: "/form", From: "cookie", Name: "csrf", SendAs: "header", SendName: "X-CSRF-Token"}
+	sc.Login.FollowUp = &scenarios.FollowUp{Method: "GET", Path: "/me", Share: 0.5, Status: []int{200}}
 	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL), Credentials: creds(3), Dir: t.TempDir(), Seed: 5})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package scenarios
+package engine
 
 import (
 	"math"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stampede-load/stampede/scenarios"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -13,23 +14,23 @@ var _ vegeta.Pacer = (*Pacer)(nil)
 
 const ms = time.Millisecond
 
-func constant(rate float64, d time.Duration) Stage {
-	return Stage{Kind: StageConstant, Rate: rate, Duration: d}
+func constant(rate float64, d time.Duration) scenarios.Stage {
+	return scenarios.Stage{Kind: scenarios.StageConstant, Rate: rate, Duration: d}
 }
 
-func ramp(from, to float64, d time.Duration) Stage {
-	return Stage{Kind: StageRamp, From: from, To: to, Duration: d}
+func ramp(from, to float64, d time.Duration) scenarios.Stage {
+	return scenarios.Stage{Kind: scenarios.StageRamp, From: from, To: to, Duration: d}
 }
 
-func steps(from, to, step float64, hold time.Duration) Stage {
-	return Stage{Kind: StageSteps, From: from, To: to, Step: step, Hold: hold}
+func steps(from, to, step float64, hold time.Duration) scenarios.Stage {
+	return scenarios.Stage{Kind: scenarios.StageSteps, From: from, To: to, Step: step, Hold: hold}
 }
 
-func spike(base, peak float64, at, spikeFor, d time.Duration) Stage {
-	return Stage{Kind: StageSpike, Base: base, Peak: peak, At: at, SpikeFor: spikeFor, Duration: d}
+func spike(base, peak float64, at, spikeFor, d time.Duration) scenarios.Stage {
+	return scenarios.Stage{Kind: scenarios.StageSpike, Base: base, Peak: peak, At: at, SpikeFor: spikeFor, Duration: d}
 }
 
-func mustPacer(t *testing.T, scale float64, stages ...Stage) *Pacer {
+func mustPacer(t *testing.T, scale float64, stages ...scenarios.Stage) *Pacer {
 	t.Helper()
 	p, err := NewPacer(stages, scale)
 	if err != nil {
@@ -44,10 +45,10 @@ func closeDur(a, b time.Duration) bool { return a-b <= 1 && b-a <= 1 }
 func closeF(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
 
 func TestPacerPace(t *testing.T) {
-	c10 := []Stage{constant(10, 10*time.Second)}
+	c10 := []scenarios.Stage{constant(10, 10*time.Second)}
 	for _, tc := range []struct {
 		name    string
-		stages  []Stage
+		stages  []scenarios.Stage
 		scale   float64
 		elapsed time.Duration
 		hits    uint64
@@ -67,29 +68,29 @@ func TestPacerPace(t *testing.T) {
 		{"constant scaled 1/2", c10, 0.5, 0, 1, 200 * ms, false},
 		{"constant scaled 1/4 behind", c10, 0.25, time.Second, 2, 0, false},
 		// H(t) = 10t + t²: hit 11 at 1s, hit 56 at 4s.
-		{"ramp up exact", []Stage{ramp(10, 30, 10*time.Second)}, 1, 0, 11, time.Second, false},
-		{"ramp up mid", []Stage{ramp(10, 30, 10*time.Second)}, 1, time.Second, 56, 3 * time.Second, false},
-		{"ramp up behind", []Stage{ramp(10, 30, 10*time.Second)}, 1, 4 * time.Second, 55, 0, false},
+		{"ramp up exact", []scenarios.Stage{ramp(10, 30, 10*time.Second)}, 1, 0, 11, time.Second, false},
+		{"ramp up mid", []scenarios.Stage{ramp(10, 30, 10*time.Second)}, 1, time.Second, 56, 3 * time.Second, false},
+		{"ramp up behind", []scenarios.Stage{ramp(10, 30, 10*time.Second)}, 1, 4 * time.Second, 55, 0, false},
 		// H(t) = 30t - t²: hit 56 at 2s.
-		{"ramp down", []Stage{ramp(30, 10, 10*time.Second)}, 1, 0, 56, 2 * time.Second, false},
+		{"ramp down", []scenarios.Stage{ramp(30, 10, 10*time.Second)}, 1, 0, 56, 2 * time.Second, false},
 		// H(t) = t²/2 * 2: from 0, hit 1 at 1s.
-		{"ramp from zero", []Stage{ramp(0, 20, 10*time.Second)}, 1, 0, 1, time.Second, false},
-		{"ramp from zero first hit now", []Stage{ramp(0, 20, 10*time.Second)}, 1, 0, 0, 0, false},
+		{"ramp from zero", []scenarios.Stage{ramp(0, 20, 10*time.Second)}, 1, 0, 1, time.Second, false},
+		{"ramp from zero first hit now", []scenarios.Stage{ramp(0, 20, 10*time.Second)}, 1, 0, 0, 0, false},
 		// steps 10, 20, 30 per second, 1s each: hit 10 at 1s, hit 30 at 2s.
-		{"steps at change", []Stage{steps(10, 30, 10, time.Second)}, 1, 500 * ms, 10, 500 * ms, false},
-		{"steps second step", []Stage{steps(10, 30, 10, time.Second)}, 1, time.Second, 11, 50 * ms, false},
-		{"steps third step", []Stage{steps(10, 30, 10, time.Second)}, 1, 2 * time.Second, 31, 33333333, false},
-		{"steps end", []Stage{steps(10, 30, 10, time.Second)}, 1, 3 * time.Second, 0, 0, true},
+		{"steps at change", []scenarios.Stage{steps(10, 30, 10, time.Second)}, 1, 500 * ms, 10, 500 * ms, false},
+		{"steps second step", []scenarios.Stage{steps(10, 30, 10, time.Second)}, 1, time.Second, 11, 50 * ms, false},
+		{"steps third step", []scenarios.Stage{steps(10, 30, 10, time.Second)}, 1, 2 * time.Second, 31, 33333333, false},
+		{"steps end", []scenarios.Stage{steps(10, 30, 10, time.Second)}, 1, 3 * time.Second, 0, 0, true},
 		// spike base 10, peak 100 during [2s, 3s) of 5s: hit 20 at 2s, 120 at 3s.
-		{"spike before", []Stage{spike(10, 100, 2*time.Second, time.Second, 5*time.Second)}, 1, 0, 20, 2 * time.Second, false},
-		{"spike peak", []Stage{spike(10, 100, 2*time.Second, time.Second, 5*time.Second)}, 1, 2 * time.Second, 21, 10 * ms, false},
-		{"spike after", []Stage{spike(10, 100, 2*time.Second, time.Second, 5*time.Second)}, 1, 3 * time.Second, 121, 100 * ms, false},
-		{"spike at zero", []Stage{spike(10, 100, 0, time.Second, 2*time.Second)}, 1, 0, 1, 10 * ms, false},
+		{"spike before", []scenarios.Stage{spike(10, 100, 2*time.Second, time.Second, 5*time.Second)}, 1, 0, 20, 2 * time.Second, false},
+		{"spike peak", []scenarios.Stage{spike(10, 100, 2*time.Second, time.Second, 5*time.Second)}, 1, 2 * time.Second, 21, 10 * ms, false},
+		{"spike after", []scenarios.Stage{spike(10, 100, 2*time.Second, time.Second, 5*time.Second)}, 1, 3 * time.Second, 121, 100 * ms, false},
+		{"spike at zero", []scenarios.Stage{spike(10, 100, 0, time.Second, 2*time.Second)}, 1, 0, 1, 10 * ms, false},
 		// Two stages: hit 10 is the first of the second stage, due at 1s.
-		{"stage change", []Stage{constant(10, time.Second), constant(20, time.Second)}, 1, 900 * ms, 10, 100 * ms, false},
-		{"stage change +1", []Stage{constant(10, time.Second), constant(20, time.Second)}, 1, time.Second, 11, 50 * ms, false},
+		{"stage change", []scenarios.Stage{constant(10, time.Second), constant(20, time.Second)}, 1, 900 * ms, 10, 100 * ms, false},
+		{"stage change +1", []scenarios.Stage{constant(10, time.Second), constant(20, time.Second)}, 1, time.Second, 11, 50 * ms, false},
 		// A silent stage: hit 10 waits for the third stage.
-		{"zero-rate stage", []Stage{constant(10, time.Second), constant(0, time.Second), constant(10, time.Second)}, 1, time.Second, 10, time.Second, false},
+		{"zero-rate stage", []scenarios.Stage{constant(10, time.Second), constant(0, time.Second), constant(10, time.Second)}, 1, time.Second, 10, time.Second, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := mustPacer(t, tc.scale, tc.stages...)
@@ -163,25 +164,25 @@ func TestPacerRateHitsStage(t *testing.T) {
 func TestPacerDueAt(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		stages []Stage
+		stages []scenarios.Stage
 		scale  float64
 		hit    uint64
 		due    time.Duration
 		ok     bool
 	}{
-		{"first", []Stage{constant(10, time.Second)}, 1, 0, 0, true},
-		{"last", []Stage{constant(10, time.Second)}, 1, 9, 900 * ms, true},
-		{"past the end", []Stage{constant(10, time.Second)}, 1, 10, 0, false},
-		{"fractional plan keeps its last hit", []Stage{constant(2.5, time.Second)}, 1, 2, 800 * ms, true},
-		{"fractional plan ends", []Stage{constant(2.5, time.Second)}, 1, 3, 0, false},
-		{"ramp exact inverse", []Stage{ramp(10, 30, 10*time.Second)}, 1, 56, 4 * time.Second, true},
-		{"ramp last", []Stage{ramp(10, 30, 10*time.Second)}, 1, 199, 9966629547, true},
-		{"ramp down last", []Stage{ramp(30, 10, 10*time.Second)}, 1, 199, 9900980486, true},
-		{"steps boundary", []Stage{steps(10, 30, 10, time.Second)}, 1, 30, 2 * time.Second, true},
-		{"scaled 1/3", []Stage{constant(30, time.Second)}, 1.0 / 3, 5, 500 * ms, true},
-		{"scaled x2", []Stage{constant(30, time.Second)}, 2, 59, 983333333, true},
-		{"a million per second", []Stage{constant(1e6, 2*time.Second)}, 1, 1_000_000, time.Second, true},
-		{"max uint64", []Stage{constant(1e6, time.Hour)}, 1, math.MaxUint64, 0, false},
+		{"first", []scenarios.Stage{constant(10, time.Second)}, 1, 0, 0, true},
+		{"last", []scenarios.Stage{constant(10, time.Second)}, 1, 9, 900 * ms, true},
+		{"past the end", []scenarios.Stage{constant(10, time.Second)}, 1, 10, 0, false},
+		{"fractional plan keeps its last hit", []scenarios.Stage{constant(2.5, time.Second)}, 1, 2, 800 * ms, true},
+		{"fractional plan ends", []scenarios.Stage{constant(2.5, time.Second)}, 1, 3, 0, false},
+		{"ramp exact inverse", []scenarios.Stage{ramp(10, 30, 10*time.Second)}, 1, 56, 4 * time.Second, true},
+		{"ramp last", []scenarios.Stage{ramp(10, 30, 10*time.Second)}, 1, 199, 9966629547, true},
+		{"ramp down last", []scenarios.Stage{ramp(30, 10, 10*time.Second)}, 1, 199, 9900980486, true},
+		{"steps boundary", []scenarios.Stage{steps(10, 30, 10, time.Second)}, 1, 30, 2 * time.Second, true},
+		{"scaled 1/3", []scenarios.Stage{constant(30, time.Second)}, 1.0 / 3, 5, 500 * ms, true},
+		{"scaled x2", []scenarios.Stage{constant(30, time.Second)}, 2, 59, 983333333, true},
+		{"a million per second", []scenarios.Stage{constant(1e6, 2*time.Second)}, 1, 1_000_000, time.Second, true},
+		{"max uint64", []scenarios.Stage{constant(1e6, time.Hour)}, 1, math.MaxUint64, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := mustPacer(t, tc.scale, tc.stages...)
@@ -219,7 +220,7 @@ func TestPacerOverflow(t *testing.T) {
 	if due, ok := p.DueAt(1 << 52); !ok || due <= 0 || due >= long {
 		t.Errorf("DueAt(2^52) = %s, %v; want a time within the plan", due, ok)
 	}
-	for _, stages := range [][]Stage{
+	for _, stages := range [][]scenarios.Stage{
 		{constant(1, long), constant(1, 1)},            // total overflows
 		{constant(1, long/2+1), constant(1, long/2+1)}, // total overflows
 		{steps(1, 10000, 1, long/1000)},                // 10000 steps of a huge hold
@@ -232,16 +233,16 @@ func TestPacerOverflow(t *testing.T) {
 			t.Errorf("NewPacer(%v) = %v, want an error", stages, p)
 		}
 	}
-	if _, err := NewPacer([]Stage{constant(5e8, time.Second)}, 10); err == nil {
+	if _, err := NewPacer([]scenarios.Stage{constant(5e8, time.Second)}, 10); err == nil {
 		t.Error("NewPacer scaled beyond 1e9/s: want an error")
 	}
 }
 
 func TestNewPacerErrors(t *testing.T) {
-	ok := []Stage{constant(10, time.Second)}
+	ok := []scenarios.Stage{constant(10, time.Second)}
 	for _, tc := range []struct {
 		name   string
-		stages []Stage
+		stages []scenarios.Stage
 		scale  float64
 		want   string
 	}{
@@ -250,14 +251,14 @@ func TestNewPacerErrors(t *testing.T) {
 		{"negative scale", ok, -1, "scale must be > 0"},
 		{"NaN scale", ok, math.NaN(), "scale must be > 0"},
 		{"infinite scale", ok, math.Inf(1), "scale must be > 0"},
-		{"no kind", []Stage{{Rate: 1, Duration: time.Second}}, 1, "unknown stage kind"},
-		{"zero duration", []Stage{constant(10, 0)}, 1, "duration must be > 0"},
-		{"negative rate", []Stage{constant(-1, time.Second)}, 1, "rate must be within"},
-		{"steps down", []Stage{steps(30, 10, 10, time.Second)}, 1, "must be >= from"},
-		{"steps zero step", []Stage{steps(10, 30, 0, time.Second)}, 1, "step must be > 0"},
-		{"steps zero hold", []Stage{steps(10, 30, 10, 0)}, 1, "hold must be > 0"},
-		{"spike too long", []Stage{spike(1, 2, 5*time.Second, 6*time.Second, 10*time.Second)}, 1, "within the stage"},
-		{"spike negative at", []Stage{spike(1, 2, -time.Second, time.Second, 10*time.Second)}, 1, "within the stage"},
+		{"no kind", []scenarios.Stage{{Rate: 1, Duration: time.Second}}, 1, "unknown stage kind"},
+		{"zero duration", []scenarios.Stage{constant(10, 0)}, 1, "duration must be > 0"},
+		{"negative rate", []scenarios.Stage{constant(-1, time.Second)}, 1, "rate must be within"},
+		{"steps down", []scenarios.Stage{steps(30, 10, 10, time.Second)}, 1, "must be >= from"},
+		{"steps zero step", []scenarios.Stage{steps(10, 30, 0, time.Second)}, 1, "step must be > 0"},
+		{"steps zero hold", []scenarios.Stage{steps(10, 30, 10, 0)}, 1, "hold must be > 0"},
+		{"spike too long", []scenarios.Stage{spike(1, 2, 5*time.Second, 6*time.Second, 10*time.Second)}, 1, "within the stage"},
+		{"spike negative at", []scenarios.Stage{spike(1, 2, -time.Second, time.Second, 10*time.Second)}, 1, "within the stage"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := NewPacer(tc.stages, tc.scale)
@@ -274,20 +275,20 @@ func TestNewPacerErrors(t *testing.T) {
 func TestPacerSimulatedRun(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		stages []Stage
+		stages []scenarios.Stage
 		scale  float64
 		lag    time.Duration // extra delay after each wait, a slow sender
 	}{
-		{"surge", []Stage{constant(20, 10*time.Second), ramp(20, 100, 20*time.Second),
+		{"surge", []scenarios.Stage{constant(20, 10*time.Second), ramp(20, 100, 20*time.Second),
 			spike(100, 150, 5*time.Second, 5*time.Second, 15*time.Second), constant(20, 15*time.Second)}, 1, 0},
-		{"steps", []Stage{steps(25, 200, 25, 5*time.Second)}, 1, 0},
-		{"fractional rates", []Stage{constant(0.7, 10*time.Second), ramp(0.3, 7.9, 13*time.Second), constant(3.3, 333*ms)}, 1, 0},
-		{"ramp from zero and down to zero", []Stage{ramp(0, 50, 3*time.Second), ramp(50, 0, 3*time.Second)}, 1, 0},
-		{"silent stage", []Stage{constant(10, time.Second), constant(0, time.Second), constant(10, time.Second)}, 1, 0},
-		{"shard 1 of 3", []Stage{ramp(10, 400, 10*time.Second), constant(400, 5*time.Second)}, 1.0 / 3, 0},
-		{"shard 1 of 7", []Stage{spike(50, 700, 2*time.Second, time.Second, 5*time.Second)}, 1.0 / 7, 0},
-		{"fast", []Stage{constant(100000, 2*time.Second), ramp(1000, 1e6, time.Second)}, 1, 0},
-		{"slow sender catches up", []Stage{constant(100, 5*time.Second), constant(50, 5*time.Second)}, 1, 3 * ms},
+		{"steps", []scenarios.Stage{steps(25, 200, 25, 5*time.Second)}, 1, 0},
+		{"fractional rates", []scenarios.Stage{constant(0.7, 10*time.Second), ramp(0.3, 7.9, 13*time.Second), constant(3.3, 333*ms)}, 1, 0},
+		{"ramp from zero and down to zero", []scenarios.Stage{ramp(0, 50, 3*time.Second), ramp(50, 0, 3*time.Second)}, 1, 0},
+		{"silent stage", []scenarios.Stage{constant(10, time.Second), constant(0, time.Second), constant(10, time.Second)}, 1, 0},
+		{"shard 1 of 3", []scenarios.Stage{ramp(10, 400, 10*time.Second), constant(400, 5*time.Second)}, 1.0 / 3, 0},
+		{"shard 1 of 7", []scenarios.Stage{spike(50, 700, 2*time.Second, time.Second, 5*time.Second)}, 1.0 / 7, 0},
+		{"fast", []scenarios.Stage{constant(100000, 2*time.Second), ramp(1000, 1e6, time.Second)}, 1, 0},
+		{"slow sender catches up", []scenarios.Stage{constant(100, 5*time.Second), constant(50, 5*time.Second)}, 1, 3 * ms},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := mustPacer(t, tc.scale, tc.stages...)

@@ -1,4 +1,4 @@
-package scenarios
+package evidence
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/stampede-load/stampede/internal/secret"
+	"github.com/stampede-load/stampede/scenarios/engine"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // EvidenceConfig says where the run's evidence comes from besides the
@@ -76,36 +78,34 @@ func StartEvidence(ctx context.Context, cfg EvidenceConfig) (*Evidence, error) {
 }
 
 // Start begins sampling into sink (the run's timeline); it is a Hook.
-func (ev *Evidence) Start(ctx context.Context, sink EventSink, _ time.Time) error {
+func (ev *Evidence) Start(ctx context.Context, sink engine.Sink, _ time.Time) error {
 	ev.Run(ctx, sink)
 	return nil
 }
 
 // Run samples until ctx ends or Stop is called, writing to sink.
-func (ev *Evidence) Run(ctx context.Context, sink EventSink) {
+func (ev *Evidence) Run(ctx context.Context, sink engine.Sink) {
 	ctx, ev.cancel = context.WithCancel(ctx)
 	if ev.conn != nil {
 		ev.wg.Add(1)
 		go func() {
 			defer ev.wg.Done()
 			s := &dbSampler{conn: ev.conn, role: ev.cfg.Role}
-			every(ctx, ev.cfg.SampleEvery, sink, "db_sample", func() map[string]any {
-				fields := s.sample(ctx)
+			every(ctx, ev.cfg.SampleEvery, sink, func() rundir.Event {
+				sample := s.sample(ctx)
 				if ev.cfg.PoolURL != "" {
-					if pool := ev.fetchJSON(ctx, ev.cfg.PoolURL); pool != nil {
-						fields["pool"] = pool
-					}
+					sample.Pool = ev.fetchPool(ctx, ev.cfg.PoolURL)
 				}
-				return fields
+				return sample
 			})
 		}()
 	} else if ev.cfg.PoolURL != "" {
 		ev.wg.Add(1)
 		go func() {
 			defer ev.wg.Done()
-			every(ctx, ev.cfg.SampleEvery, sink, "pool_sample", func() map[string]any {
-				if pool := ev.fetchJSON(ctx, ev.cfg.PoolURL); pool != nil {
-					return map[string]any{"pool": pool}
+			every(ctx, ev.cfg.SampleEvery, sink, func() rundir.Event {
+				if pool := ev.fetchPool(ctx, ev.cfg.PoolURL); pool != nil {
+					return rundir.DBSample{Type: rundir.EventPoolSample, Pool: pool}
 				}
 				return nil
 			})
@@ -120,7 +120,7 @@ func (ev *Evidence) Run(ctx context.Context, sink EventSink) {
 		ev.wg.Add(1)
 		go func() {
 			defer ev.wg.Done()
-			every(ctx, ev.cfg.ProbeEvery, sink, "tcp_probe", func() map[string]any {
+			every(ctx, ev.cfg.ProbeEvery, sink, func() rundir.Event {
 				return ev.probe(ctx, p.path, p.addr, p.health)
 			})
 		}()
@@ -145,9 +145,9 @@ func (ev *Evidence) stop() {
 	}
 }
 
-// every calls f on each tick until ctx ends; f's event is emitted only if
+// every calls f on each tick until ctx ends; f's event is recorded only if
 // ctx was still live when f finished, so Stop never records a torn sample.
-func every(ctx context.Context, d time.Duration, sink EventSink, typ string, f func() map[string]any) {
+func every(ctx context.Context, d time.Duration, sink engine.Sink, f func() rundir.Event) {
 	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
@@ -155,54 +155,55 @@ func every(ctx context.Context, d time.Duration, sink EventSink, typ string, f f
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			fields := f()
-			if fields == nil || ctx.Err() != nil {
+			ev := f()
+			if ev == nil || ctx.Err() != nil {
 				continue
 			}
-			sink.Event(typ, now, fields)
+			sink.Record(ev, now)
 		}
 	}
 }
 
-func (ev *Evidence) probe(ctx context.Context, path, addr, health string) map[string]any {
-	m := map[string]any{"path": path}
+func (ev *Evidence) probe(ctx context.Context, path, addr, health string) rundir.Event {
+	p := rundir.TCPProbe{Path: path}
 	d := net.Dialer{Timeout: 2 * time.Second}
 	begin := time.Now()
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		m["error"] = classifyTransportError(err, false, true, false, false)
-		return m
+		p.Error = engine.ClassifyDialError(err)
+		return p
 	}
-	m["connect_ms"] = millis(time.Since(begin))
+	p.ConnectMS = millis(time.Since(begin))
 	c.Close()
 	if health != "" {
 		begin = time.Now()
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, health, nil)
 		resp, err := ev.client.Do(req)
 		if err != nil {
-			m["health_error"] = err.Error()
-			return m
+			p.HealthError = err.Error()
+			return p
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		m["health_ms"] = millis(time.Since(begin))
-		m["health_status"] = resp.StatusCode
+		p.HealthMS = millis(time.Since(begin))
+		p.HealthStatus = &resp.StatusCode
 	}
-	return m
+	return p
 }
 
-func (ev *Evidence) fetchJSON(ctx context.Context, u string) map[string]any {
+// fetchPool reads the service's pool statistics; nil when it cannot.
+func (ev *Evidence) fetchPool(ctx context.Context, u string) *rundir.PoolStat {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	resp, err := ev.client.Do(req)
 	if err != nil {
 		return nil
 	}
 	defer resp.Body.Close()
-	var m map[string]any
-	if json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&m) != nil {
+	var p rundir.PoolStat
+	if json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&p) != nil {
 		return nil
 	}
-	return m
+	return &p
 }
 
 // dbSampler reads the database's own view of its connections.
@@ -221,16 +222,16 @@ const rolesSQL = `
 SELECT coalesce(usename, ''), count(*)::int FROM pg_stat_activity
 WHERE backend_type = 'client backend' GROUP BY 1`
 
-func (s *dbSampler) sample(ctx context.Context) map[string]any {
+func (s *dbSampler) sample(ctx context.Context) rundir.DBSample {
 	ctx, cancel := context.WithTimeout(ctx, 900*time.Millisecond)
 	defer cancel()
-	m := map[string]any{}
+	var m rundir.DBSample
 	begin := time.Now()
 	if _, err := s.conn.Exec(ctx, "SELECT 1"); err != nil {
-		m["error"] = secret.Err(err).Error()
+		m.Error = secret.Err(err).Error()
 		return m
 	}
-	m["probe_rtt_ms"] = millis(time.Since(begin))
+	m.ProbeRTTMS = millis(time.Since(begin))
 
 	var total, roleN, roleActive, lockWaiters, roleLimit, maxConns, reserved int
 	var commits int64
@@ -246,24 +247,24 @@ SELECT
   (SELECT coalesce(sum(xact_commit), 0)::bigint FROM pg_stat_database)
 FROM pg_stat_activity`, s.role).Scan(&total, &roleN, &roleActive, &lockWaiters, &roleLimit, &maxConns, &reserved, &commits)
 	if err != nil {
-		m["error"] = secret.Err(err).Error()
+		m.Error = secret.Err(err).Error()
 		return m
 	}
 	now := time.Now()
-	m["backends_total"], m["role_backends"], m["role_active"] = total, roleN, roleActive
-	m["lock_waiters"], m["role_limit"] = lockWaiters, roleLimit
-	m["max_connections"], m["superuser_reserved"] = maxConns, reserved
+	m.BackendsTotal, m.RoleBackends, m.RoleActive = num(total), num(roleN), num(roleActive)
+	m.LockWaiters, m.RoleLimit = num(lockWaiters), num(roleLimit)
+	m.MaxConnections, m.SuperuserReserved = num(maxConns), num(reserved)
 	if !s.lastAt.IsZero() {
-		m["commits_per_s"] = math.Round(float64(commits-s.lastCommits)/now.Sub(s.lastAt).Seconds()*10) / 10
+		m.CommitsPerS = ptr(math.Round(float64(commits-s.lastCommits)/now.Sub(s.lastAt).Seconds()*10) / 10)
 	}
 	s.lastCommits, s.lastAt = commits, now
-	m["by_state"] = s.counts(ctx, statesSQL)
-	m["by_role"] = s.counts(ctx, rolesSQL)
+	m.ByState = s.counts(ctx, statesSQL)
+	m.ByRole = s.counts(ctx, rolesSQL)
 	return m
 }
 
-func (s *dbSampler) counts(ctx context.Context, sql string) map[string]int {
-	out := map[string]int{}
+func (s *dbSampler) counts(ctx context.Context, sql string) map[string]float64 {
+	out := map[string]float64{}
 	rows, err := s.conn.Query(ctx, sql)
 	if err != nil {
 		return out
@@ -273,10 +274,14 @@ func (s *dbSampler) counts(ctx context.Context, sql string) map[string]int {
 		var k string
 		var n int
 		if rows.Scan(&k, &n) == nil {
-			out[k] = n
+			out[k] = float64(n)
 		}
 	}
 	return out
 }
 
-func millis(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
+func num(n int) *float64 { return ptr(float64(n)) }
+
+func ptr(v float64) *float64 { return &v }
+
+func millis(d time.Duration) *float64 { return ptr(math.Round(float64(d)/1e3) / 1e3) }

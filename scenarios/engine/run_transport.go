@@ -1,4 +1,4 @@
-package scenarios
+package engine
 
 import (
 	"bytes"
@@ -18,32 +18,19 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // hitInfo is what the transport learns about one hit that vegeta's Result
 // does not keep: the intent, the connection phases and the typed error.
 type hitInfo struct {
-	intent   Intent
+	intent   rundir.Intent
 	reused   bool
 	connect  time.Duration // TCP connect time for a new connection
 	errClass string
 }
-
-// Error classes recorded per result (the Stampede-Error-Class header).
-const (
-	ErrRefused        = "refused"         // ECONNREFUSED: nothing listening
-	ErrReset          = "reset"           // ECONNRESET
-	ErrEOF            = "eof"             // connection closed before a response
-	ErrConnectTimeout = "connect_timeout" // timed out while connecting: the network
-	ErrClientTimeout  = "client_timeout"  // request sent, no answer in time: ambiguous
-	ErrIOTimeout      = "io_timeout"      // a read/write deadline: the network
-	ErrTLS            = "tls"
-	ErrDNS            = "dns"
-	ErrGenFiles       = "generator_files" // EMFILE/ENFILE on the load generator
-	ErrGenPorts       = "generator_ports" // no ephemeral ports left on the load generator
-	ErrGenPool        = "generator_pool"  // timed out waiting for one of the generator's own connections
-	ErrOther          = "other"
-)
 
 // tracingTransport wraps the load client's transport: it strips the intent
 // header, times connection phases with httptrace, runs the optional CSRF
@@ -59,7 +46,7 @@ type tracingTransport struct {
 func (t *tracingTransport) take(seq uint64) *hitInfo {
 	v, ok := t.info.LoadAndDelete(seq)
 	if !ok {
-		return &hitInfo{intent: IntentValid}
+		return &hitInfo{intent: rundir.IntentValid}
 	}
 	return v.(*hitInfo)
 }
@@ -68,10 +55,10 @@ func (t *tracingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	t.inflight.Add(1)
 	defer t.inflight.Add(-1)
 
-	hi := &hitInfo{intent: Intent(req.Header.Get(intentHeader))}
+	hi := &hitInfo{intent: rundir.Intent(req.Header.Get(intentHeader))}
 	login := hi.intent != "" // the targeter's logins carry an intent; follow-ups do not
 	if !login {
-		hi.intent = IntentValid
+		hi.intent = rundir.IntentValid
 	}
 	if s := req.Header.Get("X-Vegeta-Seq"); s != "" {
 		if seq, err := strconv.ParseUint(s, 10, 64); err == nil {
@@ -153,46 +140,46 @@ func classifyTransportError(err error, canceled, connecting, wrote, gotConn bool
 	var netErr net.Error
 	switch {
 	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
-		return ErrGenFiles
+		return rundir.ErrGenFiles
 	case errors.Is(err, syscall.EADDRNOTAVAIL), errors.Is(err, syscall.EADDRINUSE):
-		return ErrGenPorts
+		return rundir.ErrGenPorts
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return ErrRefused
+		return rundir.ErrRefused
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
-		return ErrReset
+		return rundir.ErrReset
 	case errors.As(err, &dnsErr):
-		return ErrDNS
+		return rundir.ErrDNS
 	case errors.As(err, &tlsErr):
-		return ErrTLS
+		return rundir.ErrTLS
 	case canceled || errors.Is(err, context.DeadlineExceeded):
 		switch {
 		case connecting:
-			return ErrConnectTimeout
+			return rundir.ErrConnectTimeout
 		case !gotConn:
-			return ErrGenPool
+			return rundir.ErrGenPool
 		case wrote:
-			return ErrClientTimeout
+			return rundir.ErrClientTimeout
 		}
-		return ErrClientTimeout
+		return rundir.ErrClientTimeout
 	case errors.As(err, &netErr) && netErr.Timeout():
 		if connecting {
-			return ErrConnectTimeout
+			return rundir.ErrConnectTimeout
 		}
-		return ErrIOTimeout
+		return rundir.ErrIOTimeout
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return ErrEOF
+		return rundir.ErrEOF
 	}
-	return ErrOther
+	return rundir.ErrOther
 }
 
 // preflight fetches a page before the login and carries a CSRF token over.
 type preflight struct {
-	cfg   Preflight
+	cfg   scenarios.Preflight
 	url   string
 	regex *regexp.Regexp
 }
 
-func newPreflight(base *url.URL, p *Preflight) (*preflight, error) {
+func newPreflight(base *url.URL, p *scenarios.Preflight) (*preflight, error) {
 	if p == nil {
 		return nil, nil
 	}
@@ -289,7 +276,7 @@ func addBodyField(req *http.Request, name, value string) error {
 
 // newLoadClient builds the load generator's HTTP client: no proxy from the
 // environment, capped connections, keep-alive as configured, no redirects.
-func newLoadClient(c Client, rt *tracingTransport) (*http.Client, *http.Transport) {
+func newLoadClient(c scenarios.Client, rt *tracingTransport) (*http.Client, *http.Transport) {
 	keepAlive := c.KeepAlive == nil || *c.KeepAlive
 	tr := &http.Transport{
 		Proxy: nil, // a stray HTTP_PROXY must never redirect the load
@@ -310,4 +297,10 @@ func newLoadClient(c Client, rt *tracingTransport) (*http.Client, *http.Transpor
 		Timeout:       c.Timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}, tr
+}
+
+// ClassifyDialError names a failure to connect (an Err* class), as the
+// transport names a request's (for probes beside the traffic).
+func ClassifyDialError(err error) string {
+	return classifyTransportError(err, false, true, false, false)
 }

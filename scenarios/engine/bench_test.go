@@ -1,4 +1,4 @@
-package scenarios
+package engine
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios"
 )
 
 // BenchmarkEngineMaxRate measures the engine's highest request rate against
@@ -45,8 +47,8 @@ func BenchmarkEngineMaxRate(b *testing.B) {
 }
 
 func engineMaxRate(b *testing.B, target string, workers uint64, d time.Duration) float64 {
-	sc := testScenario(Stage{Name: "max", Kind: StageConstant, Rate: 1e6, Duration: d})
-	sc.Login.Success = Success{Status: []int{200}}
+	sc := testScenario(scenarios.Stage{Name: "max", Kind: scenarios.StageConstant, Rate: 1e6, Duration: d})
+	sc.Login.Success = scenarios.Success{Status: []int{200}}
 	sc.Client.MaxWorkers, sc.Client.MaxConnections = workers, int(workers)
 	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(b, target),
 		Credentials: creds(8), Dir: b.TempDir(), Seed: 1})

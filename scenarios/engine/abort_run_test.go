@@ -1,4 +1,4 @@
-package scenarios
+package engine
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/stampede-load/stampede/report"
 	"github.com/stampede-load/stampede/report/render"
+	"github.com/stampede-load/stampede/scenarios"
 	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
@@ -25,8 +26,8 @@ func TestRunAbortsOnSustainedBreach(t *testing.T) {
 		http.Error(w, `{"error":"db_unavailable"}`, http.StatusServiceUnavailable)
 	}))
 	t.Cleanup(srv.Close)
-	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 50, Duration: 30 * time.Second})
-	sc.Abort = &Abort{After: 2 * time.Second, Ratio: 1}
+	sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 50, Duration: 30 * time.Second})
+	sc.Abort = &scenarios.Abort{After: 2 * time.Second, Ratio: 1}
 	dir := t.TempDir()
 	begin := time.Now()
 	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL),
@@ -44,7 +45,7 @@ func TestRunAbortsOnSustainedBreach(t *testing.T) {
 		t.Fatalf("abort events %v: want one, with 2 of 2 seconds failed", aborts)
 	}
 	var m map[string]any
-	b, _ := os.ReadFile(filepath.Join(dir, ManifestFile))
+	b, _ := os.ReadFile(filepath.Join(dir, rundir.ManifestFile))
 	if err := json.Unmarshal(b, &m); err != nil || m["status"] != "aborted" {
 		t.Errorf("manifest status %v (%v), want aborted", m["status"], err)
 	}
@@ -80,9 +81,9 @@ func TestRunAbortNotOnOneBadSecond(t *testing.T) {
 		w.Write([]byte(`{"token":"t"}`))
 	}))
 	t.Cleanup(srv.Close)
-	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 50, Duration: 4 * time.Second})
-	sc.Login.Success = Success{Status: []int{200}}
-	sc.Abort = &Abort{After: 2 * time.Second}
+	sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 50, Duration: 4 * time.Second})
+	sc.Login.Success = scenarios.Success{Status: []int{200}}
+	sc.Abort = &scenarios.Abort{After: 2 * time.Second}
 	start.Store(time.Now().UnixNano())
 	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL),
 		Credentials: creds(2), Dir: t.TempDir(), Seed: 1})

@@ -1,4 +1,4 @@
-package scenarios
+package engine
 
 import (
 	"encoding/csv"
@@ -13,17 +13,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
-)
-
-// Intent says what a login was meant to do, so that the 401s of deliberately
-// wrong credentials count as expected outcomes, not errors.
-type Intent string
-
-const (
-	IntentValid         Intent = "valid"
-	IntentWrongPassword Intent = "wrong_password"
-	IntentUnknownUser   Intent = "unknown_user"
 )
 
 // Credential is one username and password.
@@ -64,12 +56,12 @@ func LoadCredentials(path string) ([]Credential, error) {
 
 // intentHeader carries a hit's intent from the targeter to the transport,
 // which removes it before the request leaves.
-const intentHeader = "X-Stampede-Intent"
+const intentHeader = "X-Stampede-rundir.Intent"
 
 // loginTargeter builds login requests from credentials: rotating or random,
 // with a seeded share of wrong passwords and unknown users.
 type loginTargeter struct {
-	login  Login
+	login  scenarios.Login
 	url    string
 	creds  []Credential
 	random bool
@@ -81,7 +73,7 @@ type loginTargeter struct {
 	next int
 }
 
-func newLoginTargeter(base *url.URL, sc *Scenario, creds []Credential, seed int64) *loginTargeter {
+func newLoginTargeter(base *url.URL, sc *scenarios.Scenario, creds []Credential, seed int64) *loginTargeter {
 	u := *base
 	u.Path = strings.TrimRight(u.Path, "/") + sc.Login.Path
 	return &loginTargeter{
@@ -93,7 +85,7 @@ func newLoginTargeter(base *url.URL, sc *Scenario, creds []Credential, seed int6
 }
 
 // pick chooses the next credential and intent under the lock.
-func (t *loginTargeter) pick() (Credential, Intent) {
+func (t *loginTargeter) pick() (Credential, rundir.Intent) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var c Credential
@@ -105,11 +97,11 @@ func (t *loginTargeter) pick() (Credential, Intent) {
 	}
 	switch p := t.rng.Float64(); {
 	case p < t.unkn:
-		return Credential{fmt.Sprintf("nouser-%08x", t.rng.Uint32()), c.Password}, IntentUnknownUser
+		return Credential{fmt.Sprintf("nouser-%08x", t.rng.Uint32()), c.Password}, rundir.IntentUnknownUser
 	case p < t.unkn+t.wrong:
-		return Credential{c.Username, fmt.Sprintf("wrong-%08x", t.rng.Uint32())}, IntentWrongPassword
+		return Credential{c.Username, fmt.Sprintf("wrong-%08x", t.rng.Uint32())}, rundir.IntentWrongPassword
 	}
-	return c, IntentValid
+	return c, rundir.IntentValid
 }
 
 // Target implements vegeta.Targeter.
@@ -132,7 +124,7 @@ func (t *loginTargeter) Target(tgt *vegeta.Target) error {
 	return nil
 }
 
-func encodeLogin(l Login, c Credential) ([]byte, string, error) {
+func encodeLogin(l scenarios.Login, c Credential) ([]byte, string, error) {
 	fields := make(map[string]string, len(l.Extra)+2)
 	for k, v := range l.Extra {
 		fields[k] = v
@@ -151,15 +143,15 @@ func encodeLogin(l Login, c Credential) ([]byte, string, error) {
 }
 
 // judge decides a login's outcome from its recorded result.
-func judge(l Login, intent Intent, r *vegeta.Result) Outcome {
+func judge(l scenarios.Login, intent rundir.Intent, r *vegeta.Result) rundir.Outcome {
 	if r.Code == 0 {
-		return OutcomeFailed
+		return rundir.OutcomeFailed
 	}
-	if intent != IntentValid {
+	if intent != rundir.IntentValid {
 		if r.Code == http.StatusUnauthorized {
-			return OutcomeExpectedReject
+			return rundir.OutcomeExpectedReject
 		}
-		return OutcomeFailed
+		return rundir.OutcomeFailed
 	}
 	ok := false
 	for _, s := range l.Success.Status {
@@ -168,18 +160,18 @@ func judge(l Login, intent Intent, r *vegeta.Result) Outcome {
 		}
 	}
 	if !ok {
-		return OutcomeFailed
+		return rundir.OutcomeFailed
 	}
 	if f := l.Success.JSONField; f != "" {
 		var m map[string]json.RawMessage
 		if json.Unmarshal(r.Body, &m) != nil || m[f] == nil {
-			return OutcomeFailed
+			return rundir.OutcomeFailed
 		}
 	}
 	if name := l.Success.Cookie; name != "" && !hasCookie(r.Headers, name) {
-		return OutcomeFailed
+		return rundir.OutcomeFailed
 	}
-	return OutcomeOK
+	return rundir.OutcomeOK
 }
 
 func hasCookie(h http.Header, name string) bool {
@@ -191,14 +183,5 @@ func hasCookie(h http.Header, name string) bool {
 	}
 	return false
 }
-
-// Outcome is the verdict on one login.
-type Outcome string
-
-const (
-	OutcomeOK             Outcome = "ok"
-	OutcomeExpectedReject Outcome = "expected_reject" // a 401 for deliberately wrong credentials
-	OutcomeFailed         Outcome = "failed"
-)
 
 var errNoCredentials = errors.New("no credentials: name a credentials file in the scenario (credentials.file)")

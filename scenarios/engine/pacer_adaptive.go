@@ -1,4 +1,4 @@
-package scenarios
+package engine
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios"
 )
 
 // AdaptivePacer is a pacer whose plan a controller extends while the
@@ -20,8 +22,8 @@ import (
 //
 // AdaptivePacer satisfies vegeta's Pacer interface (Pace and Rate).
 type AdaptivePacer struct {
-	mu      sync.Mutex // serialises changes; readers only load cur
-	stages  []Stage    // closed stages, then the open one (its Duration runs to the horizon)
+	mu      sync.Mutex        // serialises changes; readers only load cur
+	stages  []scenarios.Stage // closed stages, then the open one (its Duration runs to the horizon)
 	starts  []time.Duration
 	horizon time.Duration
 	ended   bool
@@ -30,12 +32,12 @@ type AdaptivePacer struct {
 
 // NewAdaptivePacer starts a plan with one open stage (its Duration is
 // ignored) that lasts until horizon unless the controller ends it first.
-func NewAdaptivePacer(first Stage, horizon time.Duration) (*AdaptivePacer, error) {
+func NewAdaptivePacer(first scenarios.Stage, horizon time.Duration) (*AdaptivePacer, error) {
 	if horizon <= 0 {
 		return nil, fmt.Errorf("scenarios: adaptive pacer horizon must be > 0, got %s", horizon)
 	}
 	a := &AdaptivePacer{horizon: horizon}
-	if err := a.rebuild([]Stage{first}, []time.Duration{0}); err != nil {
+	if err := a.rebuild([]scenarios.Stage{first}, []time.Duration{0}); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -44,7 +46,7 @@ func NewAdaptivePacer(first Stage, horizon time.Duration) (*AdaptivePacer, error
 // Next ends the open stage at at and appends stages; the last one appended
 // is open, the others last their Duration. An open stage that has not
 // started by at is replaced, not ended.
-func (a *AdaptivePacer) Next(at time.Duration, stages ...Stage) error {
+func (a *AdaptivePacer) Next(at time.Duration, stages ...scenarios.Stage) error {
 	if len(stages) == 0 {
 		return errors.New("scenarios: adaptive pacer: Next needs a stage")
 	}
@@ -86,16 +88,16 @@ func (a *AdaptivePacer) End(at time.Duration) {
 	}
 	closed, starts := a.closeAt(at)
 	if len(closed) == 0 { // ended before anything started: keep one empty instant
-		closed, starts = []Stage{{Name: a.stages[0].Name, Kind: StageConstant, Duration: 1}}, []time.Duration{0}
+		closed, starts = []scenarios.Stage{{Name: a.stages[0].Name, Kind: scenarios.StageConstant, Duration: 1}}, []time.Duration{0}
 	}
 	_ = a.rebuild(closed, starts) // only shortens stages that were valid
 }
 
 // closeAt is the plan's stages with the open one ended at at (dropped if
 // it had not started), and their starts.
-func (a *AdaptivePacer) closeAt(at time.Duration) ([]Stage, []time.Duration) {
+func (a *AdaptivePacer) closeAt(at time.Duration) ([]scenarios.Stage, []time.Duration) {
 	n := len(a.stages)
-	closed := append([]Stage(nil), a.stages...)
+	closed := append([]scenarios.Stage(nil), a.stages...)
 	starts := append([]time.Duration(nil), a.starts...)
 	if at <= starts[n-1] {
 		return closed[:n-1], starts[:n-1]
@@ -106,14 +108,14 @@ func (a *AdaptivePacer) closeAt(at time.Duration) ([]Stage, []time.Duration) {
 
 // rebuild makes stages the plan in force; the last stage is open unless
 // the plan has ended.
-func (a *AdaptivePacer) rebuild(stages []Stage, starts []time.Duration) error {
-	plan := append([]Stage(nil), stages...)
+func (a *AdaptivePacer) rebuild(stages []scenarios.Stage, starts []time.Duration) error {
+	plan := append([]scenarios.Stage(nil), stages...)
 	n := len(plan)
 	if !a.ended {
 		plan[n-1].Duration = a.horizon - starts[n-1]
 	}
 	for i := range plan {
-		plan[i].Kind = StageConstant
+		plan[i].Kind = scenarios.StageConstant
 	}
 	p, err := NewPacer(plan, 1)
 	if err != nil {
@@ -156,7 +158,7 @@ func (a *AdaptivePacer) StageAt(elapsed time.Duration) int { return a.cur.Load()
 
 // Stages are the plan in force's stages; the last one runs to the horizon
 // while the plan is open.
-func (a *AdaptivePacer) Stages() []Stage { return a.cur.Load().Stages() }
+func (a *AdaptivePacer) Stages() []scenarios.Stage { return a.cur.Load().Stages() }
 
 // Duration is the plan in force's length: the horizon while it is open.
 func (a *AdaptivePacer) Duration() time.Duration { return a.cur.Load().Duration() }

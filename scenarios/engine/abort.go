@@ -1,10 +1,12 @@
-package scenarios
+package engine
 
 import (
 	"math"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // The runner judges the SLO live, as the report does afterwards: hits are
@@ -14,33 +16,6 @@ import (
 // the SLO latency. A planned hit whose result is not back by then took
 // longer than the SLO latency, whether it is in flight or was never sent,
 // so it counts as slow: the verdict needs no guess about stragglers.
-
-// sloWithDefaults fills what a scenario built in Go left out (the loader
-// fills the same defaults): 0.99, p99, 500ms.
-func sloWithDefaults(s SLO) SLO {
-	if s.SuccessRatio <= 0 {
-		s.SuccessRatio = 0.99
-	}
-	if s.Percentile <= 0 {
-		s.Percentile = 99
-	}
-	if s.Latency <= 0 {
-		s.Latency = 500 * time.Millisecond
-	}
-	return s
-}
-
-// judgeGrace is how long after a stretch's end its verdict waits: the SLO
-// latency (a request in flight longer is slow anyway), at most the client
-// timeout (every sent request is back by then), and a little for the
-// result to reach the runner.
-func judgeGrace(slo SLO, timeout time.Duration) time.Duration {
-	g := slo.Latency
-	if timeout > 0 && timeout < g {
-		g = timeout
-	}
-	return g + 100*time.Millisecond
-}
 
 // sloTally counts the results of one stretch of planned send times.
 type sloTally struct {
@@ -52,7 +27,7 @@ func newSLOTally() *sloTally { return &sloTally{hist: newHistogram()} }
 
 // add records one result: its intended latency, and whether it counts as
 // good (a success or an expected reject).
-func (t *sloTally) add(slo SLO, intended time.Duration, good bool) {
+func (t *sloTally) add(slo rundir.SLO, intended time.Duration, good bool) {
 	t.received++
 	if good {
 		t.good++
@@ -89,7 +64,7 @@ func (v SLOVerdict) Traffic() bool { return v.Planned > 0 || v.Received > 0 }
 // hits, the missing and the received over the SLO latency are slow, and
 // the SLO percentile is within the latency when the slow ones are at most
 // the share above it (p99: 1%). The success ratio is over the received.
-func sloMet(slo SLO, planned, received, good, over int64) (met bool, successRatio float64) {
+func sloMet(slo rundir.SLO, planned, received, good, over int64) (met bool, successRatio float64) {
 	total := max(planned, received)
 	if received > 0 {
 		successRatio = float64(good) / float64(received)
@@ -105,7 +80,7 @@ func sloMet(slo SLO, planned, received, good, over int64) (met bool, successRati
 // verdict judges the tally of a stretch whose plan put planned hits in it;
 // missingAge is how long the missing hits have been due, at least. It is
 // the tally's last use: the missing hits join its histogram.
-func (t *sloTally) verdict(slo SLO, planned int64, missingAge time.Duration) SLOVerdict {
+func (t *sloTally) verdict(slo rundir.SLO, planned int64, missingAge time.Duration) SLOVerdict {
 	v := SLOVerdict{Planned: planned, Received: t.received, Missing: max(0, planned-t.received)}
 	v.Met, v.SuccessRatio = sloMet(slo, planned, t.received, t.good, t.over)
 	if v.Missing > 0 {
@@ -123,7 +98,7 @@ func (t *sloTally) verdict(slo SLO, planned int64, missingAge time.Duration) SLO
 // first; seconds without traffic left out) whether the abort rule holds:
 // at least ratio of the last After's whole seconds failed. It returns the
 // failed seconds and the window's size in seconds.
-func abortDue(rule Abort, recent []bool) (abort bool, failed, window int) {
+func abortDue(rule scenarios.Abort, recent []bool) (abort bool, failed, window int) {
 	window = int(rule.After / time.Second)
 	if window < 1 {
 		window = 1
@@ -153,8 +128,8 @@ type secondVerdict struct {
 // abortWatch judges each second of planned send time once its hits are
 // due back and applies the abort rule to the last ones.
 type abortWatch struct {
-	rule    Abort
-	slo     SLO
+	rule    scenarios.Abort
+	slo     rundir.SLO
 	grace   time.Duration
 	pending map[int64]*sloTally
 	next    int64 // the first second not judged yet
@@ -162,8 +137,8 @@ type abortWatch struct {
 	fired   bool
 }
 
-func newAbortWatch(rule Abort, slo SLO, timeout time.Duration) *abortWatch {
-	return &abortWatch{rule: rule, slo: slo, grace: judgeGrace(slo, timeout), pending: map[int64]*sloTally{}}
+func newAbortWatch(rule scenarios.Abort, slo rundir.SLO, timeout time.Duration) *abortWatch {
+	return &abortWatch{rule: rule, slo: slo, grace: scenarios.JudgeGrace(slo.Latency, timeout), pending: map[int64]*sloTally{}}
 }
 
 // add records a result by its planned send time.
@@ -217,24 +192,24 @@ func (w *abortWatch) judge(now time.Duration, hitsBefore func(time.Duration) uin
 
 // event is the abort's timeline record: the rule and the seconds that
 // made it hold.
-func (w *abortWatch) event() map[string]any {
+func (w *abortWatch) event() rundir.AbortEvent {
 	met := make([]bool, len(w.recent))
 	for i, r := range w.recent {
 		met[i] = r.Met
 	}
 	_, failed, window := abortDue(w.rule, met)
-	var secs []map[string]any
+	var secs []rundir.AbortSecond
 	for _, r := range w.recent[max(0, len(w.recent)-window):] {
-		secs = append(secs, map[string]any{"second_s": r.Second, "planned": r.Planned, "received": r.Received,
-			"missing": r.Missing, "success_ratio": round6(r.SuccessRatio), "p99_ms": ms3(r.P99), "slo_latency_ms": ms3(r.Latency), "slo_met": r.Met})
+		secs = append(secs, rundir.AbortSecond{SecondS: r.Second, Planned: r.Planned, Received: r.Received,
+			Missing: r.Missing, SuccessRatio: round6(r.SuccessRatio), P99MS: ms3(r.P99), SLOLatencyMS: ms3(r.Latency), SLOMet: r.Met})
 	}
 	ratio := w.rule.Ratio
 	if ratio <= 0 {
 		ratio = 1
 	}
-	return map[string]any{"after_s": w.rule.After.Seconds(), "ratio": ratio, "window_seconds": window,
-		"failed_seconds": failed, "seconds": secs,
-		"slo": map[string]any{"success_ratio": w.slo.SuccessRatio, "percentile": w.slo.Percentile, "latency_ms": ms3(w.slo.Latency)}}
+	return rundir.AbortEvent{AfterS: w.rule.After.Seconds(), Ratio: ratio, WindowSeconds: window,
+		FailedSeconds: failed, Seconds: secs,
+		SLO: rundir.AbortSLO{SuccessRatio: w.slo.SuccessRatio, Percentile: w.slo.Percentile, LatencyMS: ms3(w.slo.Latency)}}
 }
 
 func round6(v float64) float64 { return math.Round(v*1e6) / 1e6 }

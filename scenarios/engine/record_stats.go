@@ -1,4 +1,4 @@
-package scenarios
+package engine
 
 import (
 	"strconv"
@@ -6,28 +6,9 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
-
-// StageSummary is one stage's outcome, bucketed by actual send time.
-type StageSummary struct {
-	Index           int            `json:"index"`
-	Name            string         `json:"name"`
-	Kind            StageKind      `json:"kind"`
-	Start           time.Duration  `json:"start_ns"`
-	Duration        time.Duration  `json:"duration_ns"`
-	PlannedHits     float64        `json:"planned_hits"`
-	OfferedRPS      float64        `json:"offered_rps"`
-	Sent            int64          `json:"sent"`
-	AchievedRPS     float64        `json:"achieved_rps"`
-	OK              int64          `json:"ok"`
-	ExpectedRejects int64          `json:"expected_rejects"`
-	Failed          int64          `json:"failed"`
-	SuccessRatio    float64        `json:"success_ratio"`
-	P50             time.Duration  `json:"p50_ns"`
-	P99             time.Duration  `json:"p99_ns"`
-	ErrorClasses    map[string]int `json:"error_classes,omitempty"`
-}
 
 // newHistogram covers 1µs to 2 minutes at 3 significant figures.
 func newHistogram() *hdrhistogram.Histogram {
@@ -35,7 +16,7 @@ func newHistogram() *hdrhistogram.Histogram {
 }
 
 type stageAcc struct {
-	sum  StageSummary
+	sum  rundir.StageSummary
 	hist *hdrhistogram.Histogram
 }
 
@@ -68,6 +49,14 @@ type Live struct {
 	ErrorRatio  float64
 	Total       int64
 	Failed      int64
+
+	// StageName names the stage in force, as the plan stood at the start
+	// (a search's later trials are not named); Planned is the plan's
+	// length as it stood at the start (a search's budget).
+	StageName string
+	Planned   time.Duration
+	// Note is a search's state ("trial 3 45/s hold"); empty otherwise.
+	Note string
 }
 
 func newStats(p schedule) *stats {
@@ -80,11 +69,11 @@ func newStats(p schedule) *stats {
 // grow makes room for n stages; the plan's figures are filled in by summaries.
 func (st *stats) grow(n int) {
 	for len(st.stages) < n {
-		st.stages = append(st.stages, stageAcc{sum: StageSummary{ErrorClasses: map[string]int{}}, hist: newHistogram()})
+		st.stages = append(st.stages, stageAcc{sum: rundir.StageSummary{ErrorClasses: map[string]int{}}, hist: newHistogram()})
 	}
 }
 
-func (st *stats) add(start time.Time, res *vegeta.Result, outcome Outcome, errClass string) {
+func (st *stats) add(start time.Time, res *vegeta.Result, outcome rundir.Outcome, errClass string) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	el := res.Timestamp.Sub(start)
@@ -93,9 +82,9 @@ func (st *stats) add(start time.Time, res *vegeta.Result, outcome Outcome, errCl
 	acc := &st.stages[i]
 	acc.sum.Sent++
 	switch outcome {
-	case OutcomeOK:
+	case rundir.OutcomeOK:
 		acc.sum.OK++
-	case OutcomeExpectedReject:
+	case rundir.OutcomeExpectedReject:
 		acc.sum.ExpectedRejects++
 	default:
 		acc.sum.Failed++
@@ -123,7 +112,7 @@ func (st *stats) add(start time.Time, res *vegeta.Result, outcome Outcome, errCl
 	st.cur.n++
 	st.total++
 	_ = st.cur.hist.RecordValue(us)
-	if outcome == OutcomeFailed {
+	if outcome == rundir.OutcomeFailed {
 		st.cur.fails++
 		st.totalFails++
 	}
@@ -153,18 +142,18 @@ func (st *stats) live(elapsed time.Duration) Live {
 
 // summaries closes the stage accumulators, with the plan's figures of
 // each stage as the plan stands now.
-func (st *stats) summaries() []StageSummary {
+func (st *stats) summaries() []rundir.StageSummary {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	stages := st.pacer.Stages()
 	st.grow(len(stages))
-	out := make([]StageSummary, len(stages))
+	out := make([]rundir.StageSummary, len(stages))
 	var at time.Duration
 	for i, acc := range st.stages[:len(stages)] {
 		s := acc.sum
 		d := stages[i].Duration
 		planned := st.pacer.Hits(at+d) - st.pacer.Hits(at)
-		s.Index, s.Name, s.Kind, s.Start, s.Duration, s.PlannedHits = i, stages[i].Name, stages[i].Kind, at, d, planned
+		s.Index, s.Name, s.Kind, s.Start, s.Duration, s.PlannedHits = i, stages[i].Name, string(stages[i].Kind), at, d, planned
 		s.OfferedRPS = planned / d.Seconds()
 		at += d
 		if s.Duration > 0 {

@@ -1,4 +1,4 @@
-package scenarios
+package engine
 
 import (
 	"bufio"
@@ -14,6 +14,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // capacityServer is a login endpoint with a known capacity: slots logins
@@ -46,7 +49,7 @@ func capacityServer(t *testing.T, slots int, hold time.Duration, conns *atomic.I
 
 func readTimeline(t *testing.T, dir string) []map[string]any {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, TimelineFile))
+	f, err := os.Open(filepath.Join(dir, rundir.TimelineFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,11 +84,11 @@ func ofType(evs []map[string]any, typ string) []map[string]any {
 func TestRunSearch(t *testing.T) {
 	var conns atomic.Int64
 	srv := capacityServer(t, 4, 20*time.Millisecond, &conns)
-	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 100, Duration: time.Second})
-	sc.Login.Success = Success{Status: []int{200}}
-	sc.Mode = ModeSearch
-	sc.SLO = SLO{SuccessRatio: 0.99, Percentile: 99, Latency: 100 * ms}
-	sc.Search = Search{Factor: 1.5, Precision: 0.2, Budget: time.Minute, Warmup: 500 * ms, Hold: time.Second, MinRequests: 50}
+	sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 100, Duration: time.Second})
+	sc.Login.Success = scenarios.Success{Status: []int{200}}
+	sc.Mode = scenarios.ModeSearch
+	sc.SLO = scenarios.SLO{SuccessRatio: 0.99, Percentile: 99, Latency: 100 * ms}
+	sc.Search = scenarios.Search{Factor: 1.5, Precision: 0.2, Budget: time.Minute, Warmup: 500 * ms, Hold: time.Second, MinRequests: 50}
 	dir := t.TempDir()
 	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL),
 		Credentials: creds(4), Dir: dir, Seed: 1})
@@ -130,8 +133,8 @@ func TestRunSearch(t *testing.T) {
 		t.Errorf("%d stage events, %d stage summaries", len(stages), len(res.Stages))
 	}
 	var m map[string]any
-	b, _ := os.ReadFile(filepath.Join(dir, ManifestFile))
-	if err := json.Unmarshal(b, &m); err != nil || m["mode"] != ModeSearch || m["status"] != "completed" || m["search_result"] == nil {
+	b, _ := os.ReadFile(filepath.Join(dir, rundir.ManifestFile))
+	if err := json.Unmarshal(b, &m); err != nil || m["mode"] != scenarios.ModeSearch || m["status"] != "completed" || m["search_result"] == nil {
 		t.Errorf("manifest: mode %v, status %v, search_result %v (%v)", m["mode"], m["status"], m["search_result"], err)
 	}
 	t.Logf("%s", s)
@@ -141,22 +144,22 @@ func TestRunSearch(t *testing.T) {
 // the result says so, with the trials judged so far.
 func TestRunSearchInterrupted(t *testing.T) {
 	srv := loginServer(t, 0, nil)
-	sc := testScenario(Stage{Name: "c", Kind: StageConstant, Rate: 50, Duration: time.Second})
-	sc.Mode = ModeSearch
-	sc.Search = Search{Budget: time.Minute, Warmup: 200 * ms, Hold: 500 * ms, MinRequests: 10}
-	sig := make(chan os.Signal, 1)
+	sc := testScenario(scenarios.Stage{Name: "c", Kind: scenarios.StageConstant, Rate: 50, Duration: time.Second})
+	sc.Mode = scenarios.ModeSearch
+	sc.Search = scenarios.Search{Budget: time.Minute, Warmup: 200 * ms, Hold: 500 * ms, MinRequests: 10}
+	ctl := NewControl()
 	dir := t.TempDir()
 	go func() {
 		for i := 0; i < 200; i++ { // signal once the first trial is judged
-			if b, _ := os.ReadFile(filepath.Join(dir, TimelineFile)); bytes.Contains(b, []byte(`"type":"trial"`)) {
+			if b, _ := os.ReadFile(filepath.Join(dir, rundir.TimelineFile)); bytes.Contains(b, []byte(`"type":"trial"`)) {
 				break
 			}
 			time.Sleep(50 * ms)
 		}
-		sig <- os.Interrupt
+		ctl.Stop("interrupt")
 	}()
 	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL), Credentials: creds(2),
-		Dir: dir, Seed: 1, Signals: sig})
+		Dir: dir, Seed: 1, Control: ctl})
 	if err != nil {
 		t.Fatal(err)
 	}

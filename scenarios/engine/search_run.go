@@ -1,9 +1,12 @@
-package scenarios
+package engine
 
 import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // searchCtl runs a search inside a run: it measures the trial in progress
@@ -15,12 +18,12 @@ import (
 // method is called from the runner's loop; now is elapsed time on the
 // plan's clock.
 type searchCtl struct {
-	cfg        Search
-	slo        SLO
+	cfg        scenarios.Search
+	slo        rundir.SLO
 	grace      time.Duration
 	maxRecover time.Duration
 	pacer      *AdaptivePacer
-	sink       EventSink
+	sink       Sink
 
 	b       bracket
 	trial   *trialRun // in progress (or next, while recovering); nil once done
@@ -49,11 +52,11 @@ type trialRun struct {
 	tally              *sloTally
 }
 
-func newSearchCtl(cfg Search, slo SLO, timeout time.Duration, sink EventSink) (*searchCtl, error) {
+func newSearchCtl(cfg scenarios.Search, slo rundir.SLO, timeout time.Duration, sink Sink) (*searchCtl, error) {
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
-	c := &searchCtl{cfg: cfg, slo: slo, grace: judgeGrace(slo, timeout), maxRecover: 2 * timeout, sink: sink,
+	c := &searchCtl{cfg: cfg, slo: slo, grace: scenarios.JudgeGrace(slo.Latency, timeout), maxRecover: 2 * timeout, sink: sink,
 		res: SearchResult{Target: cfg.Precision}}
 	t := c.newTrial(cfg.From, 0, "raise")
 	p, err := NewAdaptivePacer(trialStage(t), cfg.Budget)
@@ -64,12 +67,12 @@ func newSearchCtl(cfg Search, slo SLO, timeout time.Duration, sink EventSink) (*
 	return c, nil
 }
 
-func trialStage(t *trialRun) Stage {
-	return Stage{Name: fmt.Sprintf("trial %d (%s/s)", t.Index, fnum(t.Rate)), Kind: StageConstant, Rate: t.Rate}
+func trialStage(t *trialRun) scenarios.Stage {
+	return scenarios.Stage{Name: fmt.Sprintf("trial %d (%s/s)", t.Index, fnum(t.Rate)), Kind: scenarios.StageConstant, Rate: t.Rate}
 }
 
 func (c *searchCtl) newTrial(rate float64, start time.Duration, phase string) *trialRun {
-	hold := trialHold(rate, c.cfg)
+	hold := c.cfg.TrialHold(rate)
 	t := &trialRun{Trial: Trial{Index: len(c.res.Trials) + 1, Rate: rate, Phase: phase, Start: start,
 		Warmup: c.cfg.Warmup, Hold: hold}, tally: newSLOTally()}
 	t.holdStart = start + c.cfg.Warmup
@@ -151,7 +154,7 @@ func (c *searchCtl) judge(now time.Duration) {
 		return
 	}
 	pr := probeRate(rate)
-	if err := c.pacer.Next(at, Stage{Name: fmt.Sprintf("recover %d", t.Index), Rate: pr}); err != nil {
+	if err := c.pacer.Next(at, scenarios.Stage{Name: fmt.Sprintf("recover %d", t.Index), Rate: pr}); err != nil {
 		c.fail(now, err)
 		return
 	}
@@ -181,20 +184,20 @@ func (c *searchCtl) startTrial(at time.Duration, rate float64, phase string) {
 
 // fail ends the search on an error changing the plan (a bug, not a verdict).
 func (c *searchCtl) fail(now time.Duration, err error) {
-	c.sink.Event("error", time.Now(), map[string]any{"error": err.Error()})
+	c.sink.Record(rundir.ErrorEvent{Error: err.Error()}, time.Now())
 	c.finish(now, SearchBudget)
 }
 
 // record keeps a judged trial and writes its timeline event.
 func (c *searchCtl) record(t *trialRun) {
 	c.res.Trials = append(c.res.Trials, t.Trial)
-	c.sink.Event("trial", time.Now(), map[string]any{
-		"index": t.Index, "rate": t.Rate, "phase": t.Phase, "start_s": t.Start.Seconds(),
-		"warmup_s": t.Warmup.Seconds(), "hold_s": t.Hold.Seconds(),
-		"planned": t.Planned, "received": t.Received, "missing": t.Missing,
-		"success_ratio": round6(t.SuccessRatio), "p99_ms": ms3(t.P99), "slo_latency_ms": ms3(t.Latency),
-		"max_ms": ms3(t.MaxLatency), "slo_met": t.Met, "lo": nilIfZero(c.b.Lo), "hi": nilIfZero(c.b.Hi),
-	})
+	c.sink.Record(rundir.TrialEvent{
+		Index: t.Index, Rate: t.Rate, Phase: t.Phase, StartS: t.Start.Seconds(),
+		WarmupS: t.Warmup.Seconds(), HoldS: t.Hold.Seconds(),
+		Planned: t.Planned, Received: t.Received, Missing: t.Missing,
+		SuccessRatio: round6(t.SuccessRatio), P99MS: ms3(t.P99), SLOLatencyMS: ms3(t.Latency),
+		MaxMS: ms3(t.MaxLatency), SLOMet: t.Met, Lo: nilIfZero(c.b.Lo), Hi: nilIfZero(c.b.Hi),
+	}, time.Now())
 }
 
 // finish ends the search at now (idempotent): the plan ends, the last
@@ -210,14 +213,9 @@ func (c *searchCtl) finish(now time.Duration, reason string) {
 	if c.res.Bracketed() {
 		c.res.Precision = c.b.width()
 	}
-	var precision any
-	if c.res.Bracketed() {
-		precision = round6(c.res.Precision)
-	}
-	c.sink.Event("search_result", time.Now(), map[string]any{
-		"lo": nilIfZero(c.b.Lo), "hi": nilIfZero(c.b.Hi), "precision": precision, "target_precision": c.cfg.Precision,
-		"trials": len(c.res.Trials), "elapsed_s": now.Seconds(), "reason": reason,
-	})
+	out := c.outcome()
+	c.sink.Record(rundir.SearchResultEvent{Lo: out.Lo, Hi: out.Hi, Precision: out.Precision,
+		TargetPrecision: out.TargetPrecision, Trials: out.Trials, ElapsedS: out.ElapsedS, Reason: out.Reason}, time.Now())
 }
 
 // result is the search's outcome; finish must have run.
@@ -231,15 +229,12 @@ func (c *searchCtl) result() *SearchResult {
 // recorded once its length is.
 func (c *searchCtl) stageEvents() {
 	plan := c.pacer.Plan()
-	stages := plan.Stages()
-	closed := len(stages)
+	closed := len(plan.Stages())
 	if c.pacer.Open() {
 		closed--
 	}
 	for ; c.written < closed; c.written++ {
-		s, at := stages[c.written], plan.StageStart(c.written)
-		c.sink.Event("stage", time.Now(), map[string]any{"index": c.written, "name": s.Name, "kind": string(s.Kind),
-			"planned_start_s": at.Seconds(), "duration_s": s.Duration.Seconds(), "rate_start": s.Rate, "rate_end": s.Rate})
+		c.sink.Record(stageEvent(plan, c.written), time.Now())
 	}
 }
 
@@ -266,20 +261,23 @@ func (c *searchCtl) status(now time.Duration) string {
 	return s
 }
 
-// searchManifest is the resolved search settings, for manifest.json.
-func searchManifest(c Search) map[string]any {
-	return map[string]any{"from": c.From, "factor": c.Factor, "precision": c.Precision, "budget_s": c.Budget.Seconds(),
-		"max_rate": c.MaxRate, "warmup_s": c.Warmup.Seconds(), "hold_s": c.Hold.Seconds(), "min_requests": c.MinRequests}
+// searchConfig is the resolved search settings, for manifest.json.
+func searchConfig(c scenarios.Search) *rundir.SearchConfig {
+	return &rundir.SearchConfig{From: c.From, Factor: c.Factor, Precision: c.Precision, BudgetS: c.Budget.Seconds(),
+		MaxRate: c.MaxRate, WarmupS: c.Warmup.Seconds(), HoldS: c.Hold.Seconds(), MinRequests: int64(c.MinRequests)}
 }
 
-// searchResultManifest is the search's outcome, for manifest.json.
-func searchResultManifest(r *SearchResult) map[string]any {
-	m := map[string]any{"lo": nilIfZero(r.Lo), "hi": nilIfZero(r.Hi), "trials": len(r.Trials),
-		"elapsed_s": r.Elapsed.Seconds(), "reason": r.Reason, "target_precision": r.Target}
+// outcome is the search's result as the manifest and the timeline hold
+// it; finish must have run. The precision is there once bracketed.
+func (c *searchCtl) outcome() *rundir.SearchOutcome {
+	r := c.res
+	o := &rundir.SearchOutcome{Lo: nilIfZero(r.Lo), Hi: nilIfZero(r.Hi), TargetPrecision: r.Target,
+		Trials: len(r.Trials), ElapsedS: r.Elapsed.Seconds(), Reason: r.Reason}
 	if r.Bracketed() {
-		m["precision"] = round6(r.Precision)
+		p := round6(r.Precision)
+		o.Precision = &p
 	}
-	return m
+	return o
 }
 
 func rateOrDash(v float64) string {
@@ -289,9 +287,9 @@ func rateOrDash(v float64) string {
 	return fnum(v)
 }
 
-func nilIfZero(v float64) any {
+func nilIfZero(v float64) *float64 {
 	if v == 0 {
 		return nil
 	}
-	return v
+	return &v
 }

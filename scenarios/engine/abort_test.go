@@ -1,18 +1,21 @@
-package scenarios
+package engine
 
 import (
 	"cmp"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
-var testSLO = SLO{SuccessRatio: 0.99, Percentile: 99, Latency: 300 * ms}
+var testSLO = rundir.SLO{SuccessRatio: 0.99, Percentile: 99, Latency: 300 * ms}
 
 func TestSLOMet(t *testing.T) {
 	for _, tc := range []struct {
 		name                          string
-		slo                           SLO
+		slo                           rundir.SLO
 		planned, received, good, over int64
 		met                           bool
 		ratio                         float64
@@ -27,8 +30,8 @@ func TestSLOMet(t *testing.T) {
 		{"more received than planned", testSLO, 100, 101, 101, 1, true, 1},
 		{"nothing back", testSLO, 100, 0, 0, 0, false, 0},
 		{"nothing planned, nothing back", testSLO, 0, 0, 0, 0, false, 0},
-		{"p90: ten slow of 100", SLO{SuccessRatio: 0.9, Percentile: 90, Latency: ms}, 100, 100, 95, 10, true, 0.95},
-		{"p90: eleven slow of 100", SLO{SuccessRatio: 0.9, Percentile: 90, Latency: ms}, 100, 100, 95, 11, false, 0.95},
+		{"p90: ten slow of 100", rundir.SLO{SuccessRatio: 0.9, Percentile: 90, Latency: ms}, 100, 100, 95, 10, true, 0.95},
+		{"p90: eleven slow of 100", rundir.SLO{SuccessRatio: 0.9, Percentile: 90, Latency: ms}, 100, 100, 95, 11, false, 0.95},
 		{"small second: one slow of 20", testSLO, 20, 20, 20, 1, false, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -62,20 +65,20 @@ func TestAbortDue(t *testing.T) {
 	const F, M = false, true
 	for _, tc := range []struct {
 		name   string
-		rule   Abort
+		rule   scenarios.Abort
 		recent []bool
 		abort  bool
 		failed int
 	}{
-		{"too few seconds yet", Abort{After: 5 * time.Second}, []bool{F, F, F, F}, false, 0},
-		{"five failed in a row", Abort{After: 5 * time.Second}, []bool{M, F, F, F, F, F}, true, 5},
-		{"one good second breaks it", Abort{After: 5 * time.Second}, []bool{F, F, M, F, F}, false, 4},
-		{"only the last window counts", Abort{After: 3 * time.Second}, []bool{F, F, F, M, M, F}, false, 1},
-		{"ratio 0.8 of 5: four failed", Abort{After: 5 * time.Second, Ratio: 0.8}, []bool{F, F, M, F, F}, true, 4},
-		{"ratio 0.8 of 5: three failed", Abort{After: 5 * time.Second, Ratio: 0.8}, []bool{F, M, M, F, F}, false, 3},
-		{"ratio 0.5 of 3 rounds up to 2", Abort{After: 3 * time.Second, Ratio: 0.5}, []bool{M, F, M}, false, 1},
-		{"after rounds down to whole seconds", Abort{After: 2500 * ms}, []bool{M, F, F}, true, 2},
-		{"all good", Abort{After: 2 * time.Second}, []bool{M, M, M}, false, 0},
+		{"too few seconds yet", scenarios.Abort{After: 5 * time.Second}, []bool{F, F, F, F}, false, 0},
+		{"five failed in a row", scenarios.Abort{After: 5 * time.Second}, []bool{M, F, F, F, F, F}, true, 5},
+		{"one good second breaks it", scenarios.Abort{After: 5 * time.Second}, []bool{F, F, M, F, F}, false, 4},
+		{"only the last window counts", scenarios.Abort{After: 3 * time.Second}, []bool{F, F, F, M, M, F}, false, 1},
+		{"ratio 0.8 of 5: four failed", scenarios.Abort{After: 5 * time.Second, Ratio: 0.8}, []bool{F, F, M, F, F}, true, 4},
+		{"ratio 0.8 of 5: three failed", scenarios.Abort{After: 5 * time.Second, Ratio: 0.8}, []bool{F, M, M, F, F}, false, 3},
+		{"ratio 0.5 of 3 rounds up to 2", scenarios.Abort{After: 3 * time.Second, Ratio: 0.5}, []bool{M, F, M}, false, 1},
+		{"after rounds down to whole seconds", scenarios.Abort{After: 2500 * ms}, []bool{M, F, F}, true, 2},
+		{"all good", scenarios.Abort{After: 2 * time.Second}, []bool{M, M, M}, false, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			abort, failed, _ := abortDue(tc.rule, tc.recent)
@@ -92,8 +95,8 @@ func TestAbortDue(t *testing.T) {
 // row, not before.
 func TestAbortWatch(t *testing.T) {
 	p := mustPacer(t, 1, constant(100, 20*time.Second))
-	w := newAbortWatch(Abort{After: 3 * time.Second}, testSLO, 5*time.Second)
-	grace := judgeGrace(testSLO, 5*time.Second)
+	w := newAbortWatch(scenarios.Abort{After: 3 * time.Second}, testSLO, 5*time.Second)
+	grace := scenarios.JudgeGrace(testSLO.Latency, 5*time.Second)
 	// Seconds 0-1 fast; from second 2 on every hit takes 1s.
 	type result struct{ due, lat time.Duration }
 	var rs []result // in the order they come back
@@ -122,10 +125,10 @@ func TestAbortWatch(t *testing.T) {
 		t.Errorf("abort at %s, want at %s (second 4's end plus the grace)", fired, want)
 	}
 	ev := w.event()
-	if ev["failed_seconds"] != 3 || ev["window_seconds"] != 3 {
-		t.Errorf("abort event %v: want 3 of 3 seconds failed", ev)
+	if ev.FailedSeconds != 3 || ev.WindowSeconds != 3 {
+		t.Errorf("abort event %+v: want 3 of 3 seconds failed", ev)
 	}
-	if secs := ev["seconds"].([]map[string]any); len(secs) != 3 || secs[0]["second_s"] != int64(2) {
+	if secs := ev.Seconds; len(secs) != 3 || secs[0].SecondS != 2 {
 		t.Errorf("abort event seconds %v: want seconds 2, 3 and 4", secs)
 	}
 	if w.judge(20*time.Second, p.HitsBefore) {

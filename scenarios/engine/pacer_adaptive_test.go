@@ -1,10 +1,11 @@
-package scenarios
+package engine
 
 import (
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stampede-load/stampede/scenarios"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -12,7 +13,7 @@ var _ vegeta.Pacer = (*AdaptivePacer)(nil)
 
 func mustAdaptive(t *testing.T, rate float64, horizon time.Duration) *AdaptivePacer {
 	t.Helper()
-	a, err := NewAdaptivePacer(Stage{Name: "first", Rate: rate}, horizon)
+	a, err := NewAdaptivePacer(scenarios.Stage{Name: "first", Rate: rate}, horizon)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,14 +34,14 @@ func TestAdaptivePacerPace(t *testing.T) {
 		{"open stage ahead", nil, 0, 1, 100 * ms, false},
 		{"horizon ends it", nil, 10 * s, 100, 0, true},
 		// 10/s for 2s (20 hits), then 20/s: hit 21 at 2.05s.
-		{"next rate", func(a *AdaptivePacer) error { return a.Next(2*s, Stage{Rate: 20}) }, 2 * s, 21, 50 * ms, false},
-		{"next rate behind", func(a *AdaptivePacer) error { return a.Next(2*s, Stage{Rate: 20}) }, 3 * s, 30, 0, false},
+		{"next rate", func(a *AdaptivePacer) error { return a.Next(2*s, scenarios.Stage{Rate: 20}) }, 2 * s, 21, 50 * ms, false},
+		{"next rate behind", func(a *AdaptivePacer) error { return a.Next(2*s, scenarios.Stage{Rate: 20}) }, 3 * s, 30, 0, false},
 		// A 1s pause at 0/s after 2s: hit 20 is due at 3s.
 		{"pause waits", func(a *AdaptivePacer) error {
-			return a.Next(2*s, Stage{Name: "pause", Duration: s}, Stage{Rate: 10})
+			return a.Next(2*s, scenarios.Stage{Name: "pause", Duration: s}, scenarios.Stage{Rate: 10})
 		}, 2100 * ms, 20, 900 * ms, false},
 		{"after the pause", func(a *AdaptivePacer) error {
-			return a.Next(2*s, Stage{Name: "pause", Duration: s}, Stage{Rate: 10})
+			return a.Next(2*s, scenarios.Stage{Name: "pause", Duration: s}, scenarios.Stage{Rate: 10})
 		}, 3 * s, 21, 100 * ms, false},
 		{"end stops at once", func(a *AdaptivePacer) error { a.End(3 * s); return nil }, 3 * s, 30, 0, true},
 		{"end: hits behind still go until it", func(a *AdaptivePacer) error { a.End(3 * s); return nil }, 2999 * ms, 29, 0, false},
@@ -71,7 +72,7 @@ func TestAdaptivePacerKeepsThePast(t *testing.T) {
 		d, _ := a.DueAt(n)
 		due = append(due, d)
 	}
-	if err := a.Next(at, Stage{Name: "pause", Duration: 700 * ms}, Stage{Rate: 91}); err != nil {
+	if err := a.Next(at, scenarios.Stage{Name: "pause", Duration: 700 * ms}, scenarios.Stage{Rate: 91}); err != nil {
 		t.Fatal(err)
 	}
 	for n, want := range due {
@@ -99,30 +100,30 @@ func TestAdaptivePacerKeepsThePast(t *testing.T) {
 
 func TestAdaptivePacerChanges(t *testing.T) {
 	a := mustAdaptive(t, 10, 10*time.Second)
-	if err := a.Next(time.Second, Stage{Rate: 20}); err != nil {
+	if err := a.Next(time.Second, scenarios.Stage{Rate: 20}); err != nil {
 		t.Fatal(err)
 	}
 	// An open stage that has not started yet is replaced.
-	if err := a.Next(time.Second, Stage{Rate: 30}); err != nil {
+	if err := a.Next(time.Second, scenarios.Stage{Rate: 30}); err != nil {
 		t.Fatal(err)
 	}
 	if st := a.Stages(); len(st) != 2 || st[1].Rate != 30 || st[1].Duration != 9*time.Second {
 		t.Errorf("stages %v, want 10/s then 30/s open to the horizon", st)
 	}
-	if err := a.Next(10*time.Second, Stage{Rate: 5}); err == nil {
+	if err := a.Next(10*time.Second, scenarios.Stage{Rate: 5}); err == nil {
 		t.Error("Next at the horizon: no error")
 	}
-	if err := a.Next(2*time.Second, Stage{Name: "pause"}, Stage{Rate: 5}); err == nil {
+	if err := a.Next(2*time.Second, scenarios.Stage{Name: "pause"}, scenarios.Stage{Rate: 5}); err == nil {
 		t.Error("a closed stage without a duration: no error")
 	}
-	if err := a.Next(2*time.Second, Stage{Name: "long", Duration: 9 * time.Second}, Stage{Rate: 5}); err == nil {
+	if err := a.Next(2*time.Second, scenarios.Stage{Name: "long", Duration: 9 * time.Second}, scenarios.Stage{Rate: 5}); err == nil {
 		t.Error("an open stage past the horizon: no error")
 	}
 	a.End(4 * time.Second)
 	if a.Open() || a.Duration() != 4*time.Second {
 		t.Errorf("after End(4s): open %v, duration %s", a.Open(), a.Duration())
 	}
-	if err := a.Next(5*time.Second, Stage{Rate: 5}); err == nil {
+	if err := a.Next(5*time.Second, scenarios.Stage{Rate: 5}); err == nil {
 		t.Error("Next after End: no error")
 	}
 	if got, want := a.Plan().TotalHits(), uint64(10+3*30); got != want {
@@ -133,7 +134,7 @@ func TestAdaptivePacerChanges(t *testing.T) {
 // TestHitsBeforeAgreesWithDueAt: bucketing hits by due time and counting
 // them from the plan give the same numbers, boundaries included.
 func TestHitsBeforeAgreesWithDueAt(t *testing.T) {
-	for _, stages := range [][]Stage{
+	for _, stages := range [][]scenarios.Stage{
 		{constant(10, 10*time.Second)},
 		{constant(33.3, 3*time.Second), ramp(5, 97, 4*time.Second)},
 		{steps(7, 49, 7, 700*ms)},
