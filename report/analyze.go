@@ -26,9 +26,9 @@ func Analyze(dir string, opts Options) (*Report, error) {
 	}
 	buildWindows(r, acc, fr)
 	joinTimeline(r, in.tl)
-	baseWins, base := diagnoseWindows(r)
+	baseWins, base, pl := diagnoseWindows(r)
 	findLimit(r, fr.plan)
-	r.Cause = attribute(r, base)
+	r.Cause = attribute(r, base, pl)
 	r.Scorecard = scorecard(r.Windows, r.Faults)
 	r.Recommend = recommend(r, baseWins, targetRPS(opts, fr.plan))
 	judge(r, opts)

@@ -3,6 +3,8 @@ package report
 import (
 	"sort"
 	"time"
+
+	"github.com/stampede-load/stampede/report/format"
 )
 
 // evidence is what the classifier reads: one window, or several merged
@@ -49,6 +51,33 @@ type evidence struct {
 	haveHealth            bool
 	health                time.Duration
 	healthErrors          int
+
+	// the role's own view, vanished sessions, the database path probe
+	haveRoleStates             bool
+	roleIdleInTx, roleLockWait float64 // maxima
+	roleGone, roleNew          float64 // sums
+	haveSessions               bool
+	sessionsKilled, sessFatal  float64 // sums of deltas
+	havePath                   bool
+	pathRTT                    time.Duration // median of the windows' maxima
+	pathErrors                 int
+
+	// cheap HTTP requests through the client path and straight to the service
+	nullPath, nullDirect, healthPath, healthDirect probeFigure
+
+	// CPU (medians of the windows' means)
+	haveCPU, haveTarget, targetInProc bool
+	cores                             int
+	hostBusy, genCores, targetCores   float64
+	haveDBCPU                         bool
+	dbCores                           float64
+
+	// plateau is a black-box pool at its wall, when the windows are at or
+	// after its start (plateau.go)
+	plateau *plateau
+
+	// the load: mean offered and achieved rates, successful logins per second
+	offered, achieved, goodput float64
 
 	// generator reports
 	genHits, genLate  int64
@@ -111,7 +140,49 @@ func gather(wins, samples []*Window) evidence {
 			e.addGenerator(g)
 		}
 	}
-	var rtt, svc, dbp, health []time.Duration
+	var rtt, svc, dbp, health, pathRTT []time.Duration
+	var host, gen, tgt, dbc []float64
+	var np, nd, hp, hd []ProbeStat
+	for _, w := range samples {
+		p := w.Probes
+		np, nd, hp, hd = append(np, p.NullPath), append(nd, p.NullDirect), append(hp, p.HealthPath), append(hd, p.HealthDirect)
+		if d := w.DB; d != nil {
+			e.addRole(d)
+			if d.HavePathProbe {
+				pathRTT = append(pathRTT, d.PathProbeRTT)
+			}
+		}
+		if c := w.CPU; c != nil {
+			e.haveCPU = true
+			e.cores = max(e.cores, c.Cores)
+			e.targetInProc = e.targetInProc || c.TargetInProcess
+			host, gen = append(host, c.HostBusy), append(gen, c.GeneratorCores)
+			if c.HaveTarget {
+				tgt = append(tgt, c.TargetCores)
+			}
+			if c.HaveDB {
+				dbc = append(dbc, c.DBCores)
+			}
+		}
+	}
+	e.havePath, e.pathRTT = len(pathRTT) > 0, medianDur(pathRTT)
+	e.nullPath, e.nullDirect = probeFigureOf(np), probeFigureOf(nd)
+	e.healthPath, e.healthDirect = probeFigureOf(hp), probeFigureOf(hd)
+	e.hostBusy, e.genCores = medianF(host), medianF(gen)
+	e.haveTarget, e.targetCores = len(tgt) > 0, medianF(tgt)
+	e.haveDBCPU, e.dbCores = len(dbc) > 0, medianF(dbc)
+	var nLoad float64
+	for _, w := range wins {
+		if w.Traffic {
+			e.offered += w.OfferedRPS
+			e.achieved += w.AchievedRPS
+			e.goodput += w.GoodputRPS
+			nLoad++
+		}
+	}
+	if nLoad > 0 {
+		e.offered, e.achieved, e.goodput = e.offered/nLoad, e.achieved/nLoad, e.goodput/nLoad
+	}
 	for _, w := range samples {
 		if d := w.DB; d != nil {
 			if d.HaveProbeRTT {
@@ -143,6 +214,57 @@ func gather(wins, samples []*Window) evidence {
 	e.haveDBProbe, e.dbConnect = len(dbp) > 0, medianDur(dbp)
 	e.haveHealth, e.health = len(health) > 0, medianDur(health)
 	return e
+}
+
+// addRole takes in one window's view of the role's sessions.
+func (e *evidence) addRole(d *DBWindow) {
+	if d.HaveRoleStates {
+		e.haveRoleStates = true
+		e.roleIdleInTx = max(e.roleIdleInTx, d.RoleIdleInTx)
+		e.roleLockWait = max(e.roleLockWait, d.RoleLockWaits)
+	}
+	e.roleGone += d.RoleGone
+	e.roleNew += d.RoleNew
+	if d.HaveSessionStats {
+		e.haveSessions = true
+		e.sessionsKilled += d.SessionsKilled
+		e.sessFatal += d.SessionsFatal
+	}
+	e.pathErrors += d.PathProbeErrors
+}
+
+// probeFigure is one kind of HTTP probe over a group of windows: the
+// median of the windows' means, and the failures before any answer.
+type probeFigure struct {
+	have    bool
+	ms      float64 // median of the windows' means
+	connect float64
+	errors  int
+	n       int
+}
+
+func probeFigureOf(stats []ProbeStat) probeFigure {
+	var ms, conn []float64
+	var f probeFigure
+	for _, s := range stats {
+		f.errors += s.Errors
+		f.n += s.N
+		if s.N > 0 {
+			ms = append(ms, format.Millis(s.Mean))
+			conn = append(conn, format.Millis(s.Connect))
+		}
+	}
+	f.have, f.ms, f.connect = len(ms) > 0, medianF(ms), medianF(conn)
+	return f
+}
+
+func medianF(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[len(s)/2]
 }
 
 // addGenerator takes in one window's generator report.
@@ -250,29 +372,41 @@ func (e *evidence) baseTiming() (timingMS, bool) {
 		dbReached: med(func(t timingMS) float64 { return t.dbReached })}, true
 }
 
-// diagnoseWindows is the analysis' evidence step: each window that missed
-// the SLO gets its cause from its own evidence (and its neighbours'
-// samples), against the healthy windows' evidence as the baseline. It
-// returns those healthy windows and their evidence (nil without any).
-func diagnoseWindows(r *Report) ([]*Window, *evidence) {
+// diagnoseWindows is the analysis' evidence step: every window with
+// traffic gets its findings (the walls it shows, for the run's binding
+// constraint), and each that missed the SLO its cause, from its own
+// evidence (and its neighbours' samples), against the healthy windows as
+// the baseline. It returns those healthy windows, their baseline (nil
+// without any) and a black-box pool's plateau (nil without one).
+func diagnoseWindows(r *Report) ([]*Window, *baseline, *plateau) {
 	baseWins := baselineWindows(r.Windows)
-	var base *evidence
-	if len(baseWins) > 0 {
-		b := gather(baseWins, baseWins)
-		base = &b
-	}
+	base := baselineOf(baseWins)
+	pl := findPlateau(r.Windows)
 	for i := range r.Windows {
 		w := &r.Windows[i]
 		w.Cause = CauseNone
-		if w.SLOMet {
+		if !w.Traffic {
 			continue
 		}
-		one := []*Window{w}
-		d := diagnose(gather(one, spans(one, r.Windows)), base)
+		d := diagnose(windowEvidence([]*Window{w}, r.Windows, pl), base)
 		d.Windows, d.From = 1, w.Start
-		w.Cause, w.Diagnosis = d.Primary, &d
+		w.walls = d.walls
+		if !w.SLOMet {
+			w.Cause, w.Diagnosis = d.Primary, &d
+		}
 	}
-	return baseWins, base
+	return baseWins, base, pl
+}
+
+// windowEvidence gathers a group of windows' evidence (their samples
+// over the span their logins were in flight), with the plateau when the
+// group lies at or after its start.
+func windowEvidence(group []*Window, all []Window, pl *plateau) evidence {
+	e := gather(group, spans(group, all))
+	if pl != nil && len(group) > 0 && group[0].Index >= pl.start {
+		e.plateau = pl
+	}
+	return e
 }
 
 // baselineWindows are the healthy windows the degraded ones are compared

@@ -14,6 +14,8 @@ func joinTimeline(r *Report, tl *timeline) {
 	at := windowIndex(r.Windows, r.Window)
 	joinDB(r.Windows, tl.dbSamples, at)
 	joinProbes(r.Windows, tl.probes, at)
+	joinHTTPProbes(r.Windows, tl.httpProbes, at)
+	joinCPU(r.Windows, tl.cpu, at)
 	joinGenerator(r.Windows, tl.generator, at)
 	r.Faults = buildFaults(tl, r.Elapsed)
 	markFaults(r.Windows, r.Faults)
@@ -39,6 +41,7 @@ func joinDB(wins []Window, samples []timed[rundir.DBSample], idx func(time.Durat
 	type sums struct{ rtt, commits float64 }
 	acc := make(map[int]*sums)
 	var prevEmpty, prevTimeouts, prevAcquires, prevWaitMS *float64
+	var prevSessions sessionCounters
 	for _, s := range samples {
 		e := s.ev
 		var waits, timeouts, acquires, waitMS float64
@@ -91,6 +94,7 @@ func joinDB(wins []Window, samples []timed[rundir.DBSample], idx func(time.Durat
 		}
 		d.Active = max(d.Active, e.ByState["active"])
 		d.IdleInTx = max(d.IdleInTx, e.ByState["idle in transaction"])
+		joinRoleSample(d, e, &prevSessions)
 		if e.CommitsPerS != nil {
 			a.commits += *e.CommitsPerS
 		}

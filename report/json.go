@@ -65,15 +65,26 @@ type jsonLimit struct {
 }
 
 type jsonCause struct {
-	Primary    string   `json:"primary"`
-	Confidence string   `json:"confidence,omitempty"`
-	Sources    []string `json:"sources"`
-	Evidence   []string `json:"evidence"`
-	RuledOut   []string `json:"ruled_out"`
-	NotChecked []string `json:"not_checked"`
-	Scope      string   `json:"scope,omitempty"`
-	Windows    int      `json:"windows"`
-	FromS      *float64 `json:"from_s"`
+	Primary    string `json:"primary"`
+	Confidence string `json:"confidence,omitempty"`
+	// Binding is the resource that was the wall, when and at what offered
+	// rate it saturated; Chain what followed downstream of it.
+	Binding    *jsonBinding `json:"binding,omitempty"`
+	Chain      []string     `json:"chain,omitempty"`
+	Sources    []string     `json:"sources"`
+	Evidence   []string     `json:"evidence"`
+	RuledOut   []string     `json:"ruled_out"`
+	NotChecked []string     `json:"not_checked"`
+	Scope      string       `json:"scope,omitempty"`
+	Windows    int          `json:"windows"`
+	FromS      *float64     `json:"from_s"`
+}
+
+type jsonBinding struct {
+	Resource     string   `json:"resource"`
+	SaturatedAtS *float64 `json:"saturated_at_s,omitempty"`
+	SaturatedRPS *float64 `json:"saturated_rps,omitempty"`
+	Summary      string   `json:"summary"`
 }
 
 // jsonFigures are a window's or the run's Figures (but their details).
@@ -296,6 +307,13 @@ func toJSONCause(c Cause) jsonCause {
 	if c.Windows > 0 {
 		j.FromS = fp(format.Round(c.From.Seconds(), 3))
 	}
+	if c.Resource != "" {
+		j.Binding = &jsonBinding{Resource: c.Resource, SaturatedRPS: roundp(c.SaturatedRPS, 1), Summary: c.Binding()}
+		if c.SaturatedAt != nil {
+			j.Binding.SaturatedAtS = fp(format.Round(c.SaturatedAt.Seconds(), 3))
+		}
+	}
+	j.Chain = c.Chain
 	return j
 }
 

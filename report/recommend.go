@@ -120,12 +120,7 @@ func recommend(r *Report, base []*Window, targetRPS float64) Recommendations {
 		rec.Lines = append(rec.Lines, "No hold time: without Server-Timing (db) or a known pool size and limit, connections cannot be sized by Little's law")
 	}
 
-	var baseEv *evidence
-	if len(base) > 0 {
-		e := gather(base, base)
-		baseEv = &e
-	}
-	rec.Alerts = alerts(r, baseEv)
+	rec.Alerts = alerts(r)
 	for _, a := range rec.Alerts {
 		rec.Lines = append(rec.Lines, fmt.Sprintf("Alert (%s) when %s exceeds %s: %s", a.Name, a.Metric, pct0(a.Utilisation), a.Why))
 	}
@@ -227,7 +222,7 @@ func tightestCap(wins []*Window) connCap {
 // that met the SLO is diagnosed on its own evidence): a latency turn or
 // errors with another cause, a network blip say, say nothing about
 // connection utilisation.
-func alerts(r *Report, base *evidence) []Alert {
+func alerts(r *Report) []Alert {
 	util := func(w *Window) (float64, string, bool) {
 		if w == nil {
 			return 0, "", false
@@ -241,8 +236,12 @@ func alerts(r *Report, base *evidence) []Alert {
 		if !w.SLOMet {
 			return w.Cause == CauseDBConnections
 		}
-		one := []*Window{w}
-		return diagnose(gather(one, spans(one, r.Windows)), base).Primary == CauseDBConnections
+		for _, c := range caps { // a healthy window: its own findings showed a cap at its wall
+			if _, ok := w.walls[c]; ok {
+				return true
+			}
+		}
+		return false
 	}
 	var kneeWin, errWin, firstBad *Window
 	for i := range r.Windows {

@@ -107,6 +107,7 @@ type Window struct {
 	DB          *DBWindow // nil without database samples
 	Probes      ProbeWindow
 	Generator   *GeneratorWindow // nil when the generator reported nothing
+	CPU         *CPUWindow       // nil without cpu samples
 	Faults      []string         // faults in force (for display only: never read by the cause)
 	LateRecords int64            // results that arrived after the window closed (counted, not in percentiles)
 
@@ -116,7 +117,8 @@ type Window struct {
 	Cause     string
 	Diagnosis *Cause
 
-	c counts // raw sums, for merging windows
+	c     counts               // raw sums, for merging windows
+	walls map[resource]float64 // resources this window's evidence shows at their wall
 }
 
 // TimingMeans are a window's Server-Timing means, in milliseconds of the
@@ -166,6 +168,37 @@ type DBWindow struct {
 	HaveBackends bool
 	RoleActive   float64 // max role backends in state active
 	Errors       int
+
+	// The service's role alone (when the sampler reports it): its backends
+	// idle in transaction and active waiting on a lock (maxima), backends
+	// that vanished and appeared between samples, and the database's
+	// count of sessions it killed or that ended fatally (deltas).
+	HaveRoleStates   bool
+	RoleIdleInTx     float64
+	RoleLockWaits    float64
+	RoleGone         float64
+	RoleNew          float64
+	SessionsKilled   float64
+	SessionsFatal    float64
+	HaveSessionStats bool
+	// PathProbeRTT is the probe query through the path from the service
+	// to the database (max), beside ProbeRTT straight to it.
+	PathProbeRTT    time.Duration
+	HavePathProbe   bool
+	PathProbeErrors int
+}
+
+// CPUWindow is CPU use in a window, from the cpu samples (means).
+type CPUWindow struct {
+	Samples         int
+	Cores           int
+	HostBusy        float64 // share of all cores busy, 0..1
+	GeneratorCores  float64 // this process (the load generator; the fixture too when in-process)
+	TargetCores     float64
+	HaveTarget      bool
+	TargetInProcess bool
+	DBCores         float64
+	HaveDB          bool
 }
 
 // ProbeWindow joins the TCP connect probes of a window, and the health
@@ -180,6 +213,31 @@ type ProbeWindow struct {
 	HealthN      int
 	Health       time.Duration
 	HealthErrors int
+
+	// Cheap HTTP requests (http_probe): the null request and the health
+	// check, each through the client path and straight to the service.
+	NullPath, NullDirect     ProbeStat
+	HealthPath, HealthDirect ProbeStat
+}
+
+// ProbeStat is one kind of HTTP probe in a window: answered ones' mean
+// time and TCP connect time, and failures before any answer.
+type ProbeStat struct {
+	N, Errors int
+	Mean      time.Duration
+	Connect   time.Duration
+}
+
+func (p *ProbeStat) add(ms, connectMS *float64, failed bool) {
+	if failed || ms == nil {
+		p.Errors++
+		return
+	}
+	p.Mean = runningMean(p.Mean, p.N, msDur(*ms))
+	if connectMS != nil {
+		p.Connect = runningMean(p.Connect, p.N, msDur(*connectMS))
+	}
+	p.N++
 }
 
 // GeneratorWindow is what the load generator said about its own sends.

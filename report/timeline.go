@@ -21,6 +21,8 @@ type timeline struct {
 	reverts    []timed[rundir.FaultEvent]
 	dbSamples  []timed[rundir.DBSample]
 	probes     []timed[rundir.TCPProbe]
+	httpProbes []timed[rundir.HTTPProbe]
+	cpu        []timed[rundir.CPUSample]
 	interrupts []time.Duration
 	end        *time.Duration
 	endStatus  string
@@ -136,6 +138,14 @@ func (tl *timeline) add(l rawLine) {
 		var e rundir.TCPProbe
 		bad = json.Unmarshal(l.line, &e) != nil
 		tl.probes = append(tl.probes, timed[rundir.TCPProbe]{at, e})
+	case rundir.EventHTTPProbe:
+		var e rundir.HTTPProbe
+		bad = json.Unmarshal(l.line, &e) != nil
+		tl.httpProbes = append(tl.httpProbes, timed[rundir.HTTPProbe]{at, e})
+	case rundir.EventCPUSample:
+		var e rundir.CPUSample
+		bad = json.Unmarshal(l.line, &e) != nil
+		tl.cpu = append(tl.cpu, timed[rundir.CPUSample]{at, e})
 	case rundir.EventInterrupt: // the surge stopped here
 		tl.interrupts = append(tl.interrupts, at)
 	case rundir.EventAbort: // so did it here, by the scenario's abort rule

@@ -225,8 +225,10 @@ tr.bad td{background:#fff3f3}
 {{with .R.Limit.Method}}<div class="muted">Measured on {{.}}.</div>{{end}}
 
 <h2>Cause: {{.R.Cause.Primary}}{{with .R.Cause.Confidence}} (confidence {{.}}){{end}}</h2>
+{{with .R.Cause.Binding}}<div><b>Binding constraint:</b> {{.}}</div>{{end}}
 {{with .R.Cause.Scope}}<div class="muted">{{.}}</div>{{end}}
 {{with .R.Cause.Evidence}}<b>Evidence</b><ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{with .R.Cause.Chain}}<b>Chain of symptoms</b><ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}
 {{with .R.Cause.RuledOut}}<b>Ruled out</b><ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}
 {{with .R.Cause.NotChecked}}<b>Not checked</b><ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}
 

@@ -109,7 +109,11 @@ func writePMRootCause(w io.Writer, c report.Cause) {
 		return
 	}
 	fmt.Fprintf(w, "**%s** (confidence %s). %s.\n\n", c.Primary, c.Confidence, c.Scope)
+	if b := c.Binding(); b != "" {
+		fmt.Fprintf(w, "Binding constraint: %s.\n\n", b)
+	}
 	mdList(w, "Evidence", c.Evidence)
+	mdList(w, "Chain of symptoms", c.Chain)
 	mdList(w, "Ruled out", c.RuledOut)
 	mdList(w, "Not checked (no data)", c.NotChecked)
 }

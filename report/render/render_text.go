@@ -166,6 +166,9 @@ func writeCauseText(w io.Writer, c report.Cause) {
 		conf = " (confidence " + c.Confidence + ")"
 	}
 	fmt.Fprintf(w, "Primary cause: %s%s\n", c.Primary, conf)
+	if b := c.Binding(); b != "" {
+		fmt.Fprintf(w, "Binding constraint: %s\n", b)
+	}
 	if len(c.Sources) > 0 {
 		fmt.Fprintf(w, "Sources: %s\n", strings.Join(c.Sources, ", "))
 	}
@@ -175,7 +178,7 @@ func writeCauseText(w io.Writer, c report.Cause) {
 	for _, part := range []struct {
 		title string
 		lines []string
-	}{{"Evidence", c.Evidence}, {"Ruled out", c.RuledOut}, {"Not checked", c.NotChecked}} {
+	}{{"Evidence", c.Evidence}, {"Chain of symptoms", c.Chain}, {"Ruled out", c.RuledOut}, {"Not checked", c.NotChecked}} {
 		if len(part.lines) == 0 {
 			continue
 		}

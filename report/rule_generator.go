@@ -1,0 +1,57 @@
+package report
+
+import (
+	"fmt"
+
+	"github.com/stampede-load/stampede/report/format"
+)
+
+// generator: the load generator itself fell behind or failed. Not when
+// every worker waited on a slow target: then the unsent load is the
+// target's doing.
+const (
+	// normalP50Factor, normalP99Factor: latency still normal, within these
+	// factors of the healthy level (p50 also within 5 ms, p99 within 50 ms).
+	normalP50Factor = 1.5
+	normalP99Factor = 2
+	// lagFactor, lagFloorMS, lagNoBaseMS: send lag p99 rising.
+	lagFactor   = 3
+	lagFloorMS  = 20
+	lagNoBaseMS = 50
+	// genShareOfHost: the generator's process using this share of all the
+	// host's cores while the host is saturated is the machine's wall.
+	genShareOfHost = 0.6
+)
+
+func ruleGenerator(e *evidence, b *baseline, fs *findings) {
+	latencyNormal := !b.p50.rises(ms(e.p50), normalP50Factor, 5, 1e12) && !b.p99.rises(ms(e.p99), normalP99Factor, 50, 1e12)
+	if n := e.c.cls[clsGenerator]; n > 0 {
+		fs.add(resGenerator, srcGenerator, wProve, true, "%d local generator failures (%s)", n, generatorBreakdown(&e.c.det))
+	}
+	if len(e.genLocal) > 0 || (e.genBehind && latencyNormal) {
+		what := fmt.Sprintf("the generator sent %d of %d hits late (lag up to %s) with workers free (%d in flight of %d)",
+			e.genLate, e.genHits, format.MS(e.genMaxLag), e.genInflight, e.genMaxWorkers)
+		if len(e.genLocal) > 0 {
+			what += "; local errors " + countsText(e.genLocal)
+		}
+		fs.add(resGenerator, srcGenerator, wProve, true, "%s", what)
+	}
+	if !e.genSat && latencyNormal && ms(e.lagP99) >= lagNoBaseMS && b.lagP99.rises(ms(e.lagP99), lagFactor, lagFloorMS, lagNoBaseMS) {
+		fs.add(resGenerator, srcGenerator, wShow, true, "send lag p99 %s while latency stayed normal (p50 %s against %s)", format.MS(e.lagP99), format.MS(e.p50), b.p50.ms())
+	}
+	if e.haveCPU && e.cores > 0 && e.hostBusy >= hostSaturated && !e.targetInProc &&
+		e.genCores >= genShareOfHost*float64(e.cores) && (!e.haveTarget || e.genCores > e.targetCores) {
+		fs.add(resGenerator, srcCPU, wShow, true, "the host's CPU %s busy, %s of its %d cores used by the load generator itself: the machine, not the target, is the wall",
+			format.Pct(e.hostBusy), format.Num(format.Round(e.genCores, 2)), e.cores)
+	}
+}
+
+func generatorBreakdown(det *[nDetails]int64) string {
+	m := map[string]int64{}
+	for _, k := range []detail{dGenFiles, dGenPorts, dGenPool} {
+		if det[k] > 0 {
+			m[detailNames[k]] = det[k]
+		}
+	}
+	return countsText(m)
+}
