@@ -15,12 +15,16 @@ import (
 )
 
 // decode is the analysis' streaming pass: every result in results.bin is
-// classified (classify.go) and counted into its window (windower.go), in
-// one pass with bounded memory.
+// classified (classify.go) and counted into its window (windower.go), and
+// in a merged run into its shard (shards.go), in one pass with bounded
+// memory.
 func decode(dir string, r *Report, fr *frame) (*windower, error) {
 	w := newWindower(r.Window, fr.horizon, fr.maxWin, r.SLO.Percentile)
 	if fr.atRate != nil {
 		w.markRate(fr.atRate.windows)
+	}
+	if r.Shards != nil {
+		w.shards = make([]shardAcc, len(r.Shards.List))
 	}
 	f, err := os.Open(filepath.Join(dir, rundir.ResultsFile))
 	if err != nil {
@@ -40,6 +44,9 @@ func decode(dir string, r *Report, fr *frame) (*windower, error) {
 		}
 		reduce(res, fr.start, &h)
 		w.add(&h)
+		if w.shards != nil {
+			w.addShard(shardOf(res), &h)
+		}
 	})
 	if err != nil {
 		return nil, err
