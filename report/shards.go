@@ -163,6 +163,21 @@ func buildShards(s *Shards, w *windower, r *Report, fr *frame) {
 			sh.P99 = min(time.Duration(acc.hist.ValueAtQuantile(99))*time.Microsecond, acc.maxLat)
 		}
 	}
+	missing := 0
+	for _, sh := range s.List {
+		if sh.Missing() {
+			missing++
+		}
+	}
+	if missing > 0 {
+		// Whether a missing shard sent its share (a directory lost after the
+		// run) or not (an agent that never started) the records cannot say:
+		// the plan stays the whole run's, and the note says what that means.
+		n := len(s.List)
+		r.Notes = append(r.Notes, fmt.Sprintf("%d of %d shards missing: offered rates are the whole plan's and the records cover %d/%d of it; "+
+			"if the missing %s sent nothing, the service saw %d/%d of the offered rates shown (and of the limit)", missing, n, n-missing, n,
+			plural(missing, "shard"), n-missing, n))
+	}
 	if w.noShard > 0 {
 		r.Notes = append(r.Notes, fmt.Sprintf("%d results of this merged run name no shard of its manifest: counted in the run's figures, in no shard's", w.noShard))
 	}

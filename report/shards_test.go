@@ -109,6 +109,9 @@ func TestMergedRunPartial(t *testing.T) {
 		if s == nil || !s.Partial || s.PartialReason != reason || s.List[2].Status != rundir.StatusMissing || s.List[2].Records != 0 {
 			t.Fatalf("shards %+v", s)
 		}
+		if !strings.Contains(strings.Join(r.Notes, "\n"), "1 of 3 shards missing: offered rates are the whole plan's") {
+			t.Errorf("notes %q: want the missing shard's share explained", r.Notes)
+		}
 		if !strings.Contains(r.Summary, "partial: "+reason) {
 			t.Errorf("summary %q: want the run marked partial", r.Summary)
 		}
