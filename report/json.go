@@ -12,20 +12,19 @@ import (
 // JSON is report.json: the report's JSON form, written by the renderer
 // (report/render) and read back by ReadJSON, for comparisons.
 type JSON struct {
-	Scenario   string       `json:"scenario"`
-	Seed       int64        `json:"seed"`
-	Status     string       `json:"status"`
-	TargetKind string       `json:"target_kind,omitempty"`
-	Start      string       `json:"start,omitempty"`
-	PlannedS   float64      `json:"planned_s"`
-	ElapsedS   float64      `json:"elapsed_s"`
-	WindowS    float64      `json:"window_s"`
-	SLO        jsonSLO      `json:"slo"`
-	Fixture    *jsonFixture `json:"fixture,omitempty"`
-	Verdict    string       `json:"verdict"`
-	Summary    string       `json:"summary"`
-	// Partial, PartialReason, MaxSkewMS and Shards: a merged run only.
-	Partial         bool               `json:"partial,omitempty"`
+	Scenario        string             `json:"scenario"`
+	Seed            int64              `json:"seed"`
+	Status          string             `json:"status"`
+	TargetKind      string             `json:"target_kind,omitempty"`
+	Start           string             `json:"start,omitempty"`
+	PlannedS        float64            `json:"planned_s"`
+	ElapsedS        float64            `json:"elapsed_s"`
+	WindowS         float64            `json:"window_s"`
+	SLO             jsonSLO            `json:"slo"`
+	Fixture         *jsonFixture       `json:"fixture,omitempty"`
+	Verdict         string             `json:"verdict"`
+	Summary         string             `json:"summary"`
+	Partial         bool               `json:"partial,omitempty"` // partial, partial_reason, max_skew_ms, shards: a merged run only
 	PartialReason   string             `json:"partial_reason,omitempty"`
 	MaxSkewMS       *float64           `json:"max_skew_ms,omitempty"`
 	Shards          []jsonShard        `json:"shards,omitempty"`
