@@ -57,6 +57,9 @@ func judge(r *Report, opts Options) {
 		r.Baseline = Compare(opts.Baseline, r)
 	}
 	r.Checks = append(sloChecks(r), gateChecks(r)...)
+	if r.Shards != nil {
+		r.Checks = append(r.Checks, shardCheck(r.Shards, opts.AllowPartial))
+	}
 	r.Verdict, r.Summary = verdict(r)
 	searchSummary(r)
 	if r.Baseline != nil {
@@ -68,21 +71,26 @@ func judge(r *Report, opts Options) {
 func verdict(r *Report) (string, string) {
 	v := "pass"
 	var failed []string
+	missed := false // an SLO check or a gate failed (not only the shards check)
 	for _, c := range r.Checks {
 		if !c.Passed && !c.Skipped {
 			v = "fail"
 			failed = append(failed, c.Name)
+			missed = missed || c.Kind != shardCheckKind
 		}
 	}
 	l := r.Limit
 	var s string
+	if sh := r.Shards; sh != nil && sh.Partial {
+		s = "partial: " + sh.PartialReason + "; "
+	}
 	switch {
 	case l.BreakingRPS != nil:
-		s = fmt.Sprintf("SLO failed from %s/s (at %s) and stayed failed", format.Num(format.Round(*l.BreakingRPS, 1)), format.Sec(l.BreakingAt))
-	case v == "fail":
-		s = "SLO missed in some windows"
+		s += fmt.Sprintf("SLO failed from %s/s (at %s) and stayed failed", format.Num(format.Round(*l.BreakingRPS, 1)), format.Sec(l.BreakingAt))
+	case missed:
+		s += "SLO missed in some windows"
 	default:
-		s = "SLO held"
+		s += "SLO held"
 	}
 	if l.SustainableRPS != nil {
 		s += fmt.Sprintf("; sustainable %s/s", format.Num(format.Round(*l.SustainableRPS, 1)))

@@ -24,6 +24,10 @@ type JSON struct {
 	Fixture         *jsonFixture       `json:"fixture,omitempty"`
 	Verdict         string             `json:"verdict"`
 	Summary         string             `json:"summary"`
+	Partial         bool               `json:"partial,omitempty"` // partial, partial_reason, max_skew_ms, shards: a merged run only
+	PartialReason   string             `json:"partial_reason,omitempty"`
+	MaxSkewMS       *float64           `json:"max_skew_ms,omitempty"`
+	Shards          []jsonShard        `json:"shards,omitempty"`
 	Limit           jsonLimit          `json:"limit"`
 	Cause           jsonCause          `json:"cause"`
 	Totals          jsonTotals         `json:"totals"`
@@ -126,6 +130,19 @@ type jsonStage struct {
 	P50MS           float64     `json:"p50_ms"`
 	P99MS           float64     `json:"p99_ms"`
 	Errors          ErrorCounts `json:"errors"`
+}
+
+// jsonShard is one shard of a merged run.
+type jsonShard struct {
+	Index        int      `json:"index"`
+	Status       string   `json:"status"`
+	Records      int64    `json:"records"`
+	OfferedRPS   float64  `json:"offered_rps"`
+	AchievedRPS  float64  `json:"achieved_rps"`
+	SuccessRatio *float64 `json:"success_ratio"` // null without records
+	P99MS        *float64 `json:"p99_ms"`
+	SkewMS       *float64 `json:"skew_ms"` // null for a missing shard
+	Note         string   `json:"note,omitempty"`
 }
 
 type jsonWindow struct {
@@ -325,6 +342,20 @@ func (r *Report) JSON() JSON {
 		Verdict: r.Verdict, Summary: r.Summary, Cause: toJSONCause(r.Cause), Notes: nonNil(r.Notes),
 		Stages: []jsonStage{}, Faults: []jsonFault{}, Scorecard: []jsonScore{}, Checks: []jsonCheck{}, Windows: []jsonWindow{}}
 	j.Search = searchJSON(r)
+	if s := r.Shards; s != nil {
+		j.Partial, j.PartialReason, j.MaxSkewMS = s.Partial, s.PartialReason, fp(format.Round(s.MaxSkewMS, 3))
+		for _, sh := range s.List {
+			js := jsonShard{Index: sh.Index, Status: sh.Status, Records: sh.Records,
+				OfferedRPS: rps(sh.OfferedRPS), AchievedRPS: rps(sh.AchievedRPS), Note: sh.Note}
+			if sh.Records > 0 {
+				js.SuccessRatio, js.P99MS = fp(format.Round(sh.SuccessRatio, 6)), fp(msf(sh.P99))
+			}
+			if !sh.Missing() {
+				js.SkewMS = fp(format.Round(sh.SkewMS, 3))
+			}
+			j.Shards = append(j.Shards, js)
+		}
+	}
 	if !r.Start.IsZero() {
 		j.Start = r.Start.UTC().Format(time.RFC3339Nano)
 	}

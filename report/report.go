@@ -20,6 +20,9 @@ type Options struct {
 	// Baseline is an earlier run's report (LoadBaseline) to compare with:
 	// the report's Baseline comparison and the max_regression_pct gate.
 	Baseline *Report
+	// AllowPartial passes the shards check of a merged run that is missing
+	// a shard or holds one that did not finish (it is still marked partial).
+	AllowPartial bool
 }
 
 // Report is the analysis of one run directory.
@@ -58,6 +61,8 @@ type Report struct {
 	Notes []string
 	// Search is an adaptive search's trials and bracket (search.go); nil for a run of stages.
 	Search *Search
+	// Shards are a merged run's shards (shards.go); nil for a run of one agent.
+	Shards *Shards
 
 	histSets int          // histogram sets the streaming pass allocated: its memory bound
 	atRate   *rateLatency // the max_p99 gate's windows at its stated rate, merged

@@ -26,6 +26,7 @@ type frame struct {
 func setup(dir string, in *inputs, opts Options) (*Report, *frame) {
 	r := &Report{Dir: dir, Window: opts.Window, Notes: in.notes}
 	r.Search = searchOf(in.tl)
+	r.Shards = shardsOf(in.manifest)
 	r.Notes = append(r.Notes, abortNotes(in.tl)...)
 	if r.Window <= 0 {
 		r.Window = time.Second

@@ -259,6 +259,10 @@ type windower struct {
 	rateMark []bool
 	rateHist *hdrhistogram.Histogram
 	rateMax  time.Duration
+
+	// shards are a merged run's shards (shards.go); nil for a run of one agent.
+	shards  []shardAcc
+	noShard int64 // results marked with no shard of the manifest
 }
 
 type stageAcc struct {

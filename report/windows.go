@@ -11,7 +11,7 @@ import (
 
 // buildWindows is the analysis' second step: the streaming pass's
 // accumulators become the report's windows (with the plan's offered rate
-// and each window's SLO verdict), stages and totals.
+// and each window's SLO verdict), stages, totals and a merged run's shards.
 func buildWindows(r *Report, w *windower, fr *frame) {
 	p := fr.plan
 	if fr.stop >= 0 {
@@ -30,6 +30,9 @@ func buildWindows(r *Report, w *windower, fr *frame) {
 	}
 	r.Stages = buildStages(w, p)
 	r.Totals = buildTotals(w)
+	if r.Shards != nil {
+		buildShards(r.Shards, w, r, fr)
+	}
 }
 
 // windowsOf turns the accumulators into windows, with the plan's

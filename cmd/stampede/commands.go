@@ -22,7 +22,7 @@ func commands() []command {
 		{"run", "SCENARIO [flags]", "run a scenario (file or example name) and record it in a run directory", cmdRun},
 		{"find-limit", "SCENARIO [flags]", "find the sustainable rate: trials raised until the SLO fails, then bisected; run's flags", cmdFindLimit},
 		{"version", "", "print version, commit and build date", cmdVersion},
-		{"report", "RUN_DIR [--format text|json|junit|markdown|html]", "re-analyse a run directory: print its report, rewrite its report files", cmdReport},
+		{"report", "RUN_DIR [--format text|json|junit|markdown|html] [--allow-partial]", "re-analyse a run directory: print its report, rewrite its report files; exit 1 if a merged run is partial", cmdReport},
 		{"merge", "DIR... --out DIR [--allow-partial]", "join the run directories of a sharded run's shards into one, for report; exit 1 if a shard is missing", cmdMerge},
 		{"compare", "OLD NEW [--format text|json|markdown]", "compare two runs (report.json or run directory); exit 1 on a regression beyond the noise", cmdCompare},
 		{"validate", "SCENARIO...", "check scenario files or example names strictly; nothing is sent", cmdValidate},

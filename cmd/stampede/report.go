@@ -15,14 +15,16 @@ import (
 )
 
 // cmdReport re-analyses a run directory, prints one rendering and rewrites
-// every rendering in the directory.
+// every rendering in the directory. A merged run that is partial (a shard
+// missing or unfinished) is reported, then exits 1 unless --allow-partial.
 func cmdReport(_ context.Context, e *env, args []string) error {
 	var names []string
 	for _, f := range render.Formats() {
 		names = append(names, f.Name)
 	}
-	flags := newFlagSet("report", "RUN_DIR [--format "+strings.Join(names, "|")+"]", e)
+	flags := newFlagSet("report", "RUN_DIR [--format "+strings.Join(names, "|")+"] [--allow-partial]", e)
 	format := flags.String("format", "text", "what to print: "+strings.Join(names, ", "))
+	allowPartial := flags.Bool("allow-partial", false, "a merged run missing a shard, or holding one that did not finish: pass its shards check and exit 0")
 	if err := parseFlags(flags, args); err != nil {
 		return err
 	}
@@ -40,7 +42,7 @@ func cmdReport(_ context.Context, e *env, args []string) error {
 		}
 		return infraErr(err)
 	}
-	r, err := report.Analyze(dir, report.Options{})
+	r, err := report.Analyze(dir, report.Options{AllowPartial: *allowPartial})
 	if err != nil {
 		return infraErr(err)
 	}
@@ -50,6 +52,9 @@ func cmdReport(_ context.Context, e *env, args []string) error {
 	if err := render.WriteAll(dir, r); err != nil {
 		// The report was printed; a read-only run directory only costs the files.
 		fmt.Fprintf(e.stderr, "stampede: warning: %v\n", err)
+	}
+	if s := r.Shards; s != nil && s.Partial && !*allowPartial {
+		return &exitError{code: exitGateFailed, err: fmt.Errorf("report: partial run (%s); pass --allow-partial to accept it", s.PartialReason)}
 	}
 	return nil
 }

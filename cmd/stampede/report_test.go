@@ -106,3 +106,26 @@ func TestReportCommandUsage(t *testing.T) {
 		}
 	}
 }
+
+// `stampede report` on a merged run: one report with a Shards section,
+// exit 0 when every shard completed; exit 1 on a partial run (a shard
+// missing), reported all the same, unless --allow-partial.
+func TestReportCommandMerged(t *testing.T) {
+	out, errs, code := runReportCLI(t, reporttest.MergedRun(t, 3, -1))
+	if code != exitOK || !strings.Contains(out, "\nShards\n") || !strings.Contains(out, "Clock skew between shards: max 8 ms") {
+		t.Errorf("complete merged run: exit %d\n%s%s", code, out, errs)
+	}
+	part := reporttest.MergedRun(t, 3, 2)
+	out, errs, code = runReportCLI(t, part)
+	const reason = "shard 2 of 3 missing — figures cover 2/3 of the planned load"
+	if code != exitGateFailed || !strings.Contains(out, "Verdict: fail: partial: "+reason) || !strings.Contains(errs, "--allow-partial") {
+		t.Errorf("partial merged run: exit %d\n%s%s", code, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(part, "report.json")); err != nil {
+		t.Errorf("a partial run's report files are still written: %v", err)
+	}
+	out, errs, code = runReportCLI(t, part, "--allow-partial", "--format", "json")
+	if code != exitOK || !strings.Contains(out, `"partial": true`) || !strings.Contains(out, `"partial_reason": "`+reason+`"`) {
+		t.Errorf("--allow-partial: exit %d\n%s%s", code, out, errs)
+	}
+}

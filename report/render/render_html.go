@@ -190,6 +190,7 @@ func htmlPage() *template.Template {
 		"recov":   recoveryText,
 		"result":  func(c report.Check) string { return checkResult(c) },
 		"inc":     func(i int) int { return i + 1 },
+		"skew":    shardSkew,
 		"faultOf": func(r *report.Report, i int) report.Fault { return r.Faults[i] },
 		// the badge says the verdict: the summary's own "fail: " need not
 		"summary": func(r *report.Report) string { return strings.TrimPrefix(r.Summary, r.Verdict+": ") },
@@ -240,6 +241,13 @@ tr.bad td{background:#fff3f3}
 <table><tr><th>stage</th><th>kind</th><th>start</th><th>for</th><th>offered/s</th><th>achieved/s</th><th>sent</th><th>success</th><th>p50</th><th>p99</th><th>errors</th></tr>
 {{range .R.Stages}}<tr><td>{{.Name}}</td><td>{{.Kind}}</td><td>{{fsec .Start}}</td><td>{{fsec .Duration}}</td><td>{{num .OfferedRPS}}</td><td>{{num .AchievedRPS}}</td><td>{{.Sent}}</td><td>{{pct .SuccessRatio}}</td><td>{{fms .P50}}</td><td>{{fms .P99}}</td><td>{{errs .Errors}}</td></tr>
 {{end}}</table>
+
+{{with .R.Shards}}<h2>Shards</h2>
+<table><tr><th>shard</th><th>status</th><th>records</th><th>offered/s</th><th>achieved/s</th><th>success</th><th>p99</th><th>skew</th><th>note</th></tr>
+{{range .List}}<tr{{if ne .Status "completed"}} class="bad"{{end}}><td>{{.Index}}</td><td>{{.Status}}</td><td>{{.Records}}</td><td>{{num .OfferedRPS}}</td><td>{{num .AchievedRPS}}</td><td>{{if .Records}}{{pct .SuccessRatio}}{{else}}-{{end}}</td><td>{{fms .P99}}</td><td>{{if .Missing}}-{{else}}{{skew .SkewMS}}{{end}}</td><td>{{dash .Note}}</td></tr>
+{{end}}</table>
+<div class="muted">{{.SkewLine}}.</div>
+{{if .Partial}}<div class="fail">partial: {{.PartialReason}}</div>{{end}}{{end}}
 
 {{if .R.Scorecard}}<h2>Faults scorecard (injected vs detected)</h2>
 <table><tr><th>fault</th><th>path</th><th>from</th><th>to</th><th>reverted</th><th>expected</th><th>detected</th><th>match</th><th>impact after</th><th>recovered after</th><th>note</th></tr>

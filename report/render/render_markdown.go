@@ -58,6 +58,7 @@ func WritePostmortem(w io.Writer, r *report.Report) error {
 
 	periods := degradedPeriods(r.Windows)
 	writePMSummary(ew, r, periods)
+	writeShardsMD(ew, r)
 	fmt.Fprintf(ew, "\n## Timeline\n\n| t | event |\n|---|---|\n")
 	for _, ev := range postmortemTimeline(r, periods) {
 		fmt.Fprintf(ew, "| %s | %s |\n", format.Sec(ev.at), mdCell(ev.what))

@@ -30,6 +30,7 @@ func WriteText(w io.Writer, r *report.Report) error {
 	fmt.Fprintf(ew, "Verdict: %s\n", r.Summary)
 	writeSearchText(ew, r)
 	writeStagesText(ew, r)
+	writeShardsText(ew, r)
 	writeLimitText(ew, r.Limit)
 	section(ew, "Cause")
 	writeCauseText(ew, r.Cause)
