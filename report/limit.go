@@ -1,7 +1,9 @@
 package report
 
 import (
+	"math"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/stampede-load/stampede/report/format"
@@ -35,15 +37,17 @@ type Limit struct {
 // findLimit is the analysis' limit step: from the windows and the plan,
 // or, for an adaptive search, from the bracket its trials found.
 func findLimit(r *Report, p *rundir.Plan) {
-	r.Limit = computeLimit(r.Windows, p)
+	r.Limit = computeLimit(r.Windows, p, r.SLO)
 	applySearch(r) // a search's limit is its bracket (search.go)
 }
 
 // computeLimit finds the sustainable rate, the breaking point, the max
-// goodput, the knee and the precision the stages allow. Windows the load
-// generator spoiled (cause generator) say nothing about the target and are
-// left out.
-func computeLimit(wins []Window, p *rundir.Plan) Limit {
+// goodput, the knee and the precision the stages allow, from every window
+// with a known offered rate: constant-rate parts of stages and ramps
+// alike (a ramp's figure corrected for the queue it gives no time to
+// build: rampEstimate). Windows the load generator spoiled (cause
+// generator) say nothing about the target and are left out.
+func computeLimit(wins []Window, p *rundir.Plan, slo rundir.SLO) Limit {
 	var l Limit
 	var cands []*Window
 	for i := range wins {
@@ -51,33 +55,52 @@ func computeLimit(wins []Window, p *rundir.Plan) Limit {
 		if w.Full && w.Traffic && w.GoodputRPS > l.MaxGoodputRPS {
 			l.MaxGoodputRPS, l.MaxGoodputAt = w.GoodputRPS, w.Start
 		}
-		if w.Steady && w.Traffic && w.Cause != CauseGenerator {
+		if (w.Steady || (w.Full && w.Ramp)) && w.Traffic && w.Cause != CauseGenerator {
 			cands = append(cands, w)
 		}
 	}
-	l.Method = "steady windows (constant-rate parts of stages)"
 	if len(cands) == 0 {
-		for i := range wins {
-			if w := &wins[i]; w.Full && w.Ramp && w.Traffic && w.Cause != CauseGenerator {
-				cands = append(cands, w)
-			}
-		}
-		l.Method = "ramp windows (offered rate averaged over each window)"
-	}
-	if len(cands) == 0 {
-		l.Method = ""
 		l.Precision = "no window inside the plan to measure on"
 		return l
 	}
+	brk := breakingWindow(cands)
+	if brk >= 0 {
+		l.BreakingRPS, l.BreakingAt = fp(cands[brk].OfferedRPS), cands[brk].Start
+	}
+	var best *Window
+	for _, w := range cands {
+		// A rate that broke and stayed broken is not sustainable, even if its
+		// first windows held (a queue builds slowly just above capacity).
+		if !w.SLOMet || (l.BreakingRPS != nil && w.OfferedRPS+limitEps >= *l.BreakingRPS) {
+			continue
+		}
+		est := w.OfferedRPS
+		if !w.Steady {
+			est = rampEstimate(w, p, slo, cands, brk, wins)
+		}
+		if l.SustainableRPS == nil || est > *l.SustainableRPS {
+			l.SustainableRPS, best = fp(est), w
+		}
+	}
+	l.Method = limitMethod(best, cands, p)
+	l.KneeRPS, l.KneeAt = knee(wins, p)
+	l.PrecisionRPS, l.Precision = precision(l, p, cands)
+	return l
+}
 
-	const eps = 1e-6
+const limitEps = 1e-6
+
+// breakingWindow is the index in cands of the first window that failed
+// and stayed failed at its rate and above (for two windows at least); -1
+// if the run never broke.
+func breakingWindow(cands []*Window) int {
 	for i, w := range cands {
 		if w.SLOMet {
 			continue
 		}
 		stayed, failing := true, 0
 		for _, v := range cands[i:] {
-			if v.OfferedRPS+eps < w.OfferedRPS {
+			if v.OfferedRPS+limitEps < w.OfferedRPS {
 				continue
 			}
 			if v.SLOMet {
@@ -87,23 +110,91 @@ func computeLimit(wins []Window, p *rundir.Plan) Limit {
 			failing++
 		}
 		if stayed && failing >= 2 {
-			l.BreakingRPS, l.BreakingAt = fp(w.OfferedRPS), w.Start
-			break
+			return i
 		}
 	}
-	// A rate that broke and stayed broken is not sustainable, even if its
-	// first windows held (a queue builds slowly just above capacity).
+	return -1
+}
+
+// rampEstimate is what a ramp window that met the SLO says of the limit.
+// A rising ramp outruns the queue: past the capacity c, logins queue up
+// at s·t²/2 after t seconds (s the ramp's slope), so the SLO's latency L
+// is only reached at c + sqrt(2·c·L·s), and the last window that held
+// overstates c by that much. When the ramp then broke on latency (not on
+// errors, which need no queue), the estimate is the rate c solving
+// c + sqrt(2·c·Lq·s) = r, Lq being what the SLO leaves for queueing over
+// the healthy p99, but no lower than the logins the service served per
+// second once saturated (its throughput then is its capacity), and never
+// above the rate that held.
+func rampEstimate(w *Window, p *rundir.Plan, slo rundir.SLO, cands []*Window, brk int, wins []Window) float64 {
+	r := w.OfferedRPS
+	if brk < 0 || p == nil {
+		return r // never broke: a lower bound as it is
+	}
+	b := cands[brk]
+	if b.SuccessRatio < slo.SuccessRatio {
+		return r // broke on errors: no queue needed
+	}
+	i := p.SegAt(w.Start + w.Length/2)
+	if i < 0 {
+		return r
+	}
+	sg := p.Segs[i]
+	slope := (sg.R1 - sg.R0) / sg.Dur.Seconds()
+	if slope <= 0 {
+		return r
+	}
+	lq := (slo.Latency - healthyP99(wins)).Seconds()
+	if lq <= 0 {
+		return r
+	}
+	a := math.Sqrt(2 * lq * slope) // c + a·sqrt(c) = r
+	x := (-a + math.Sqrt(a*a+4*r)) / 2
+	corrected := x * x
+	var served []float64
+	for _, v := range cands[brk:min(brk+3, len(cands))] {
+		served = append(served, v.GoodputRPS)
+	}
+	return min(r, max(corrected, medianF(served)))
+}
+
+// healthyP99 is the median p99 of the windows that met the SLO.
+func healthyP99(wins []Window) time.Duration {
+	var v []time.Duration
+	for _, w := range wins {
+		if w.Traffic && w.SLOMet && w.Sent > 0 {
+			v = append(v, w.P99)
+		}
+	}
+	return medianDur(v)
+}
+
+// limitMethod says which windows the sustainable rate rests on.
+func limitMethod(best *Window, cands []*Window, p *rundir.Plan) string {
+	steady := true
 	for _, w := range cands {
-		if !w.SLOMet || (l.BreakingRPS != nil && w.OfferedRPS+eps >= *l.BreakingRPS) {
-			continue
-		}
-		if l.SustainableRPS == nil || w.OfferedRPS > *l.SustainableRPS {
-			l.SustainableRPS = fp(w.OfferedRPS)
-		}
+		steady = steady && w.Steady
 	}
-	l.KneeRPS, l.KneeAt = knee(wins, p)
-	l.PrecisionRPS, l.Precision = precision(l, p, cands)
-	return l
+	switch {
+	case best == nil && steady:
+		return "steady windows (constant-rate parts of stages)"
+	case best == nil:
+		return "steady and ramp windows"
+	case best.Steady:
+		if steady {
+			return "steady windows (constant-rate parts of stages)"
+		}
+		return "steady and ramp windows; the sustainable rate rests on " + stageName(best, p) + ", held at a constant rate"
+	}
+	return "steady and ramp windows; the sustainable rate rests on the ramp " + stageName(best, p) +
+		", corrected for the queue a ramp gives no time to build (and for what the service served once saturated)"
+}
+
+func stageName(w *Window, p *rundir.Plan) string {
+	if p == nil || w.Stage < 0 || w.Stage >= len(p.Stages) {
+		return "a stage"
+	}
+	return "stage " + strconv.Itoa(w.Stage+1) + " (" + p.Stages[w.Stage].Name + ")"
 }
 
 // knee is where latency turned upward on a rising load: the first window

@@ -39,8 +39,11 @@ func ruleNetClient(e *evidence, b *baseline, fs *findings) {
 	}
 	pathProbe(e.nullPath, e.nullDirect, b.nullPath, b.nullGap, srcProbes, "requests for an unused path", fs)
 	pathProbe(e.healthPath, e.healthDirect, b.healthPath, b.healthGap, srcHealth, "health checks", fs)
+	// The load's own new connections: opened when the generator needs
+	// more because logins queue, they slow with a saturated service's
+	// accept queue too, so they suggest the path, never prove it alone.
 	if e.haveConn && b.connP99.rises(ms(e.connP99), connectFactor, connectFloorMS, connectNoBaseMS) {
-		fs.add(resClientPath, srcConnect, wShow, true, "TCP connect p99 %s against %s (%d new connections)", format.MS(e.connP99), b.connP99.ms(), c.newConns)
+		fs.add(resClientPath, srcConnect, wSuggest, false, "TCP connect p99 %s against %s (%d new connections)", format.MS(e.connP99), b.connP99.ms(), c.newConns)
 	}
 	if e.haveSvc && b.svcConnect.rises(ms(e.svcConnect), connectFactor, connectFloorMS, connectNoBaseMS) {
 		fs.add(resClientPath, srcProbes, wShow, true, "TCP connect probes to the service %s against %s", format.MS(e.svcConnect), b.svcConnect.ms())

@@ -62,7 +62,7 @@ func writeLimitText(w io.Writer, l report.Limit) {
 	section(w, "Limit")
 	t := newTable(w)
 	t.Header("measure", "value", "note")
-	_ = t.Append("sustainable", format.RPS(l.SustainableRPS), "highest offered rate held for a whole window with the SLO met")
+	_ = t.Append("sustainable", format.RPS(l.SustainableRPS), "highest offered rate held with the SLO met (a ramp's corrected for its queue)")
 	brk := "never broke"
 	if l.BreakingRPS != nil {
 		brk = "failed from " + format.Sec(l.BreakingAt) + " on"
