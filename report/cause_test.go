@@ -395,3 +395,26 @@ func TestCauseLateSendsWithSlowTargetAreNotGenerator(t *testing.T) {
 	r := analyzeDir(t, b.Write())
 	checkCause(t, r, CauseNetClient)
 }
+
+// A black box that passes the database's words through: a 500 page
+// saying "too many clients already" is a connection cap, whatever its
+// status; a terminated session's words are the database ending it.
+func TestBodySignatures(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		want detail
+	}{
+		{`<h1>Server Error</h1><pre>OperationalError: FATAL:  sorry, too many clients already</pre>`, dSQL53300},
+		{`{"message":"pq: too many connections for role \"app\""}`, dSQL53300},
+		{`ERROR: no more connections allowed (max_client_conn)`, dSQL53300},
+		{`query_wait_timeout`, dPoolTimeout},
+		{`FATAL: terminating connection due to administrator command (SQLSTATE 57P01)`, dSQL57P01},
+	} {
+		if d, ok := bodySignature([]byte(tc.body)); !ok || d != tc.want {
+			t.Errorf("bodySignature(%q) = %v %v, want %v", tc.body, d, ok, tc.want)
+		}
+	}
+	if _, ok := bodySignature([]byte("<h1>Internal Server Error</h1>")); ok {
+		t.Error("a bare 500 page matched a signature")
+	}
+}

@@ -164,6 +164,9 @@ func classifyFailure(r *vegeta.Result, errClassHeader string) (errClass, int) {
 	if d, ok := dbFailureDetail(r.Body); ok {
 		return clsDB, int(d)
 	}
+	if d, ok := bodySignature(r.Body); ok {
+		return clsDB, int(d)
+	}
 	switch {
 	case r.Code >= 500:
 		return clsServerOther, int(dHTTP5xx)
@@ -260,4 +263,43 @@ func parseServerTiming(v string) (serverTiming, bool) {
 		}
 	}
 	return st, found
+}
+
+// bodySignatures are the words PostgreSQL, drivers and poolers use for
+// their limits (REFERENCE.md), as services that pass them through show
+// them in an error page or message: a black box's only database clue.
+var bodySignatures = []struct {
+	text string
+	d    detail
+}{
+	{"too many clients already", dSQL53300},
+	{"too many connections for role", dSQL53300},
+	{"too many connections for database", dSQL53300},
+	{"remaining connection slots are reserved", dSQL53300},
+	{"no more connections allowed", dSQL53300}, // PgBouncer max_client_conn
+	{"query_wait_timeout", dPoolTimeout},       // PgBouncer: waited too long for a server connection
+	{"terminating connection due to administrator command", dSQL57P01},
+	{"canceling statement due to statement timeout", dSQL57014},
+	{"canceling statement due to lock timeout", dSQL55P03},
+	{"deadlock detected", dSQL40P01},
+	{"the database system is starting up", dSQL57P03},
+	{"the database system is shutting down", dSQL57P03},
+	{"sqlstate 53300", dSQL53300},
+	{"sqlstate 57p01", dSQL57P01},
+	{"(sqlstate 53300)", dSQL53300},
+}
+
+// bodySignature finds a database limit's words in a response body (the
+// first 4 KiB the run kept), case-insensitively.
+func bodySignature(body []byte) (detail, bool) {
+	if len(body) == 0 {
+		return 0, false
+	}
+	low := strings.ToLower(string(body))
+	for _, s := range bodySignatures {
+		if strings.Contains(low, s.text) {
+			return s.d, true
+		}
+	}
+	return 0, false
 }
