@@ -49,8 +49,11 @@ type cpuSampler struct {
 	// targetPort and dbPort are 0 when that side is not on this machine.
 	targetPort, dbPort int
 
-	target     []int // the processes holding the target's listening socket
-	lastLookup time.Time
+	// target are the processes holding the target's listening socket,
+	// dbServer the database server's; each is looked up at the start and
+	// again (at most every relookEvery) once none of them is left.
+	target, dbServer       []int
+	targetLookup, dbLookup time.Time
 
 	lastHost hostCPU
 	lastAt   time.Time
@@ -73,6 +76,7 @@ func newCPUSampler(r cpuReader, targetAddr, dbAddr string) *cpuSampler {
 		c.tgt.update(r, c.target)
 	}
 	if c.dbPort != 0 {
+		c.lookDB(c.lastAt)
 		c.db.update(r, c.dbPIDs())
 	}
 	return c
@@ -106,7 +110,7 @@ func (c *cpuSampler) sample(now time.Time) (rundir.CPUSample, bool) {
 	}
 	s := rundir.CPUSample{Cores: cores, HostBusy: round3(busy), GeneratorCores: round3(ticksToCores(c.gen.update(c.r, []int{c.self}), secs))}
 	if c.targetPort != 0 {
-		if !c.alive() && now.Sub(c.lastLookup) >= relookEvery {
+		if !c.alive(c.target) && now.Sub(c.targetLookup) >= relookEvery {
 			c.lookTarget(now)
 		}
 		d := c.tgt.update(c.r, c.target)
@@ -119,14 +123,17 @@ func (c *cpuSampler) sample(now time.Time) (rundir.CPUSample, bool) {
 		}
 	}
 	if c.dbPort != 0 {
+		if !c.alive(c.dbServer) && now.Sub(c.dbLookup) >= relookEvery {
+			c.lookDB(now)
+		}
 		s.DBCores = ptr(round3(ticksToCores(c.db.update(c.r, c.dbPIDs()), secs)))
 	}
 	return s, true
 }
 
-// alive says whether any of the target's processes is still there.
-func (c *cpuSampler) alive() bool {
-	for _, pid := range c.target {
+// alive says whether any of pids is still there.
+func (c *cpuSampler) alive(pids []int) bool {
+	for _, pid := range pids {
 		if _, err := os.Stat(c.r.root + "/" + strconv.Itoa(pid)); err == nil {
 			return true
 		}
@@ -134,17 +141,25 @@ func (c *cpuSampler) alive() bool {
 	return false
 }
 
+// lookTarget and lookDB find the processes listening on the target's and
+// the database's ports. The lookup reads every process's descriptors
+// (tens of milliseconds on a busy machine), hence done rarely.
 func (c *cpuSampler) lookTarget(now time.Time) {
-	c.lastLookup = now
+	c.targetLookup = now
 	c.target = c.r.listeners(c.targetPort)
 }
 
+func (c *cpuSampler) lookDB(now time.Time) {
+	c.dbLookup = now
+	c.dbServer = c.r.listeners(c.dbPort)
+}
+
 // dbPIDs are the PostgreSQL server listening on dbPort and its children
-// (the backends); when that server cannot be found, every process named
-// postgres on this machine.
+// (the backends, which come and go: read each sample); when that server
+// cannot be found, every process named postgres on this machine.
 func (c *cpuSampler) dbPIDs() []int {
-	if pm := c.r.listeners(c.dbPort); len(pm) > 0 {
-		return c.r.childrenNamed(pm, "postgres")
+	if len(c.dbServer) > 0 {
+		return c.r.childrenNamed(c.dbServer, "postgres")
 	}
 	return c.r.pidsNamed("postgres")
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 func TestListenInodes(t *testing.T) {
@@ -60,12 +62,23 @@ func TestCPUSamplerTargetInChild(t *testing.T) {
 	if c == nil {
 		t.Fatal("no CPU sampler on this machine")
 	}
-	time.Sleep(1500 * time.Millisecond)
-	s, ok := c.sample(time.Now())
-	if !ok {
-		t.Fatal("no sample")
+	// The best of three samples: on a machine shared with other work the
+	// child may get little CPU for a while.
+	var s rundir.CPUSample
+	for range 3 {
+		time.Sleep(1500 * time.Millisecond)
+		got, ok := c.sample(time.Now())
+		if !ok {
+			t.Fatal("no sample")
+		}
+		t.Logf("%+v target cores %v", got, value(got.TargetCores))
+		if s.TargetCores == nil || value(got.TargetCores) > value(s.TargetCores) {
+			s = got
+		}
+		if value(s.TargetCores) >= 0.3 {
+			break
+		}
 	}
-	t.Logf("%+v", s)
 	if s.TargetPID != cmd.Process.Pid || s.TargetInProcess {
 		t.Errorf("target pid %d (in process %v), want the child %d", s.TargetPID, s.TargetInProcess, cmd.Process.Pid)
 	}

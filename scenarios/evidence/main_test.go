@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"testing"
 )
 
@@ -21,7 +22,7 @@ func TestMain(m *testing.M) {
 }
 
 // burn listens on a free loopback port, prints the address, serves, and
-// spins until its parent closes its stdin.
+// spins on every core until its parent closes its stdin.
 func burn() {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -29,12 +30,14 @@ func burn() {
 		os.Exit(1)
 	}
 	go http.Serve(ln, http.NotFoundHandler())
-	go func() {
-		x := 0
-		for {
-			x++
-		}
-	}()
+	for range runtime.NumCPU() { // a spinner a core: a fair share on a busy machine too
+		go func() {
+			x := 0
+			for {
+				x++
+			}
+		}()
+	}
 	fmt.Println(ln.Addr().String())
 	_, _ = os.Stdin.Read(make([]byte, 1)) // EOF when the test ends
 }
