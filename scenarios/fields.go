@@ -266,6 +266,7 @@ func scenarioSpec() *object {
 			{key: "role", kind: kString, example: "app", desc: "The service's database role, whose backends and connection limit are watched."},
 			{key: "health_path", kind: kString, pattern: "^/", example: "/healthz", desc: "Path fetched with each service probe, e.g. /healthz."},
 			{key: "pool_path", kind: kString, pattern: "^/", example: "/debug/pool", desc: "Path serving the service's pool statistics as JSON, e.g. /debug/pool."},
+			{key: "null_path", kind: kString, pattern: "^(/.*|off)$", def: DefaultNullPath, example: "/stampede-null-probe", desc: "A path the service does not use: a GET of it is the cheapest request the service answers without its database (any status counts as an answer). It is sent twice a second through the client path and straight to the service when its address is known, to tell what the path adds from a busy service. off: no such probes."},
 		}}},
 		{key: "network", kind: kObject, obj: &object{desc: "Where network faults act on your own stack. With the bundled fixture stampede places both proxies itself.", fields: []field{
 			{key: "toxiproxy", kind: kURL, example: "http://127.0.0.1:8474", desc: "An external Toxiproxy server's API URL holding proxies named client and db; default: Toxiproxy in-process."},
@@ -284,6 +285,11 @@ func scenarioSpec() *object {
 			{key: "max_connections", kind: kInt, min: atLeast(1), example: "40", desc: "PostgreSQL max_connections."},
 			{key: "users", kind: kInt, min: atLeast(1), example: "1000", desc: "Number of seeded users."},
 			{key: "hide_server_timing", kind: kBool, desc: "Leave out the service's Server-Timing header, to test the verdict on a black box."},
+			{key: "conn_per_login", kind: kBool, desc: "No pool: every request opens its own database connection and closes it after (db_pool is then unused, and there is no pool endpoint)."},
+			{key: "hot_row", kind: kBool, desc: "Every login also bumps one shared counter row in its transaction, so logins queue on its row lock."},
+			{key: "hash_cost", kind: kInt, min: atLeast(0), max: atMost(31), example: "10", desc: "bcrypt cost of each login's password verification (4..31; 0: off), to make the service's CPU the limit."},
+			{key: "opaque_errors", kind: kBool, desc: "Answer database failures with a bare 500: no body, no cause, no Server-Timing."},
+			{key: "no_pool_endpoint", kind: kBool, desc: "Leave out the service's pool statistics endpoint (GET /debug/pool answers 404)."},
 		}}},
 	}}
 }

@@ -176,8 +176,9 @@ func TestLoadDefaults(t *testing.T) {
 		Mode:        ModeStages,
 		Search: Search{Factor: 1.5, Precision: 0.05, Budget: 3 * time.Minute, Warmup: 2 * time.Second,
 			Hold: 3 * time.Second, MinRequests: 200},
-		Path: "dir/three.yaml",
-		Raw:  []byte("# three lines\nstages:\n  - constant: {rate: 20, for: 5s}\n"),
+		Evidence: EvidenceSources{NullPath: DefaultNullPath},
+		Path:     "dir/three.yaml",
+		Raw:      []byte("# three lines\nstages:\n  - constant: {rate: 20, for: 5s}\n"),
 	}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("got  %+v\nwant %+v", *s, *want)

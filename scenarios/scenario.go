@@ -266,7 +266,14 @@ type EvidenceSources struct {
 	HealthPath string `yaml:"health_path"`
 	// PoolPath serves the service's pool statistics as JSON (e.g. /debug/pool).
 	PoolPath string `yaml:"pool_path"`
+	// NullPath is a path the service does not use, for the null probe (the
+	// cheapest request it answers without its database); "off" turns the
+	// probe off. The loader fills in DefaultNullPath.
+	NullPath string `yaml:"null_path"`
 }
+
+// DefaultNullPath is evidence.null_path's default.
+const DefaultNullPath = "/stampede-null-probe"
 
 // Network says where network faults act for a user's own stack. With the
 // bundled fixture stampede puts both proxies in place itself.
@@ -308,4 +315,11 @@ type Fixture struct {
 	Users          int           `yaml:"users"`
 	// HideServerTiming leaves the Server-Timing header out: a black box.
 	HideServerTiming bool `yaml:"hide_server_timing"`
+	// The service's shape (see fixtures.Shape): no pool, a hot row, a
+	// costly hash, bare 500s, no pool endpoint.
+	ConnPerLogin   bool `yaml:"conn_per_login"`
+	HotRow         bool `yaml:"hot_row"`
+	HashCost       int  `yaml:"hash_cost"`
+	OpaqueErrors   bool `yaml:"opaque_errors"`
+	NoPoolEndpoint bool `yaml:"no_pool_endpoint"`
 }

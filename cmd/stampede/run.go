@@ -45,6 +45,7 @@ type fixtureTuning struct {
 	dbHold                  time.Duration
 	dbHoldSet               bool // --fixture-db-hold given (0 is a real value)
 	hideServerTiming        bool
+	shape                   fixtureShape // run_fixture_shape.go
 }
 
 func (f *fixtureTuning) register(fs *pflag.FlagSet, prefix string) {
@@ -53,6 +54,7 @@ func (f *fixtureTuning) register(fs *pflag.FlagSet, prefix string) {
 	fs.IntVar(&f.maxConns, prefix+"max-connections", 0, fmt.Sprintf("bundled fixture: PostgreSQL max_connections (default %d)", fixtures.DefaultMaxConnections))
 	fs.IntVar(&f.users, prefix+"users", 0, fmt.Sprintf("bundled fixture: users to seed (default %d)", fixtures.DefaultUsers))
 	fs.BoolVar(&f.hideServerTiming, prefix+"hide-server-timing", false, "bundled fixture: leave out the Server-Timing header (a black box)")
+	f.shape.register(fs, prefix)
 }
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
@@ -249,6 +251,7 @@ func fixtureOptions(e *env, sc *scenarios.Scenario, f *runFlags) fixtures.StackO
 	if f.fixture.dbHoldSet {
 		opts.DBHold = f.fixture.dbHold
 	}
+	opts.Shape = f.fixture.shape.over(sc.Fixture)
 	return opts
 }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/stampede-load/stampede/chaos"
 	"github.com/stampede-load/stampede/fixtures"
 	"github.com/stampede-load/stampede/scenarios"
@@ -85,6 +87,9 @@ func (s *runSetup) prepare(ctx context.Context, paths map[string]bool) error {
 		return err
 	}
 	evcfg.ServiceAddr = hostPort(s.target)
+	if p := nullPath(sc.Evidence.NullPath); p != "" {
+		evcfg.NullURL = s.target.JoinPath(p).String()
+	}
 	if s.evidence, err = evidence.StartEvidence(ctx, evcfg); err != nil {
 		return infraErr(err)
 	}
@@ -93,11 +98,18 @@ func (s *runSetup) prepare(ctx context.Context, paths map[string]bool) error {
 
 func (s *runSetup) prepareFixture(ctx context.Context, paths map[string]bool) (evidence.EvidenceConfig, error) {
 	opts := fixtureOptions(s.e, s.sc, s.f)
+	if c := opts.HashCost; c != 0 && (c < bcrypt.MinCost || c > bcrypt.MaxCost) {
+		return evidence.EvidenceConfig{}, usageErr("fixture hash cost must be 0 (off) or %d..%d, got %d", bcrypt.MinCost, bcrypt.MaxCost, c)
+	}
+	var dbPathAddr string
 	if paths[chaos.PathDB] {
 		// The service reaches its database through the db proxy; evidence
-		// and faults go straight to the database.
+		// and faults go straight to the database, and the path probe
+		// through the proxy.
 		opts.ServiceDBAddr = func(dbAddr string) (string, error) {
-			return s.network.AddProxy(ctx, chaos.PathDB, "127.0.0.1:0", dbAddr)
+			addr, err := s.network.AddProxy(ctx, chaos.PathDB, "127.0.0.1:0", dbAddr)
+			dbPathAddr = addr
+			return addr, err
 		}
 	}
 	stack, err := startFixture(ctx, s.e, opts)
@@ -106,6 +118,7 @@ func (s *runSetup) prepareFixture(ctx context.Context, paths map[string]bool) (e
 	}
 	s.stack = stack
 	s.target, _ = url.Parse(stack.URL)
+	ownAddr := hostPort(s.target) // the fixture's own listener, around any proxy
 	if paths[chaos.PathClient] {
 		addr, err := s.network.AddProxy(ctx, chaos.PathClient, "127.0.0.1:0", hostPort(s.target))
 		if err != nil {
@@ -117,7 +130,7 @@ func (s *runSetup) prepareFixture(ctx context.Context, paths map[string]bool) (e
 	s.manifest.TargetKind = "bundled fixture"
 	s.manifest.Fixture = &rundir.Fixture{DBPool: o.DBPool, DBHold: rundir.Duration(o.DBHold),
 		DBHoldMS: float64(o.DBHold) / 1e6, MaxConnections: o.MaxConnections, Users: o.Users,
-		Role: fixtures.AppRole, ServerTiming: !o.HideServerTiming}
+		Role: fixtures.AppRole, ServerTiming: !o.HideServerTiming, Shape: o.Shape.String()}
 	s.manifest.NetworkPaths = sortedKeys(paths) // written even when empty
 	if s.creds == nil {
 		if s.creds, err = engine.LoadCredentials(stack.CredentialsPath); err != nil {
@@ -128,9 +141,14 @@ func (s *runSetup) prepareFixture(ctx context.Context, paths map[string]bool) (e
 	// tables (db.lock's) are in the fixture's own.
 	s.chaosEnv = &chaos.Env{AdminDSN: stack.AdminDSN, Role: fixtures.AppRole, Database: fixtures.Database,
 		Ephemeral: stack.PG != nil, Network: s.network}
-	base := strings.TrimRight(stack.URL, "/")
-	return evidence.EvidenceConfig{AdminDSN: stack.AdminDSN, Role: fixtures.AppRole, DBAddr: stack.DBAddr,
-		HealthURL: s.target.JoinPath("/healthz").String(), PoolURL: base + "/debug/pool"}, nil
+	ev := evidence.EvidenceConfig{AdminDSN: stack.AdminDSN, Role: fixtures.AppRole, DBAddr: stack.DBAddr,
+		HealthURL: s.target.JoinPath("/healthz").String(), DBPathAddr: dbPathAddr,
+		DirectAddr: ownAddr, TargetAddr: ownAddr}
+	// A fixture without a pool, or told to hide it, serves no pool endpoint.
+	if !o.ConnPerLogin && !o.NoPoolEndpoint {
+		ev.PoolURL = strings.TrimRight(stack.URL, "/") + "/debug/pool"
+	}
+	return ev, nil
 }
 
 func (s *runSetup) prepareExternal(ctx context.Context, paths map[string]bool) (evidence.EvidenceConfig, error) {
@@ -144,6 +162,9 @@ func (s *runSetup) prepareExternal(ctx context.Context, paths map[string]bool) (
 			return evidence.EvidenceConfig{}, usageErr("%s: the %s fault needs the service's database: pass --dsn or set STAMPEDE_DSN", sc.Path, k)
 		}
 	}
+	// directAddr is the service's own address around the client-path
+	// proxy; dbPathAddr the db proxy's, for the path probe.
+	var directAddr, dbPathAddr string
 	if sc.Network.Toxiproxy == "" {
 		proxies := sc.Network.Proxies()
 		for _, name := range sortedKeys(proxies) {
@@ -152,16 +173,27 @@ func (s *runSetup) prepareExternal(ctx context.Context, paths map[string]bool) (
 			if err != nil {
 				return evidence.EvidenceConfig{}, infraErr(fmt.Errorf("proxy %s (%s → %s): %w", name, p.Listen, p.Upstream, err))
 			}
-			if name == chaos.PathClient {
+			switch name {
+			case chaos.PathClient:
 				s.target.Host = addr // the load goes through the client-path proxy
+				directAddr = p.Upstream
+			case chaos.PathDB:
+				dbPathAddr = addr
 			}
 		}
-	} else if paths[chaos.PathClient] {
-		p, err := s.network.Proxy(ctx, chaos.PathClient)
-		if err != nil {
-			return evidence.EvidenceConfig{}, infraErr(fmt.Errorf("toxiproxy %s: %w", sc.Network.Toxiproxy, err))
+	} else {
+		if paths[chaos.PathClient] {
+			p, err := s.network.Proxy(ctx, chaos.PathClient)
+			if err != nil {
+				return evidence.EvidenceConfig{}, infraErr(fmt.Errorf("toxiproxy %s: %w", sc.Network.Toxiproxy, err))
+			}
+			s.target.Host, directAddr = p.Listen, p.Upstream
 		}
-		s.target.Host = p.Listen
+		if paths[chaos.PathDB] {
+			if p, err := s.network.Proxy(ctx, chaos.PathDB); err == nil {
+				dbPathAddr = p.Listen
+			}
+		}
 	}
 	for p := range paths {
 		if _, ok := sc.Network.Proxies()[p]; !ok && sc.Network.Toxiproxy == "" {
@@ -173,9 +205,11 @@ func (s *runSetup) prepareExternal(ctx context.Context, paths map[string]bool) (
 	}
 	s.manifest.TargetKind = "external"
 	s.chaosEnv = &chaos.Env{AdminDSN: dsn, Role: sc.Evidence.Role, Network: s.network}
-	ev := evidence.EvidenceConfig{AdminDSN: dsn, Role: sc.Evidence.Role}
+	ev := evidence.EvidenceConfig{AdminDSN: dsn, Role: sc.Evidence.Role,
+		DirectAddr: directAddr, TargetAddr: firstNonEmpty(directAddr, hostPort(s.target))}
 	if dsn != "" {
 		ev.DBAddr = dsnAddr(dsn)
+		ev.DBPathAddr = dbPathAddr
 	}
 	if sc.Evidence.HealthPath != "" {
 		ev.HealthURL = s.target.JoinPath(sc.Evidence.HealthPath).String()
@@ -184,6 +218,18 @@ func (s *runSetup) prepareExternal(ctx context.Context, paths map[string]bool) (
 		ev.PoolURL = s.target.JoinPath(sc.Evidence.PoolPath).String()
 	}
 	return ev, nil
+}
+
+// nullPath is the null probe's path: the scenario's, its default when
+// unset (a scenario built in code), "" when turned off.
+func nullPath(p string) string {
+	switch p {
+	case "off":
+		return ""
+	case "":
+		return scenarios.DefaultNullPath
+	}
+	return p
 }
 
 // close stops evidence, proxies and the fixture, in that order.

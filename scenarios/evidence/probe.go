@@ -36,12 +36,30 @@ type EvidenceConfig struct {
 	PoolURL string
 	// SampleEvery and ProbeEvery default to 1s and 500ms.
 	SampleEvery, ProbeEvery time.Duration
+
+	// DBPathAddr is host:port of the proxy on the path from the service to
+	// its database (network.db, or the bundled fixture's db proxy). When
+	// set, a second connection is reserved through it with AdminDSN's
+	// credentials, and each db_sample times the probe query over it too.
+	DBPathAddr string
+	// NullURL is the null probe: a GET of a path the service does not use,
+	// the cheapest request it answers without its database, sent the way
+	// the load goes (any status is an answer). Empty: no null probes.
+	NullURL string
+	// DirectAddr is the service's own host:port, around the client-path
+	// proxy: the null and health probes are sent there too. Empty when
+	// not known.
+	DirectAddr string
+	// TargetAddr is host:port the service itself listens on; when it is a
+	// loopback address, the CPU sampler finds the process behind it.
+	TargetAddr string
 }
 
 // Evidence collects samples into the timeline until Stop.
 type Evidence struct {
 	cfg      EvidenceConfig
 	conn     *pgx.Conn
+	path     *pathProbe
 	client   *http.Client
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -73,6 +91,12 @@ func StartEvidence(ctx context.Context, cfg EvidenceConfig) (*Evidence, error) {
 			return nil, fmt.Errorf("evidence: %w", secret.Err(err))
 		}
 		ev.conn = conn
+		if cfg.DBPathAddr != "" {
+			// A path probe that cannot connect yet is not fatal: it retries
+			// each sample, and its failures are evidence too.
+			ev.path = newPathProbe(cfg.AdminDSN, cfg.DBPathAddr)
+			ev.path.connect(cctx)
+		}
 	}
 	return ev, nil
 }
@@ -90,7 +114,7 @@ func (ev *Evidence) Run(ctx context.Context, sink engine.Sink) {
 		ev.wg.Add(1)
 		go func() {
 			defer ev.wg.Done()
-			s := &dbSampler{conn: ev.conn, role: ev.cfg.Role}
+			s := &dbSampler{conn: ev.conn, role: ev.cfg.Role, path: ev.path}
 			every(ctx, ev.cfg.SampleEvery, sink, func() rundir.Event {
 				sample := s.sample(ctx)
 				if ev.cfg.PoolURL != "" {
@@ -125,6 +149,8 @@ func (ev *Evidence) Run(ctx context.Context, sink engine.Sink) {
 			})
 		}()
 	}
+	ev.runHTTPProbes(ctx, sink)
+	ev.runCPUSampler(ctx, sink)
 }
 
 // Stop ends sampling and closes the reserved connection; it is safe to call twice.
@@ -142,6 +168,9 @@ func (ev *Evidence) stop() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		ev.conn.Close(ctx)
+	}
+	if ev.path != nil {
+		ev.path.close()
 	}
 }
 
@@ -204,80 +233,6 @@ func (ev *Evidence) fetchPool(ctx context.Context, u string) *rundir.PoolStat {
 		return nil
 	}
 	return &p
-}
-
-// dbSampler reads the database's own view of its connections.
-type dbSampler struct {
-	conn        *pgx.Conn
-	role        string
-	lastCommits int64
-	lastAt      time.Time
-}
-
-const statesSQL = `
-SELECT coalesce(state, 'unknown'), count(*)::int FROM pg_stat_activity
-WHERE backend_type = 'client backend' GROUP BY 1`
-
-const rolesSQL = `
-SELECT coalesce(usename, ''), count(*)::int FROM pg_stat_activity
-WHERE backend_type = 'client backend' GROUP BY 1`
-
-func (s *dbSampler) sample(ctx context.Context) rundir.DBSample {
-	ctx, cancel := context.WithTimeout(ctx, 900*time.Millisecond)
-	defer cancel()
-	var m rundir.DBSample
-	begin := time.Now()
-	if _, err := s.conn.Exec(ctx, "SELECT 1"); err != nil {
-		m.Error = secret.Err(err).Error()
-		return m
-	}
-	m.ProbeRTTMS = millis(time.Since(begin))
-
-	var total, roleN, roleActive, lockWaiters, roleLimit, maxConns, reserved int
-	var commits int64
-	err := s.conn.QueryRow(ctx, `
-SELECT
-  count(*) FILTER (WHERE backend_type = 'client backend'),
-  count(*) FILTER (WHERE backend_type = 'client backend' AND usename = $1),
-  count(*) FILTER (WHERE backend_type = 'client backend' AND usename = $1 AND state = 'active'),
-  count(*) FILTER (WHERE wait_event_type = 'Lock'),
-  coalesce((SELECT rolconnlimit FROM pg_roles WHERE rolname = $1), -1),
-  current_setting('max_connections')::int,
-  current_setting('superuser_reserved_connections')::int,
-  (SELECT coalesce(sum(xact_commit), 0)::bigint FROM pg_stat_database)
-FROM pg_stat_activity`, s.role).Scan(&total, &roleN, &roleActive, &lockWaiters, &roleLimit, &maxConns, &reserved, &commits)
-	if err != nil {
-		m.Error = secret.Err(err).Error()
-		return m
-	}
-	now := time.Now()
-	m.BackendsTotal, m.RoleBackends, m.RoleActive = num(total), num(roleN), num(roleActive)
-	m.LockWaiters, m.RoleLimit = num(lockWaiters), num(roleLimit)
-	m.MaxConnections, m.SuperuserReserved = num(maxConns), num(reserved)
-	if !s.lastAt.IsZero() {
-		m.CommitsPerS = ptr(math.Round(float64(commits-s.lastCommits)/now.Sub(s.lastAt).Seconds()*10) / 10)
-	}
-	s.lastCommits, s.lastAt = commits, now
-	m.ByState = s.counts(ctx, statesSQL)
-	m.ByRole = s.counts(ctx, rolesSQL)
-	return m
-}
-
-func (s *dbSampler) counts(ctx context.Context, sql string) map[string]float64 {
-	out := map[string]float64{}
-	rows, err := s.conn.Query(ctx, sql)
-	if err != nil {
-		return out
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k string
-		var n int
-		if rows.Scan(&k, &n) == nil {
-			out[k] = float64(n)
-		}
-	}
-	return out
 }
 
 func num(n int) *float64 { return ptr(float64(n)) }

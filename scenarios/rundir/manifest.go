@@ -82,6 +82,10 @@ type Fixture struct {
 	Users          int      `json:"users,omitempty"`
 	Role           string   `json:"role,omitempty"`
 	ServerTiming   bool     `json:"server_timing"`
+	// Shape is the kind of login service the fixture imitated, as
+	// fixtures.Shape's String() names it ("default", "conn-per-login
+	// hash-cost=10", ...).
+	Shape string `json:"shape,omitempty"`
 }
 
 // SearchConfig is an adaptive search's settings.
