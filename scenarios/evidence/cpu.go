@@ -109,20 +109,24 @@ func (r cpuReader) ticks(pids []int) uint64 {
 // pidsNamed lists the processes whose command name is name (e.g. the
 // postgres server and its backends).
 func (r cpuReader) pidsNamed(name string) []int {
-	ents, err := os.ReadDir(r.root)
-	if err != nil {
-		return nil
-	}
 	var out []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(r.root + "/" + e.Name() + "/stat")
-		if err == nil && procName(b) == name {
+	r.eachPID(func(pid int, dir string) {
+		if b, err := os.ReadFile(dir + "/stat"); err == nil && procName(b) == name {
 			out = append(out, pid)
 		}
-	}
+	})
 	return out
+}
+
+// eachPID calls fn with every process's pid and /proc folder.
+func (r cpuReader) eachPID(fn func(pid int, dir string)) {
+	ents, err := os.ReadDir(r.root)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if pid, err := strconv.Atoi(e.Name()); err == nil {
+			fn(pid, r.root+"/"+e.Name())
+		}
+	}
 }

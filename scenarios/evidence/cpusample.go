@@ -242,28 +242,19 @@ func (r cpuReader) listeners(port int) []int {
 	if len(inodes) == 0 {
 		return nil
 	}
-	ents, err := os.ReadDir(r.root)
-	if err != nil {
-		return nil
-	}
 	var out []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
+	r.eachPID(func(pid int, dir string) {
+		fds, err := os.ReadDir(dir + "/fd")
 		if err != nil {
-			continue
-		}
-		fdDir := r.root + "/" + e.Name() + "/fd"
-		fds, err := os.ReadDir(fdDir)
-		if err != nil {
-			continue
+			return
 		}
 		for _, fd := range fds {
-			if link, err := os.Readlink(fdDir + "/" + fd.Name()); err == nil && inodes[link] {
+			if link, err := os.Readlink(dir + "/fd/" + fd.Name()); err == nil && inodes[link] {
 				out = append(out, pid)
-				break
+				return
 			}
 		}
-	}
+	})
 	slices.Sort(out)
 	return out
 }
