@@ -70,7 +70,10 @@ func (f *shardFlags) resolve(e *env) (*shardPlan, error) {
 			return nil, usageErr("--shards %d: $%s=%q is not a shard index", f.shards, k8s.IndexEnv, idx)
 		}
 	}
-	if p.Count < 1 || p.Index < 0 || p.Index >= p.Count {
+	if p.Count < 1 {
+		return nil, usageErr("a sharded run has at least 1 shard, not %d", p.Count)
+	}
+	if p.Index < 0 || p.Index >= p.Count {
 		return nil, usageErr("shard %d of %d: the index runs from 0 to %d", p.Index, p.Count, p.Count-1)
 	}
 	switch {

@@ -167,7 +167,8 @@ func TestShardThreeProcessesMatchOneRun(t *testing.T) {
 			t.Errorf("shard %d wrote a fault journal: %s", p.index, j)
 		}
 	}
-	spread := maxTime(firsts).Sub(minTime(firsts))
+	earliest, latest := span(firsts)
+	spread := latest.Sub(earliest)
 	t.Logf("first sends: %v after start_at; spread %s", offsets(firsts, startAt), spread)
 	if spread > 50*time.Millisecond {
 		t.Errorf("first sends spread over %s, want within 50ms", spread)
@@ -262,6 +263,7 @@ func TestShardFlagsRefused(t *testing.T) {
 		{[]string{"--shards", "3", "--barrier", "127.0.0.1:1", "--target", target}, "", "JOB_COMPLETION_INDEX"},
 		{[]string{"--shards", "3", "--barrier", "127.0.0.1:1", "--target", target}, "x", "not a shard index"},
 		{[]string{"--shards", "3", "--barrier", "127.0.0.1:1", "--target", target}, "3", "index runs from 0 to 2"},
+		{[]string{"--shard", "0/0", "--barrier", "127.0.0.1:1", "--target", target}, "", "at least 1 shard"},
 		{[]string{"--shard", "1-3", "--barrier", "127.0.0.1:1", "--target", target}, "", "want I/N"},
 		{[]string{"--shard", "0/3", "--barrier", "127.0.0.1:1"}, "", "needs --target"},
 		{[]string{"--shard", "0/3", "--target", target}, "", "add --barrier"},
@@ -285,24 +287,18 @@ func TestShardFlagsRefused(t *testing.T) {
 	}
 }
 
-func minTime(ts []time.Time) time.Time {
-	m := ts[0]
+// span is the earliest and the latest of ts.
+func span(ts []time.Time) (first, last time.Time) {
+	first, last = ts[0], ts[0]
 	for _, t := range ts[1:] {
-		if t.Before(m) {
-			m = t
+		if t.Before(first) {
+			first = t
+		}
+		if t.After(last) {
+			last = t
 		}
 	}
-	return m
-}
-
-func maxTime(ts []time.Time) time.Time {
-	m := ts[0]
-	for _, t := range ts[1:] {
-		if t.After(m) {
-			m = t
-		}
-	}
-	return m
+	return first, last
 }
 
 func offsets(ts []time.Time, from time.Time) []time.Duration {
