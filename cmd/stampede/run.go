@@ -37,6 +37,7 @@ type runFlags struct {
 	allowRemote      bool
 	quiet            bool
 	fixture          fixtureTuning
+	shard            shardFlags
 }
 
 // fixtureTuning is what `run` passes through to the bundled fixture.
@@ -83,6 +84,7 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow a target that is not a loopback address")
 	fs.BoolVar(&f.quiet, "quiet", false, "no live progress display")
 	f.fixture.register(fs, "fixture-")
+	f.shard.register(fs)
 	if v.flags != nil {
 		v.flags(fs)
 	}
@@ -118,13 +120,22 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	shard, err := f.shard.resolve(e)
+	if err != nil {
+		return err
+	}
+	if shard != nil {
+		if err := shard.check(sc, &f, plan.Paths); err != nil {
+			return err
+		}
+	}
 	var baseline *report.Report
 	if f.baseline != "" {
 		if baseline, err = report.LoadBaseline(f.baseline); err != nil {
 			return usageErr("--baseline: %v", err)
 		}
 	}
-	s := &runSetup{e: e, f: &f, sc: sc, manifest: &rundir.Manifest{StampedeVersion: version, StampedeCommit: commit}}
+	s := &runSetup{e: e, f: &f, sc: sc, manifest: &rundir.Manifest{StampedeVersion: version, StampedeCommit: commit}, shard: shard}
 	defer s.close()
 	if err := s.prepare(ctx, plan.Paths); err != nil {
 		return err
@@ -135,13 +146,21 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 		return err
 	}
 
+	scale, startAt := f.scale, time.Time{}
+	if shard != nil {
+		if startAt, err = shard.waitForStart(ctx, e, shard.hash(sc, &f)); err != nil {
+			return err
+		}
+		scale /= float64(shard.Count)
+		s.manifest.Shard = &rundir.Shard{Index: shard.Index, Count: shard.Count, StartAt: startAt, Barrier: shard.Barrier}
+	}
 	fmt.Fprintf(e.stderr, "stampede: %s; recording to %s\n", describeRun(sc, s.target), s.dir)
 	ctl := engine.NewControl()
 	stopForwarding := forwardSignals(e.signals, ctl)
 	res, runErr := engine.Run(ctx, engine.RunOptions{
-		Scenario: sc, Target: s.target, Credentials: s.creds, Dir: s.dir, Scale: f.scale, Seed: s.seed,
+		Scenario: sc, Target: s.target, Credentials: s.creds, Dir: s.dir, Scale: scale, Seed: s.seed,
 		Control: ctl, Progress: newProgress(progressOut(e, f.quiet), isTerminal(e.stderr), plannedDuration(sc), faults),
-		Manifest: s.manifest, Hooks: hooks,
+		Manifest: s.manifest, Hooks: hooks, StartAt: startAt,
 	})
 	stopForwarding()
 	if errors.Is(runErr, engine.ErrAbortedImmediately) {
@@ -160,6 +179,9 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 func (s *runSetup) hooks(ctx context.Context, reg chaos.Registry) (hooks []engine.Hook, faults func() string, err error) {
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return nil, nil, infraErr(fmt.Errorf("run dir: %w", err))
+	}
+	if s.shard.sendsOnly() {
+		return nil, nil, nil
 	}
 	hooks = []engine.Hook{s.evidence}
 	if len(s.sc.Faults) == 0 {

@@ -37,6 +37,7 @@ type runSetup struct {
 	network  chaos.Network
 	chaosEnv *chaos.Env
 	evidence *evidence.Evidence
+	shard    *shardPlan // nil for a run on one agent
 }
 
 // prepare resolves the target and starts what the run needs. paths are the
@@ -67,6 +68,11 @@ func (s *runSetup) prepare(ctx context.Context, paths map[string]bool) error {
 		var err error
 		if s.creds, err = engine.LoadCredentials(sc.Credentials.File); err != nil {
 			return usageErr("%v", err)
+		}
+	}
+	if s.shard != nil {
+		if err := s.prepareShard(ctx, paths); err != nil || s.shard.sendsOnly() {
+			return err
 		}
 	}
 	if len(paths) > 0 {

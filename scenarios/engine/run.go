@@ -40,6 +40,10 @@ type RunOptions struct {
 	// after the last result, before run_end, in reverse order. A Start error
 	// aborts the run before any traffic.
 	Hooks []Hook
+	// StartAt is the instant the run's clock starts at, on this machine's
+	// clock: a sharded run's shared start. The run prepares its directory
+	// and client, then waits for it; zero (or a past instant) starts at once.
+	StartAt time.Time
 }
 
 // Interrupter is a Hook to be stopped as soon as a run stops sending (a
@@ -102,6 +106,9 @@ func Run(ctx context.Context, o RunOptions) (*RunResult, error) {
 	defer r.close()
 	if err := r.prepare(); err != nil {
 		return nil, err
+	}
+	if err := sleepUntil(ctx, o.StartAt); err != nil {
+		return nil, fmt.Errorf("wait for the start at %s: %w", o.StartAt.Format(time.RFC3339Nano), err)
 	}
 	if err := r.startHooks(ctx); err != nil {
 		return nil, err
@@ -293,5 +300,21 @@ func stageEvents(ctx context.Context, rec Sink, p *Pacer, start time.Time) {
 			}
 		}
 		rec.Record(stageEvent(p, i), time.Now())
+	}
+}
+
+// sleepUntil waits until t, or until ctx is done.
+func sleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if t.IsZero() || d <= 0 {
+		return nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-timer.C:
+		return nil
 	}
 }
