@@ -122,13 +122,21 @@ func spans(wins []*Window, all []Window) []*Window {
 // or the windows their logins were in flight over: spans).
 func gather(wins, samples []*Window) evidence {
 	e := evidence{windows: len(wins), roleLimit: -1}
+	e.addHits(wins)
+	e.addSamples(samples)
+	e.addBlackBox(samples)
+	return e
+}
+
+// addHits takes in the windows' own logins: counts, latency, connects,
+// Server-Timing, the generator's reports and the load.
+func (e *evidence) addHits(wins []*Window) {
 	var p50, p99, conn, lag []time.Duration
+	var n float64
 	for _, w := range wins {
 		e.c.merge(&w.c)
 		if w.Sent > 0 {
-			p50 = append(p50, w.P50)
-			p99 = append(p99, w.P99)
-			lag = append(lag, w.SendLagP99)
+			p50, p99, lag = append(p50, w.P50), append(p99, w.P99), append(lag, w.SendLagP99)
 		}
 		if t := w.c.timing(); t.n > 0 {
 			e.winTiming = append(e.winTiming, t)
@@ -139,8 +147,54 @@ func gather(wins, samples []*Window) evidence {
 		if g := w.Generator; g != nil {
 			e.addGenerator(g)
 		}
+		if w.Traffic {
+			e.offered, e.achieved, e.goodput, n = e.offered+w.OfferedRPS, e.achieved+w.AchievedRPS, e.goodput+w.GoodputRPS, n+1
+		}
 	}
-	var rtt, svc, dbp, health, pathRTT []time.Duration
+	if n > 0 {
+		e.offered, e.achieved, e.goodput = e.offered/n, e.achieved/n, e.goodput/n
+	}
+	e.p50, e.p99, e.lagP99 = medianDur(p50), medianDur(p99), medianDur(lag)
+	e.haveConn, e.connP99 = len(conn) > 0, medianDur(conn)
+}
+
+// addSamples takes in the database samples and the TCP probes of the
+// windows the logins were in flight over.
+func (e *evidence) addSamples(samples []*Window) {
+	var rtt, svc, dbp, health []time.Duration
+	for _, w := range samples {
+		if d := w.DB; d != nil {
+			if d.HaveProbeRTT {
+				e.haveRTT = true
+				rtt = append(rtt, d.ProbeRTT)
+			}
+			e.addDB(d)
+		}
+		p := w.Probes
+		if p.ServiceN > 0 {
+			svc = append(svc, p.ServiceConnect)
+		}
+		if p.DBN > 0 {
+			dbp = append(dbp, p.DBConnect)
+		}
+		if p.HealthN > 0 {
+			health = append(health, p.Health)
+		}
+		e.svcErrors += p.ServiceErrors
+		e.dbErrors += p.DBErrors
+		e.healthErrors += p.HealthErrors
+	}
+	e.rtt = medianDur(rtt)
+	e.haveSvc, e.svcConnect = len(svc) > 0, medianDur(svc)
+	e.haveDBProbe, e.dbConnect = len(dbp) > 0, medianDur(dbp)
+	e.haveHealth, e.health = len(health) > 0, medianDur(health)
+}
+
+// addBlackBox takes in what needs nothing from the service: the role's
+// own view, the probe through the database path, the cheap requests
+// through and around the client path, and CPU.
+func (e *evidence) addBlackBox(samples []*Window) {
+	var pathRTT []time.Duration
 	var host, gen, tgt, dbc []float64
 	var np, nd, hp, hd []ProbeStat
 	for _, w := range samples {
@@ -171,49 +225,6 @@ func gather(wins, samples []*Window) evidence {
 	e.hostBusy, e.genCores = medianF(host), medianF(gen)
 	e.haveTarget, e.targetCores = len(tgt) > 0, medianF(tgt)
 	e.haveDBCPU, e.dbCores = len(dbc) > 0, medianF(dbc)
-	var nLoad float64
-	for _, w := range wins {
-		if w.Traffic {
-			e.offered += w.OfferedRPS
-			e.achieved += w.AchievedRPS
-			e.goodput += w.GoodputRPS
-			nLoad++
-		}
-	}
-	if nLoad > 0 {
-		e.offered, e.achieved, e.goodput = e.offered/nLoad, e.achieved/nLoad, e.goodput/nLoad
-	}
-	for _, w := range samples {
-		if d := w.DB; d != nil {
-			if d.HaveProbeRTT {
-				e.haveRTT = true
-				rtt = append(rtt, d.ProbeRTT)
-			}
-			e.addDB(d)
-		}
-		p := w.Probes
-		if p.ServiceN > 0 {
-			svc = append(svc, p.ServiceConnect)
-		}
-		if p.DBN > 0 {
-			dbp = append(dbp, p.DBConnect)
-		}
-		if p.HealthN > 0 {
-			health = append(health, p.Health)
-		}
-		e.svcErrors += p.ServiceErrors
-		e.dbErrors += p.DBErrors
-		e.healthErrors += p.HealthErrors
-	}
-	e.p50 = medianDur(p50)
-	e.p99 = medianDur(p99)
-	e.lagP99 = medianDur(lag)
-	e.haveConn, e.connP99 = len(conn) > 0, medianDur(conn)
-	e.rtt = medianDur(rtt)
-	e.haveSvc, e.svcConnect = len(svc) > 0, medianDur(svc)
-	e.haveDBProbe, e.dbConnect = len(dbp) > 0, medianDur(dbp)
-	e.haveHealth, e.health = len(health) > 0, medianDur(health)
-	return e
 }
 
 // addRole takes in one window's view of the role's sessions.
