@@ -33,8 +33,10 @@ func newFollowUps(ctx context.Context, c *http.Client, base *url.URL, sc *scenar
 	if f.cfg == nil {
 		return f
 	}
-	u := *base
-	u.Path = f.cfg.Path
+	u, err := scenarios.JoinURL(base, f.cfg.Path)
+	if err != nil { // checked by newLoginTargeter before the run
+		u = base.JoinPath(f.cfg.Path)
+	}
 	f.url, f.client = u.String(), c
 	f.rng = rand.New(rand.NewSource(seed ^ 0x5eed))
 	f.tokenField = sc.Login.Success.JSONField

@@ -40,6 +40,8 @@ type RunOptions struct {
 	// after the last result, before run_end, in reverse order. A Start error
 	// aborts the run before any traffic.
 	Hooks []Hook
+	// Getenv reads login.basic_auth's variables; nil: os.Getenv.
+	Getenv func(string) string
 }
 
 // Interrupter is a Hook to be stopped as soon as a run stops sending (a
@@ -198,7 +200,9 @@ func (r *run) prepare() error {
 	}
 	r.tt = &tracingTransport{preflight: pf}
 	r.client, r.transport = newLoadClient(sc.Client, r.tt)
-	r.targeter = newLoginTargeter(o.Target, sc, o.Credentials, o.Seed)
+	if r.targeter, err = newLoginTargeter(o.Target, sc, o.Credentials, o.Seed, o.Getenv); err != nil {
+		return err
+	}
 	maxWorkers := sc.Client.MaxWorkers
 	r.attacker = vegeta.NewAttacker(
 		vegeta.Workers(min(maxWorkers, 16)),
