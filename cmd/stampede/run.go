@@ -36,6 +36,7 @@ type runFlags struct {
 	seed             int64
 	allowRemote      bool
 	quiet            bool
+	skipSmoke        bool
 	fixture          fixtureTuning
 }
 
@@ -80,6 +81,7 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 	fs.Int64Var(&f.seed, "seed", 0, "seed for credential choice (default: the scenario's, else random; recorded in the manifest)")
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow a target that is not a loopback address")
 	fs.BoolVar(&f.quiet, "quiet", false, "no live progress display")
+	fs.BoolVar(&f.skipSmoke, "skip-smoke", false, "do not send the smoke login (one valid login, one wrong one) before the run")
 	f.fixture.register(fs, "fixture-")
 	if v.flags != nil {
 		v.flags(fs)
@@ -133,13 +135,18 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 		return err
 	}
 
+	if !f.skipSmoke {
+		if err := smokeLogin(ctx, e, sc, s.target, s.creds); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(e.stderr, "stampede: %s; recording to %s\n", describeRun(sc, s.target), s.dir)
 	ctl := engine.NewControl()
 	stopForwarding := forwardSignals(e.signals, ctl)
 	res, runErr := engine.Run(ctx, engine.RunOptions{
 		Scenario: sc, Target: s.target, Credentials: s.creds, Dir: s.dir, Scale: f.scale, Seed: s.seed,
 		Control: ctl, Progress: newProgress(progressOut(e, f.quiet), isTerminal(e.stderr), plannedDuration(sc), faults),
-		Manifest: s.manifest, Hooks: hooks,
+		Manifest: s.manifest, Hooks: hooks, Getenv: e.getenv,
 	})
 	stopForwarding()
 	if errors.Is(runErr, engine.ErrAbortedImmediately) {
