@@ -235,6 +235,9 @@ func finishRun(e *env, res *engine.RunResult, baseline *report.Report) error {
 	if res.Interrupted {
 		return &exitError{code: exitInterrupted, err: errors.New("interrupted: results and report written")}
 	}
+	if p := rep.RequestProblem; p != nil { // the request is wrong: no capacity verdict
+		return infraErr(fmt.Errorf("%s; likely fix: %s", p.Message, p.Fix))
+	}
 	if rep.Failed() {
 		return &exitError{code: exitGateFailed, err: fmt.Errorf("failed: %s", rep.FailureLine())}
 	}

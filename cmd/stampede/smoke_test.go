@@ -91,3 +91,23 @@ func TestValidateTargetSmoke(t *testing.T) {
 		t.Errorf("%d requests, want 1", hits.Load())
 	}
 }
+
+// TestRunWrongPathSkipSmokeReportsRequestProblem: with --skip-smoke the
+// run goes ahead; the report then says the request is wrong, not the
+// capacity, and the exit code is 3.
+func TestRunWrongPathSkipSmokeReportsRequestProblem(t *testing.T) {
+	srv, _ := countingNotFound(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "users.csv"), []byte("alice,pw-alice\n"), 0o644)
+	sc := filepath.Join(dir, "s.yaml")
+	os.WriteFile(sc, []byte("target: "+srv.URL+"\nlogin: {path: /tokn}\ncredentials: {file: users.csv}\nstages:\n  - ramp: {from: 5, to: 20, for: 3s}\n"), 0o644)
+	e, stdout, stderr := testEnv(nil)
+	err := runMain(context.Background(), e, []string{"run", sc, "--out", filepath.Join(dir, "run"), "--quiet", "--skip-smoke"})
+	if code := exitCode(err); code != exitInfra {
+		t.Fatalf("exit %d (%v), want %d\n%s", code, err, exitInfra, stderr)
+	}
+	const msg = "every login was rejected with 404 from the start: the request is wrong, not the capacity"
+	if !strings.Contains(err.Error(), msg) || !strings.Contains(stdout.String(), "REQUEST PROBLEM: "+msg) {
+		t.Errorf("error %v, stdout:\n%s\nwant %q", err, stdout, msg)
+	}
+}
