@@ -88,24 +88,12 @@ func Smoke(ctx context.Context, o SmokeOptions) error {
 	defer tr.CloseIdleConnections()
 
 	good := o.Credentials[0]
-	checks := []struct {
-		which  string
-		cred   Credential
-		intent rundir.Intent
-	}{{"valid login", good, rundir.IntentValid}}
+	checks := []smokeCheck{{"valid login", good, rundir.IntentValid}}
 	switch c := sc.Credentials; {
 	case c.WrongPassword > 0:
-		checks = append(checks, struct {
-			which  string
-			cred   Credential
-			intent rundir.Intent
-		}{"wrong-password login", Credential{good.Username, "stampede-smoke-wrong-password"}, rundir.IntentWrongPassword})
+		checks = append(checks, smokeCheck{"wrong-password login", Credential{good.Username, "stampede-smoke-wrong-password"}, rundir.IntentWrongPassword})
 	case c.UnknownUser > 0:
-		checks = append(checks, struct {
-			which  string
-			cred   Credential
-			intent rundir.Intent
-		}{"unknown-user login", Credential{"stampede-smoke-no-such-user", good.Password}, rundir.IntentUnknownUser})
+		checks = append(checks, smokeCheck{"unknown-user login", Credential{"stampede-smoke-no-such-user", good.Password}, rundir.IntentUnknownUser})
 	}
 	for _, c := range checks {
 		if err := smokeOne(ctx, client, t, sc.Login, c.which, c.cred, c.intent); err != nil {
@@ -113,6 +101,13 @@ func Smoke(ctx context.Context, o SmokeOptions) error {
 		}
 	}
 	return nil
+}
+
+// smokeCheck is one login of the smoke check.
+type smokeCheck struct {
+	which  string
+	cred   Credential
+	intent rundir.Intent
 }
 
 func smokeOne(ctx context.Context, client *http.Client, t *loginTargeter, l scenarios.Login, which string, c Credential, intent rundir.Intent) error {
