@@ -193,21 +193,21 @@ func scenarioSpec() *object {
 			pathField("Path of the login request, with an optional query (e.g. /token?grant_type=password): appended to target's path, queries merged, escapes kept as written.", false, "/login"),
 			{key: "headers", kind: kStringMap, desc: "Extra request headers."},
 			{key: "encoding", kind: kEnum, enum: []string{"json", "form"}, def: "json", desc: "Encoding of the request body."},
-			{key: "username_field", kind: kString, def: "username", desc: "Body field that carries the username."},
-			{key: "password_field", kind: kString, def: "password", desc: "Body field that carries the password."},
-			{key: "extra", kind: kStringMap, desc: "Extra body fields sent with every login (e.g. grant_type: password, client_id: web for an OAuth2 password grant)."},
+			{key: "username_field", kind: kString, def: "username", desc: "Body field that carries the username; in a JSON body a dotted name nests (user.email sends {\"user\": {\"email\": ...}})."},
+			{key: "password_field", kind: kString, def: "password", desc: "Body field that carries the password; dotted names nest in a JSON body, as for username_field."},
+			{key: "extra", kind: kStringMap, desc: "Extra body fields sent with every login (e.g. grant_type: password, client_id: web for an OAuth2 password grant); dotted names nest in a JSON body."},
 			{key: "basic_auth", kind: kObject, obj: &object{desc: "HTTP Basic authentication sent with every login, e.g. an OAuth2 client's id and secret. The file names environment variables, read when the run starts; their values are never written to the run directory or the output.", fields: []field{
 				{key: "username_env", kind: kString, required: true, pattern: "^[A-Za-z_][A-Za-z0-9_]*$", example: "CLIENT_ID", desc: "Environment variable holding the Basic username (the client id)."},
 				{key: "password_env", kind: kString, required: true, pattern: "^[A-Za-z_][A-Za-z0-9_]*$", example: "CLIENT_SECRET", desc: "Environment variable holding the Basic password (the client secret)."},
 			}}},
 			{key: "success", kind: kObject, obj: &object{desc: "What makes a login successful.", fields: []field{
 				statusField("Status codes that count as success."),
-				{key: "json_field", kind: kString, example: "token", desc: "A top-level JSON field the response must have."},
+				{key: "json_field", kind: kString, example: "token", desc: "A JSON field the response must have: a top-level name, or a dotted path such as data.access_token."},
 				{key: "cookie", kind: kString, example: "session", desc: "A cookie the response must set (e.g. sessionid with status: [302]; redirects are never followed)."},
 			}}},
 			{key: "rejected", kind: kObject, obj: &object{desc: "What a refused login looks like: the wrong_password and unknown_user shares count as expected when their answers match every rule given here.", fields: []field{
 				{key: "status", kind: kStatusList, def: "[401, 403]", example: "[400]", desc: "Status codes of a refusal (token endpoints answer 400, HTML forms 200 with the form again)."},
-				{key: "json_field", kind: kString, example: "error", desc: "A top-level JSON field a refusal must have."},
+				{key: "json_field", kind: kString, example: "error", desc: "A JSON field a refusal must have (a top-level name or a dotted path)."},
 				{key: "body_contains", kind: kString, example: "Please enter a correct username and password", desc: "Text a refusal's body must contain (within its first 64 KiB)."},
 			}}},
 			{key: "preflight", kind: kObject, obj: &object{desc: "A request before each login that fetches a CSRF token.", fields: []field{

@@ -78,7 +78,7 @@ type Login struct {
 // Success decides whether a login succeeded.
 type Success struct {
 	Status    []int  `yaml:"status"`     // default [200]
-	JSONField string `yaml:"json_field"` // a top-level JSON field that must be present
+	JSONField string `yaml:"json_field"` // a JSON field that must be present (dotted: a path)
 	Cookie    string `yaml:"cookie"`     // a cookie that must be set
 }
 
@@ -86,7 +86,7 @@ type Success struct {
 // unknown user was refused as expected: every rule given must hold.
 type Rejected struct {
 	Status       []int  `yaml:"status"`        // default [401, 403]
-	JSONField    string `yaml:"json_field"`    // a top-level JSON field that must be present
+	JSONField    string `yaml:"json_field"`    // a JSON field that must be present (dotted: a path)
 	BodyContains string `yaml:"body_contains"` // text the body must contain
 }
 

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"math/rand"
 	"net/http"
@@ -74,11 +73,8 @@ func (f *followUps) check(ctx context.Context, r *vegeta.Result) {
 		f.failed.Add(1)
 		return
 	}
-	var m map[string]any
-	if json.Unmarshal(r.Body, &m) == nil {
-		if tok, ok := m[f.tokenField].(string); ok {
-			req.Header.Set("Authorization", "Bearer "+tok)
-		}
+	if tok := jsonString(r.Body, f.tokenField); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	for _, c := range (&http.Response{Header: r.Headers}).Cookies() {
 		req.AddCookie(c)

@@ -265,7 +265,9 @@ func addBodyField(req *http.Request, name, value string) error {
 		if err := json.Unmarshal(b, &m); err != nil {
 			return err
 		}
-		m[name] = value
+		if err := setJSONPath(m, name, value); err != nil {
+			return err
+		}
 		if b, err = json.Marshal(m); err != nil {
 			return err
 		}

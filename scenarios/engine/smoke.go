@@ -325,15 +325,28 @@ var secretKey = regexp.MustCompile(`(?i)(token|secret|password|passwd|session|co
 // secret, keeping the name.
 var secretPairs = regexp.MustCompile(`(?i)((?:[a-z_]*(?:token|secret|password|passwd|sessionid|session|csrf[a-z_]*|api_key)[a-z_]*)(?:"\s*:\s*"|=|" value="))[^"&\s<>]+`)
 
-// jsonSecrets adds the values of a JSON answer's secret-looking fields.
+// jsonSecrets adds the values of a JSON answer's secret-looking fields,
+// nested ones included.
 func (r *redactor) jsonSecrets(body []byte) {
-	var m map[string]any
-	if json.Unmarshal(body, &m) != nil {
-		return
+	var v any
+	if json.Unmarshal(body, &v) == nil {
+		r.walkJSON("", v)
 	}
-	for k, v := range m {
-		if s, ok := v.(string); ok && secretKey.MatchString(k) {
-			r.add(s)
+}
+
+func (r *redactor) walkJSON(key string, v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, c := range x {
+			r.walkJSON(k, c)
+		}
+	case []any:
+		for _, c := range x {
+			r.walkJSON(key, c)
+		}
+	case string:
+		if secretKey.MatchString(key) {
+			r.add(x)
 		}
 	}
 }

@@ -158,20 +158,32 @@ func (t *loginTargeter) build(tgt *vegeta.Target, c Credential, intent rundir.In
 }
 
 func encodeLogin(l scenarios.Login, c Credential) ([]byte, string, error) {
-	fields := make(map[string]string, len(l.Extra)+2)
-	for k, v := range l.Extra {
-		fields[k] = v
-	}
-	fields[l.UsernameField] = c.Username
-	fields[l.PasswordField] = c.Password
 	if l.Encoding == "form" {
 		v := url.Values{}
-		for k, s := range fields {
+		for k, s := range l.Extra {
 			v.Set(k, s)
 		}
+		v.Set(l.UsernameField, c.Username)
+		v.Set(l.PasswordField, c.Password)
 		return []byte(v.Encode()), "application/x-www-form-urlencoded", nil
 	}
-	b, err := json.Marshal(fields)
+	body := make(map[string]any, len(l.Extra)+2)
+	keys := make([]string, 0, len(l.Extra))
+	for k := range l.Extra {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // the same body, and the same error, every time
+	for _, k := range keys {
+		if err := setJSONPath(body, k, l.Extra[k]); err != nil {
+			return nil, "", err
+		}
+	}
+	for _, f := range []struct{ name, v string }{{l.UsernameField, c.Username}, {l.PasswordField, c.Password}} {
+		if err := setJSONPath(body, f.name, f.v); err != nil {
+			return nil, "", err
+		}
+	}
+	b, err := json.Marshal(body)
 	return b, "application/json", err
 }
 
@@ -216,12 +228,6 @@ func isRejected(rj scenarios.Rejected, r *vegeta.Result) bool {
 		return false
 	}
 	return rj.BodyContains == "" || bytes.Contains(r.Body, []byte(rj.BodyContains))
-}
-
-// hasJSONField reports whether body is a JSON object with the top-level field f.
-func hasJSONField(body []byte, f string) bool {
-	var m map[string]json.RawMessage
-	return json.Unmarshal(body, &m) == nil && m[f] != nil
 }
 
 func hasCookie(h http.Header, name string) bool {
