@@ -257,3 +257,40 @@ func assertNoSecretInDir(t *testing.T, dir, secret string) {
 		return nil
 	})
 }
+
+// TestRequestURLs: the login's, the preflight's and the follow-up's URLs
+// are joined to the target by JoinURL: base path and queries kept, nothing
+// escaped twice.
+func TestRequestURLs(t *testing.T) {
+	for _, tc := range []struct {
+		target, path, want string
+	}{
+		{"http://h:8080", "/token?grant_type=password", "http://h:8080/token?grant_type=password"},
+		{"http://h:8080/api/?tenant=a", "/token?grant_type=password", "http://h:8080/api/token?tenant=a&grant_type=password"},
+		{"http://h:8080/api?tenant=a", "/accounts/login/", "http://h:8080/api/accounts/login/?tenant=a"},
+		{"http://h:8080", "/users/a%2Fb/login?next=%2Fhome", "http://h:8080/users/a%2Fb/login?next=%2Fhome"},
+	} {
+		sc := testScenario()
+		sc.Login.Path = tc.path
+		sc.Login.Preflight = &scenarios.Preflight{Method: "GET", Path: tc.path, From: "cookie", Name: "c"}
+		sc.Login.FollowUp = &scenarios.FollowUp{Method: "GET", Path: tc.path, Share: 0.1, Status: []int{200}}
+		base := mustURL(t, tc.target)
+		lt, err := newLoginTargeter(base, sc, creds(1), 1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pf, err := newPreflight(base, sc.Login.Preflight)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		fu := newFollowUps(ctx, http.DefaultClient, base, sc, 1)
+		fu.close()
+		cancel()
+		for what, got := range map[string]string{"login": lt.url, "preflight": pf.url, "follow-up": fu.url} {
+			if got != tc.want {
+				t.Errorf("%s + %s: %s URL %s, want %s", tc.target, tc.path, what, got, tc.want)
+			}
+		}
+	}
+}
