@@ -9,11 +9,13 @@ package report
 //	buildWindows    windows.go      windows, stages and totals from that pass
 //	joinTimeline    join.go         samples, probes, generator reports, faults
 //	diagnoseWindows evidence.go     each degraded window's cause, from its evidence
+//	requestProblem  request.go      every login failed the same way from the start: the request is wrong
 //	findLimit       limit.go        sustainable rate, breaking point (a search's bracket)
 //	attribute       attribution.go  the run's cause
 //	scorecard       scorecard.go    injected faults beside the causes detected
 //	recommend       recommend.go    connection sizing and alerts
 //	judge           checks.go       noise, baseline, SLO checks and gates, verdict
+//	                                (then a request problem takes the verdict's place)
 func Analyze(dir string, opts Options) (*Report, error) {
 	in, err := readInputs(dir)
 	if err != nil {
@@ -27,10 +29,12 @@ func Analyze(dir string, opts Options) (*Report, error) {
 	buildWindows(r, acc, fr)
 	joinTimeline(r, in.tl)
 	baseWins, base, pl := diagnoseWindows(r)
+	requestProblem(r, r.requests)
 	findLimit(r, fr.plan)
 	r.Cause = attribute(r, base, pl)
 	r.Scorecard = scorecard(r.Windows, r.Faults)
 	r.Recommend = recommend(r, baseWins, targetRPS(opts, fr.plan))
 	judge(r, opts)
+	stateRequestProblem(r)
 	return r, nil
 }

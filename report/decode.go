@@ -32,6 +32,7 @@ func decode(dir string, r *Report, fr *frame) (*windower, error) {
 	}
 	defer f.Close()
 	var h hit
+	r.requests = newRequestTally()
 	_, note, err := decodeResults(bufio.NewReaderSize(f, 256<<10), func(res *vegeta.Result) {
 		if fr.start.IsZero() { // no timeline, no manifest: the first result's planned time
 			fr.start = res.Timestamp
@@ -47,6 +48,7 @@ func decode(dir string, r *Report, fr *frame) (*windower, error) {
 		if w.shards != nil {
 			w.addShard(shardOf(res), &h)
 		}
+		r.requests.add(res, fr.start)
 	})
 	if err != nil {
 		return nil, err

@@ -12,35 +12,36 @@ import (
 // JSON is report.json: the report's JSON form, written by the renderer
 // (report/render) and read back by ReadJSON, for comparisons.
 type JSON struct {
-	Scenario        string             `json:"scenario"`
-	Seed            int64              `json:"seed"`
-	Status          string             `json:"status"`
-	TargetKind      string             `json:"target_kind,omitempty"`
-	Start           string             `json:"start,omitempty"`
-	PlannedS        float64            `json:"planned_s"`
-	ElapsedS        float64            `json:"elapsed_s"`
-	WindowS         float64            `json:"window_s"`
-	SLO             jsonSLO            `json:"slo"`
-	Fixture         *jsonFixture       `json:"fixture,omitempty"`
-	Verdict         string             `json:"verdict"`
-	Summary         string             `json:"summary"`
-	Partial         bool               `json:"partial,omitempty"` // partial, partial_reason, max_skew_ms, shards: a merged run only
-	PartialReason   string             `json:"partial_reason,omitempty"`
-	MaxSkewMS       *float64           `json:"max_skew_ms,omitempty"`
-	Shards          []jsonShard        `json:"shards,omitempty"`
-	Limit           jsonLimit          `json:"limit"`
-	Cause           jsonCause          `json:"cause"`
-	Totals          jsonTotals         `json:"totals"`
-	Stages          []jsonStage        `json:"stages"`
-	Faults          []jsonFault        `json:"faults"`
-	Scorecard       []jsonScore        `json:"scorecard"`
-	Recommendations jsonRecommendation `json:"recommendations"`
-	Checks          []jsonCheck        `json:"checks"`
-	Noise           jsonNoise          `json:"noise"`
-	Baseline        *ComparisonJSON    `json:"baseline,omitempty"`
-	Search          *jsonSearch        `json:"search,omitempty"`
-	Windows         []jsonWindow       `json:"windows"`
-	Notes           []string           `json:"notes"`
+	Scenario        string              `json:"scenario"`
+	Seed            int64               `json:"seed"`
+	Status          string              `json:"status"`
+	TargetKind      string              `json:"target_kind,omitempty"`
+	Start           string              `json:"start,omitempty"`
+	PlannedS        float64             `json:"planned_s"`
+	ElapsedS        float64             `json:"elapsed_s"`
+	WindowS         float64             `json:"window_s"`
+	SLO             jsonSLO             `json:"slo"`
+	Fixture         *jsonFixture        `json:"fixture,omitempty"`
+	RequestProblem  *RequestProblemJSON `json:"request_problem,omitempty"`
+	Verdict         string              `json:"verdict"`
+	Summary         string              `json:"summary"`
+	Partial         bool                `json:"partial,omitempty"` // partial, partial_reason, max_skew_ms, shards: a merged run only
+	PartialReason   string              `json:"partial_reason,omitempty"`
+	MaxSkewMS       *float64            `json:"max_skew_ms,omitempty"`
+	Shards          []jsonShard         `json:"shards,omitempty"`
+	Limit           jsonLimit           `json:"limit"`
+	Cause           jsonCause           `json:"cause"`
+	Totals          jsonTotals          `json:"totals"`
+	Stages          []jsonStage         `json:"stages"`
+	Faults          []jsonFault         `json:"faults"`
+	Scorecard       []jsonScore         `json:"scorecard"`
+	Recommendations jsonRecommendation  `json:"recommendations"`
+	Checks          []jsonCheck         `json:"checks"`
+	Noise           jsonNoise           `json:"noise"`
+	Baseline        *ComparisonJSON     `json:"baseline,omitempty"`
+	Search          *jsonSearch         `json:"search,omitempty"`
+	Windows         []jsonWindow        `json:"windows"`
+	Notes           []string            `json:"notes"`
 }
 
 type jsonSLO struct {
@@ -341,6 +342,9 @@ func (r *Report) JSON() JSON {
 		SLO:     jsonSLO{SuccessRatio: r.SLO.SuccessRatio, Percentile: r.SLO.Percentile, LatencyMS: msf(r.SLO.Latency)},
 		Verdict: r.Verdict, Summary: r.Summary, Cause: toJSONCause(r.Cause), Notes: nonNil(r.Notes),
 		Stages: []jsonStage{}, Faults: []jsonFault{}, Scorecard: []jsonScore{}, Checks: []jsonCheck{}, Windows: []jsonWindow{}}
+	if p := r.RequestProblem; p != nil {
+		j.RequestProblem = &RequestProblemJSON{Status: p.Status, Logins: p.Logins, Failed: p.Failed, Message: p.Message, Fix: p.Fix}
+	}
 	j.Search = searchJSON(r)
 	if s := r.Shards; s != nil {
 		j.Partial, j.PartialReason, j.MaxSkewMS = s.Partial, s.PartialReason, fp(format.Round(s.MaxSkewMS, 3))

@@ -40,6 +40,10 @@ type Report struct {
 	Gates            Gates
 	Fixture          *FixtureInfo
 
+	// RequestProblem: every login failed the same way from the start (the
+	// request is wrong, not the capacity); nil otherwise. Rendered first.
+	RequestProblem *RequestProblem
+
 	Totals  Figures
 	Stages  []StageSummary
 	Windows []Window
@@ -64,8 +68,9 @@ type Report struct {
 	// Shards are a merged run's shards (shards.go); nil for a run of one agent.
 	Shards *Shards
 
-	histSets int          // histogram sets the streaming pass allocated: its memory bound
-	atRate   *rateLatency // the max_p99 gate's windows at its stated rate, merged
+	histSets int           // histogram sets the streaming pass allocated: its memory bound
+	requests *requestTally // decode's tally of valid logins, for requestProblem
+	atRate   *rateLatency  // the max_p99 gate's windows at its stated rate, merged
 }
 
 // Figures are the outcome and latency of the hits of one window, or of

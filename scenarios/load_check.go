@@ -50,6 +50,24 @@ func (d *decoder) check(s *Scenario, dir string) {
 		}
 	}
 
+	// Paths go through JoinURL when the run builds its URLs: check them
+	// by the same rules here, so a bad one is a file:line error.
+	paths := []struct{ key, v string }{{"login.path", s.Login.Path}}
+	if p := s.Login.Preflight; p != nil {
+		paths = append(paths, struct{ key, v string }{"login.preflight.path", p.Path})
+	}
+	if f := s.Login.FollowUp; f != nil {
+		paths = append(paths, struct{ key, v string }{"login.follow_up.path", f.Path})
+	}
+	for _, p := range paths {
+		if p.v == "" {
+			continue // a missing required key was reported already
+		}
+		if _, err := parsePathRef(p.v); err != nil {
+			d.errorf(at(p.key), "%s: %v; write a path and an optional query, e.g. /token?grant_type=password", p.key, err)
+		}
+	}
+
 	if p := s.Login.Preflight; p != nil {
 		switch p.From {
 		case "cookie", "header":

@@ -65,16 +65,48 @@ type Login struct {
 	UsernameField string            `yaml:"username_field"`
 	PasswordField string            `yaml:"password_field"`
 	Extra         map[string]string `yaml:"extra"` // extra body fields
-	Success       Success           `yaml:"success"`
-	Preflight     *Preflight        `yaml:"preflight"`
-	FollowUp      *FollowUp         `yaml:"follow_up"`
+	// BasicAuth names the environment variables of HTTP Basic credentials
+	// sent with every login (an OAuth2 client); nil: none.
+	BasicAuth *BasicAuth `yaml:"basic_auth"`
+	Success   Success    `yaml:"success"`
+	// Rejected is what a refused login looks like (default status 401, 403).
+	Rejected  Rejected   `yaml:"rejected"`
+	Preflight *Preflight `yaml:"preflight"`
+	FollowUp  *FollowUp  `yaml:"follow_up"`
 }
 
 // Success decides whether a login succeeded.
 type Success struct {
 	Status    []int  `yaml:"status"`     // default [200]
-	JSONField string `yaml:"json_field"` // a top-level JSON field that must be present
+	JSONField string `yaml:"json_field"` // a JSON field that must be present (dotted: a path)
 	Cookie    string `yaml:"cookie"`     // a cookie that must be set
+}
+
+// Rejected decides whether a login sent with a wrong password or an
+// unknown user was refused as expected: every rule given must hold.
+type Rejected struct {
+	Status       []int  `yaml:"status"`        // default [401, 403]
+	JSONField    string `yaml:"json_field"`    // a JSON field that must be present (dotted: a path)
+	BodyContains string `yaml:"body_contains"` // text the body must contain
+}
+
+// BasicAuth names the environment variables holding HTTP Basic credentials;
+// the values are read when a run starts and never recorded.
+type BasicAuth struct {
+	UsernameEnv string `yaml:"username_env"`
+	PasswordEnv string `yaml:"password_env"`
+}
+
+// Credentials reads the variables with getenv; an unset or empty one is an
+// error that names it.
+func (b *BasicAuth) Credentials(getenv func(string) string) (user, password string, err error) {
+	user, password = getenv(b.UsernameEnv), getenv(b.PasswordEnv)
+	for _, v := range []struct{ name, val string }{{b.UsernameEnv, user}, {b.PasswordEnv, password}} {
+		if v.val == "" {
+			return "", "", fmt.Errorf("login.basic_auth: environment variable %s is not set", v.name)
+		}
+	}
+	return user, password, nil
 }
 
 // Preflight fetches a page before each login and extracts a CSRF token.

@@ -36,6 +36,7 @@ type runFlags struct {
 	seed             int64
 	allowRemote      bool
 	quiet            bool
+	skipSmoke        bool
 	fixture          fixtureTuning
 	shard            shardFlags
 }
@@ -83,6 +84,7 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 	fs.Int64Var(&f.seed, "seed", 0, "seed for credential choice (default: the scenario's, else random; recorded in the manifest)")
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow a target that is not a loopback address")
 	fs.BoolVar(&f.quiet, "quiet", false, "no live progress display")
+	fs.BoolVar(&f.skipSmoke, "skip-smoke", false, "do not send the smoke login (one valid login, one wrong one) before the run")
 	f.fixture.register(fs, "fixture-")
 	f.shard.register(fs)
 	if v.flags != nil {
@@ -146,6 +148,11 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 		return err
 	}
 
+	if !f.skipSmoke {
+		if err := smokeLogin(ctx, e, sc, s.target, s.creds); err != nil {
+			return err
+		}
+	}
 	scale, startAt := f.scale, time.Time{}
 	if shard != nil {
 		if startAt, err = shard.waitForStart(ctx, e, shard.hash(sc, &f)); err != nil {
@@ -160,7 +167,7 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 	res, runErr := engine.Run(ctx, engine.RunOptions{
 		Scenario: sc, Target: s.target, Credentials: s.creds, Dir: s.dir, Scale: scale, Seed: s.seed,
 		Control: ctl, Progress: newProgress(progressOut(e, f.quiet), isTerminal(e.stderr), plannedDuration(sc), faults),
-		Manifest: s.manifest, Hooks: hooks, StartAt: startAt,
+		Manifest: s.manifest, Hooks: hooks, StartAt: startAt, Getenv: e.getenv,
 	})
 	stopForwarding()
 	if errors.Is(runErr, engine.ErrAbortedImmediately) {
@@ -251,6 +258,9 @@ func finishRun(e *env, res *engine.RunResult, baseline *report.Report) error {
 	}
 	if res.Interrupted {
 		return &exitError{code: exitInterrupted, err: errors.New("interrupted: results and report written")}
+	}
+	if p := rep.RequestProblem; p != nil { // the request is wrong: no capacity verdict
+		return infraErr(fmt.Errorf("%s; likely fix: %s", p.Message, p.Fix))
 	}
 	if rep.Failed() {
 		return &exitError{code: exitGateFailed, err: fmt.Errorf("failed: %s", rep.FailureLine())}

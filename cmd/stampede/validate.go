@@ -11,9 +11,13 @@ import (
 	"github.com/stampede-load/stampede/scenarios/engine"
 )
 
-// cmdValidate loads each scenario strictly and reports it; nothing is sent.
-func cmdValidate(_ context.Context, e *env, args []string) error {
-	fs := newFlagSet("validate", "SCENARIO...", e)
+// cmdValidate loads each scenario strictly and reports it; nothing is sent,
+// unless --target names a service: then each valid scenario's smoke login
+// is sent to it (see smokeLogin).
+func cmdValidate(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet("validate", "SCENARIO... [--target URL]", e)
+	target := fs.String("target", "", "also send each scenario's smoke login (one valid login, one wrong one) to this service")
+	allowRemote := fs.Bool("allow-remote", false, "allow a --target that is not a loopback address")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -33,6 +37,38 @@ func cmdValidate(_ context.Context, e *env, args []string) error {
 	if bad > 0 {
 		return usageErr("%d of %d scenarios invalid; nothing was sent", bad, fs.NArg())
 	}
+	if *target == "" {
+		return nil
+	}
+	for _, name := range fs.Args() {
+		if err := smokeAgainst(ctx, e, name, *target, *allowRemote); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// smokeAgainst sends a valid scenario's smoke login to target.
+func smokeAgainst(ctx context.Context, e *env, name, target string, allowRemote bool) error {
+	sc, err := scenarios.LoadNamed(name)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	u, err := checkTarget(target, allowRemote || sc.AllowRemote)
+	if err != nil {
+		return err
+	}
+	if sc.Credentials.File == "" {
+		return usageErr("%s: a smoke login against %s needs credentials: set credentials.file in the scenario", sc.Path, u.Redacted())
+	}
+	creds, err := engine.LoadCredentials(sc.Credentials.File)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if err := smokeLogin(ctx, e, sc, u, creds); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "ok  %s  smoke login against %s\n", sc.Path, u.Redacted())
 	return nil
 }
 

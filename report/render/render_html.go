@@ -213,7 +213,8 @@ tr.bad td{background:#fff3f3}
 </style></head><body>
 <h1>stampede report: {{.R.Scenario}}</h1>
 <div class="muted">seed {{.R.Seed}} · {{.R.Status}} · planned {{fsec .R.Planned}} · ran {{fsec .R.Elapsed}} · SLO {{slo .R.SLO}} per {{.R.Window}} window</div>
-<div class="verdict"><span class="badge {{.R.Verdict}}">{{.R.Verdict}}</span> {{summary .R}}</div>
+{{with .R.RequestProblem}}<div class="verdict request-problem"><span class="badge fail">request problem</span> {{.Message}}. {{.Failed}} of {{.Logins}} logins got {{.Status}}; likely fix: {{.Fix}}.</div>
+{{end}}<div class="verdict"><span class="badge {{.R.Verdict}}">{{.R.Verdict}}</span> {{summary .R}}</div>
 
 <h2>Limit</h2>
 <table>

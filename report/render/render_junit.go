@@ -74,9 +74,19 @@ func WriteJUnit(w io.Writer, r *report.Report) error {
 		{"breaking_rps", format.RPS(r.Limit.BreakingRPS)},
 		{"slo", format.SLO(r.SLO)},
 	}
+	if p := r.RequestProblem; p != nil { // first: there is no capacity verdict
+		suite.Properties = append([]junitProperty{{"request_problem", p.Message}}, suite.Properties...)
+	}
 	if c := r.Baseline; c != nil {
 		suite.Properties = append(suite.Properties, junitProperty{"baseline", c.Old.Path},
 			junitProperty{"regressed", fmt.Sprint(c.Regressed)})
+	}
+	if p := r.RequestProblem; p != nil {
+		suite.Tests++
+		suite.Failures++
+		msg := fmt.Sprintf("%s; likely fix: %s", p.Message, p.Fix)
+		suite.Cases = append(suite.Cases, junitCase{Classname: "stampede.request", Name: "request", Time: "0",
+			Failure: &junitFailure{Message: msg, Type: "request", Text: fmt.Sprintf("%s\n%d of %d logins got %d", msg, p.Failed, p.Logins, p.Status)}})
 	}
 	for _, c := range r.Checks {
 		jc := junitCase{Classname: "stampede." + c.Kind, Name: c.Name, Time: "0", SystemOut: c.Detail}

@@ -84,6 +84,9 @@ func writePMSummary(w io.Writer, r *report.Report, periods []period) {
 	for _, p := range periods {
 		impacted += p.end - p.start
 	}
+	if p := r.RequestProblem; p != nil {
+		fmt.Fprintf(w, "> **Request problem:** %s. %d of %d logins got %d; likely fix: %s.\n\n", p.Message, p.Failed, p.Logins, p.Status, p.Fix)
+	}
 	fmt.Fprintf(w, "## Summary\n\n")
 	fmt.Fprintf(w, "- **Verdict:** %s\n", r.Summary)
 	fmt.Fprintf(w, "- **Duration:** planned %s, ran %s (%s, seed %d)\n", format.Sec(r.Planned), format.Sec(r.Elapsed), r.Status, r.Seed)

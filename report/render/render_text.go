@@ -26,6 +26,9 @@ func newTable(w io.Writer) *tablewriter.Table {
 func WriteText(w io.Writer, r *report.Report) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "stampede report: %s\n", heading(r))
+	if p := r.RequestProblem; p != nil {
+		fmt.Fprintf(ew, "REQUEST PROBLEM: %s\n  %d of %d logins got %d; likely fix: %s\n", p.Message, p.Failed, p.Logins, p.Status, p.Fix)
+	}
 	fmt.Fprintf(ew, "SLO: %s per %s window\n", format.SLO(r.SLO), r.Window)
 	fmt.Fprintf(ew, "Verdict: %s\n", r.Summary)
 	writeSearchText(ew, r)

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"math/rand"
 	"net/http"
@@ -33,8 +32,10 @@ func newFollowUps(ctx context.Context, c *http.Client, base *url.URL, sc *scenar
 	if f.cfg == nil {
 		return f
 	}
-	u := *base
-	u.Path = f.cfg.Path
+	u, err := scenarios.JoinURL(base, f.cfg.Path)
+	if err != nil { // checked by newLoginTargeter before the run
+		u = base.JoinPath(f.cfg.Path)
+	}
 	f.url, f.client = u.String(), c
 	f.rng = rand.New(rand.NewSource(seed ^ 0x5eed))
 	f.tokenField = sc.Login.Success.JSONField
@@ -72,11 +73,8 @@ func (f *followUps) check(ctx context.Context, r *vegeta.Result) {
 		f.failed.Add(1)
 		return
 	}
-	var m map[string]any
-	if json.Unmarshal(r.Body, &m) == nil {
-		if tok, ok := m[f.tokenField].(string); ok {
-			req.Header.Set("Authorization", "Bearer "+tok)
-		}
+	if tok := jsonString(r.Body, f.tokenField); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	for _, c := range (&http.Response{Header: r.Headers}).Cookies() {
 		req.AddCookie(c)

@@ -44,6 +44,8 @@ type RunOptions struct {
 	// clock: a sharded run's shared start. The run prepares its directory
 	// and client, then waits for it; zero (or a past instant) starts at once.
 	StartAt time.Time
+	// Getenv reads login.basic_auth's variables; nil: os.Getenv.
+	Getenv func(string) string
 }
 
 // Interrupter is a Hook to be stopped as soon as a run stops sending (a
@@ -205,7 +207,9 @@ func (r *run) prepare() error {
 	}
 	r.tt = &tracingTransport{preflight: pf}
 	r.client, r.transport = newLoadClient(sc.Client, r.tt)
-	r.targeter = newLoginTargeter(o.Target, sc, o.Credentials, o.Seed)
+	if r.targeter, err = newLoginTargeter(o.Target, sc, o.Credentials, o.Seed, o.Getenv); err != nil {
+		return err
+	}
 	maxWorkers := sc.Client.MaxWorkers
 	r.attacker = vegeta.NewAttacker(
 		vegeta.Workers(min(maxWorkers, 16)),

@@ -183,8 +183,10 @@ func newPreflight(base *url.URL, p *scenarios.Preflight) (*preflight, error) {
 	if p == nil {
 		return nil, nil
 	}
-	u := *base
-	u.Path = p.Path
+	u, err := scenarios.JoinURL(base, p.Path)
+	if err != nil {
+		return nil, fmt.Errorf("login.preflight.path: %w", err)
+	}
 	pf := &preflight{cfg: *p, url: u.String()}
 	if p.Regex != "" {
 		re, err := regexp.Compile(p.Regex)
@@ -263,7 +265,9 @@ func addBodyField(req *http.Request, name, value string) error {
 		if err := json.Unmarshal(b, &m); err != nil {
 			return err
 		}
-		m[name] = value
+		if err := setJSONPath(m, name, value); err != nil {
+			return err
+		}
 		if b, err = json.Marshal(m); err != nil {
 			return err
 		}

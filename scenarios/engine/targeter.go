@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -10,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -63,6 +66,7 @@ const intentHeader = "X-Stampede-rundir.Intent"
 type loginTargeter struct {
 	login  scenarios.Login
 	url    string
+	basic  string // the Authorization header of login.basic_auth; "" without
 	creds  []Credential
 	random bool
 	wrong  float64
@@ -73,15 +77,36 @@ type loginTargeter struct {
 	next int
 }
 
-func newLoginTargeter(base *url.URL, sc *scenarios.Scenario, creds []Credential, seed int64) *loginTargeter {
-	u := *base
-	u.Path = strings.TrimRight(u.Path, "/") + sc.Login.Path
-	return &loginTargeter{
+// newLoginTargeter builds the login URL by JoinURL (checking the
+// follow-up's too, which newFollowUps builds the same way) and reads
+// login.basic_auth's variables with getenv (nil: os.Getenv).
+func newLoginTargeter(base *url.URL, sc *scenarios.Scenario, creds []Credential, seed int64, getenv func(string) string) (*loginTargeter, error) {
+	u, err := scenarios.JoinURL(base, sc.Login.Path)
+	if err != nil {
+		return nil, fmt.Errorf("login.path: %w", err)
+	}
+	if f := sc.Login.FollowUp; f != nil {
+		if _, err := scenarios.JoinURL(base, f.Path); err != nil {
+			return nil, fmt.Errorf("login.follow_up.path: %w", err)
+		}
+	}
+	t := &loginTargeter{
 		login: sc.Login, url: u.String(), creds: creds,
 		random: sc.Credentials.Order == "random",
 		wrong:  sc.Credentials.WrongPassword, unkn: sc.Credentials.UnknownUser,
 		rng: rand.New(rand.NewSource(seed)),
 	}
+	if b := sc.Login.BasicAuth; b != nil {
+		if getenv == nil {
+			getenv = os.Getenv
+		}
+		user, pass, err := b.Credentials(getenv)
+		if err != nil {
+			return nil, err
+		}
+		t.basic = "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+	}
+	return t, nil
 }
 
 // pick chooses the next credential and intent under the lock.
@@ -110,35 +135,55 @@ func (t *loginTargeter) Target(tgt *vegeta.Target) error {
 		return vegeta.ErrNilTarget
 	}
 	c, intent := t.pick()
+	return t.build(tgt, c, intent)
+}
+
+// build fills tgt with one login for c, marked with its intent.
+func (t *loginTargeter) build(tgt *vegeta.Target, c Credential, intent rundir.Intent) error {
 	body, ctype, err := encodeLogin(t.login, c)
 	if err != nil {
 		return err
 	}
-	h := make(http.Header, len(t.login.Headers)+2)
+	h := make(http.Header, len(t.login.Headers)+3)
 	for k, v := range t.login.Headers {
 		h.Set(k, v)
 	}
 	h.Set("Content-Type", ctype)
+	if t.basic != "" {
+		h.Set("Authorization", t.basic)
+	}
 	h.Set(intentHeader, string(intent))
 	*tgt = vegeta.Target{Method: t.login.Method, URL: t.url, Body: body, Header: h}
 	return nil
 }
 
 func encodeLogin(l scenarios.Login, c Credential) ([]byte, string, error) {
-	fields := make(map[string]string, len(l.Extra)+2)
-	for k, v := range l.Extra {
-		fields[k] = v
-	}
-	fields[l.UsernameField] = c.Username
-	fields[l.PasswordField] = c.Password
 	if l.Encoding == "form" {
 		v := url.Values{}
-		for k, s := range fields {
+		for k, s := range l.Extra {
 			v.Set(k, s)
 		}
+		v.Set(l.UsernameField, c.Username)
+		v.Set(l.PasswordField, c.Password)
 		return []byte(v.Encode()), "application/x-www-form-urlencoded", nil
 	}
-	b, err := json.Marshal(fields)
+	body := make(map[string]any, len(l.Extra)+2)
+	keys := make([]string, 0, len(l.Extra))
+	for k := range l.Extra {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // the same body, and the same error, every time
+	for _, k := range keys {
+		if err := setJSONPath(body, k, l.Extra[k]); err != nil {
+			return nil, "", err
+		}
+	}
+	for _, f := range []struct{ name, v string }{{l.UsernameField, c.Username}, {l.PasswordField, c.Password}} {
+		if err := setJSONPath(body, f.name, f.v); err != nil {
+			return nil, "", err
+		}
+	}
+	b, err := json.Marshal(body)
 	return b, "application/json", err
 }
 
@@ -148,30 +193,41 @@ func judge(l scenarios.Login, intent rundir.Intent, r *vegeta.Result) rundir.Out
 		return rundir.OutcomeFailed
 	}
 	if intent != rundir.IntentValid {
-		if r.Code == http.StatusUnauthorized {
+		if isRejected(l.Rejected, r) {
 			return rundir.OutcomeExpectedReject
 		}
 		return rundir.OutcomeFailed
 	}
-	ok := false
-	for _, s := range l.Success.Status {
-		if int(r.Code) == s {
-			ok = true
-		}
-	}
-	if !ok {
+	if !slices.Contains(l.Success.Status, int(r.Code)) {
 		return rundir.OutcomeFailed
 	}
-	if f := l.Success.JSONField; f != "" {
-		var m map[string]json.RawMessage
-		if json.Unmarshal(r.Body, &m) != nil || m[f] == nil {
-			return rundir.OutcomeFailed
-		}
+	if f := l.Success.JSONField; f != "" && !hasJSONField(r.Body, f) {
+		return rundir.OutcomeFailed
 	}
 	if name := l.Success.Cookie; name != "" && !hasCookie(r.Headers, name) {
 		return rundir.OutcomeFailed
 	}
 	return rundir.OutcomeOK
+}
+
+// defaultRejected is login.rejected.status when a Login built in code
+// leaves it empty (the loader fills the same default).
+var defaultRejected = []int{http.StatusUnauthorized, http.StatusForbidden}
+
+// isRejected reports whether an answer is a refusal as login.rejected
+// describes it: every rule given holds.
+func isRejected(rj scenarios.Rejected, r *vegeta.Result) bool {
+	status := rj.Status
+	if len(status) == 0 {
+		status = defaultRejected
+	}
+	if !slices.Contains(status, int(r.Code)) {
+		return false
+	}
+	if rj.JSONField != "" && !hasJSONField(r.Body, rj.JSONField) {
+		return false
+	}
+	return rj.BodyContains == "" || bytes.Contains(r.Body, []byte(rj.BodyContains))
 }
 
 func hasCookie(h http.Header, name string) bool {
