@@ -55,7 +55,10 @@ func (r *run) attackLoop(ctx context.Context, results <-chan *vegeta.Result) (im
 func (r *run) take(res *vegeta.Result) {
 	hi := r.tt.take(res.Seq)
 	due, planned := r.pacer.DueAt(res.Seq)
-	lag := max(res.Timestamp.Sub(r.start.Add(due)), 0)
+	// The plan's clock starts with the attack, after the hooks have started
+	// (which may take a while: a reserved database connection, proxies):
+	// a send is late only against that clock.
+	lag := max(res.Timestamp.Sub(r.attackStart.Add(due)), 0)
 	outcome := judge(r.sc.Login, hi.intent, res)
 	if outcome == rundir.OutcomeOK {
 		r.fu.maybe(res)
