@@ -176,3 +176,18 @@ func (l level) ms() string {
 }
 
 func fmtMS(v float64) string { return format.MS(msDur(v)) }
+
+// starved reports the host's CPU saturated. Then every time this process
+// measures on its own (a connect, a probe query) is inflated by waiting
+// for a core, and so is the database's work when it shares the host: only
+// comparisons made under the same starvation (through a path against
+// around it) still tell the path from the rest.
+func (e *evidence) starved() bool { return e.haveCPU && e.hostBusy >= hostSaturated }
+
+// strength is w, or a mere suggestion (no wall) while the host is starved.
+func (e *evidence) strength(w float64) (float64, bool) {
+	if e.starved() {
+		return wSuggest, false
+	}
+	return w, true
+}

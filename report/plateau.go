@@ -18,10 +18,10 @@ const (
 	// which the backends stay at it.
 	plateauHeld = 0.7
 	// plateauRise: the offered rate after the plateau began must rise by
-	// this factor over the rate at its start (the load kept coming), or
-	// exceed what was served by plateauUnserved.
-	plateauRise     = 1.2
-	plateauUnserved = 1.1
+	// this factor over the rate at its start (the load kept coming), and
+	// p99 by plateauSlower (the logins queued behind the plateau).
+	plateauRise   = 1.2
+	plateauSlower = 1.5
 	// plateauBusy: the share of the plateau's backends at work (active);
 	// below it the backends are a pool's idle connections, or sessions idle
 	// in transaction whose holder is the service or the path (a hold cause).
@@ -91,7 +91,7 @@ func findPlateau(wins []Window) *plateau {
 		return nil
 	}
 	p.active, p.goodput = active/float64(at), good/float64(at)
-	if p.toRPS < plateauRise*p.fromRPS && p.toRPS < plateauUnserved*p.goodput {
+	if p.toRPS < plateauRise*p.fromRPS || p.p99To < time.Duration(plateauSlower*float64(p.p99From)) {
 		return nil
 	}
 	p.busy = p.active >= plateauBusy*n

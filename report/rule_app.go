@@ -72,8 +72,12 @@ func cpuRule(e *evidence, b *baseline, fs *findings) {
 			format.Num(format.Round(e.targetCores, 2)), format.Num(format.Round(b.target.med, 2)), format.Pct(e.hostBusy))
 		return
 	}
-	if e.hostBusy >= hostSaturated && e.haveTarget && e.targetCores > e.genCores {
+	switch {
+	case e.starved() && e.haveTarget && e.targetCores > e.genCores:
 		fs.add(resService, srcCPU, wShow, true, "the host's CPU %s busy, the service's process the largest user (%s cores, the generator %s)",
 			format.Pct(e.hostBusy), format.Num(format.Round(e.targetCores, 2)), format.Num(format.Round(e.genCores, 2)))
+	case e.starved() && e.targetInProc && e.nullDirect.have && b.nullDirect.rises(e.nullDirect.ms, directFactor, directFloorMS, directNoBaseMS):
+		fs.add(resService, srcCPU, wShow, true, "the host's CPU %s busy, the service (served in this process, %s cores with the generator) answering late even straight to its address",
+			format.Pct(e.hostBusy), format.Num(format.Round(e.genCores, 2)))
 	}
 }

@@ -57,7 +57,15 @@ func ruleDBConnections(e *evidence, b *baseline, fs *findings) {
 		fs.add(resSessions, srcDB, wProve, true, "the database killed %s sessions (pg_stat_database sessions_killed)", format.Num(e.sessionsKilled))
 	}
 	if e.haveRoleStates && b.roleGone.rises(e.roleGone, vanishedFactor, vanishedFloor, vanishedFloor) && e.roleNew > 0 {
-		fs.add(resSessions, srcDB, wShow, true, "%s of the service's database sessions vanished between samples and %s new ones appeared (%s a window at baseline): sessions ended under it",
+		// A driver closes a connection whose query it cancelled (pgx on a
+		// timed-out context): with timeouts or lock waits about, vanished
+		// backends are their symptom, not the database ending sessions.
+		cancelled := det[dPoolTimeout]+det[dDBTimeout]+e.c.cls[clsClientTimeout] > 0 || max(e.lockWaiters, e.roleLockWait) > 0
+		w, wall := wShow, true
+		if cancelled {
+			w, wall = wSuggest, false
+		}
+		fs.add(resSessions, srcDB, w, wall, "%s of the service's database sessions vanished between samples and %s new ones appeared (%s a window at baseline): sessions ended under it",
 			format.Num(e.roleGone), format.Num(e.roleNew), format.Num(b.roleGone.med))
 	}
 	poolWaitRule(e, b, fs)

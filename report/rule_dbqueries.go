@@ -46,7 +46,8 @@ func ruleDBQueries(e *evidence, b *baseline, fs *findings) {
 		fs.add(resDBWork, srcResponses, wShow, false, "%d db_timeout responses: database work did not finish in time", n)
 	}
 	if e.haveRTT && b.rtt.rises(ms(e.rtt), probeFactor, probeFloorMS, probeNoBaseMS) {
-		fs.add(resDBWork, srcDB, wShow, true, "the database's own probe query took %s against %s", format.MS(e.rtt), b.rtt.ms())
+		w, wall := e.strength(wShow)
+		fs.add(resDBWork, srcDB, w, wall, "the database's own probe query took %s against %s", format.MS(e.rtt), b.rtt.ms())
 	}
 	// The time in the database rose while the database's own probe stayed
 	// fast and no session waits on a lock: slow queries, or the path to the
@@ -56,8 +57,11 @@ func ruleDBQueries(e *evidence, b *baseline, fs *findings) {
 	if t, ok := e.timing(); ok && b.dbReached.rises(t.dbReached, holdFactor, holdFloorMS, holdNoBaseMS) {
 		active := sessionsAtWork(e)
 		switch {
-		case waiters > 0 || (e.haveRTT && b.rtt.rises(ms(e.rtt), probeFactor, probeFloorMS, probeNoBaseMS)):
+		case waiters > 0:
 			fs.add(resDBWork, srcTiming, wShow, true, "Server-Timing: db %s per login against %s", fmtMS(t.dbReached), b.dbReached.ms())
+		case e.haveRTT && b.rtt.rises(ms(e.rtt), probeFactor, probeFloorMS, probeNoBaseMS):
+			w, wall := e.strength(wShow)
+			fs.add(resDBWork, srcTiming, w, wall, "Server-Timing: db %s per login against %s, the database's own probe slow too", fmtMS(t.dbReached), b.dbReached.ms())
 		case active && !pathSlow(e, b):
 			fs.add(resDBWork, srcTiming, wSuggest, false, "Server-Timing: db %s per login against %s, with the database's sessions at work", fmtMS(t.dbReached), b.dbReached.ms())
 		}

@@ -28,7 +28,10 @@ func ruleGenerator(e *evidence, b *baseline, fs *findings) {
 	if n := e.c.cls[clsGenerator]; n > 0 {
 		fs.add(resGenerator, srcGenerator, wProve, true, "%d local generator failures (%s)", n, generatorBreakdown(&e.c.det))
 	}
-	if len(e.genLocal) > 0 || (e.genBehind && latencyNormal) {
+	// Late sends count when the lag rose against the healthy windows': a
+	// lag that was there while the SLO held did not break it.
+	lagRose := b.lagP99.rises(ms(e.lagP99), lagFactor, lagFloorMS, lagNoBaseMS)
+	if len(e.genLocal) > 0 || (e.genBehind && latencyNormal && lagRose) {
 		what := fmt.Sprintf("the generator sent %d of %d hits late (lag up to %s) with workers free (%d in flight of %d)",
 			e.genLate, e.genHits, format.MS(e.genMaxLag), e.genInflight, e.genMaxWorkers)
 		if len(e.genLocal) > 0 {

@@ -46,7 +46,8 @@ func ruleNetClient(e *evidence, b *baseline, fs *findings) {
 		fs.add(resClientPath, srcConnect, wSuggest, false, "TCP connect p99 %s against %s (%d new connections)", format.MS(e.connP99), b.connP99.ms(), c.newConns)
 	}
 	if e.haveSvc && b.svcConnect.rises(ms(e.svcConnect), connectFactor, connectFloorMS, connectNoBaseMS) {
-		fs.add(resClientPath, srcProbes, wShow, true, "TCP connect probes to the service %s against %s", format.MS(e.svcConnect), b.svcConnect.ms())
+		w, wall := e.strength(wShow)
+		fs.add(resClientPath, srcProbes, w, wall, "TCP connect probes to the service %s against %s", format.MS(e.svcConnect), b.svcConnect.ms())
 	}
 	if e.svcErrors > b.ev.svcErrors {
 		fs.add(resClientPath, srcProbes, wShow, true, "%d TCP probes to the service failed", e.svcErrors)

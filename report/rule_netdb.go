@@ -55,7 +55,8 @@ func ruleNetDB(e *evidence, b *baseline, fs *findings) {
 		fs.add(resDBPath, srcProbes, wShow, true, "%d probe queries through the database path failed", e.pathErrors)
 	}
 	if e.haveDBProbe && b.dbConnect.rises(ms(e.dbConnect), dbConnectFactor, dbConnectFloorMS, dbConnectNoBaseMS) {
-		fs.add(resDBPath, srcProbes, wShow, true, "TCP connect to the database %s against %s", format.MS(e.dbConnect), b.dbConnect.ms())
+		w, wall := e.strength(wShow)
+		fs.add(resDBPath, srcProbes, w, wall, "TCP connect to the database %s against %s", format.MS(e.dbConnect), b.dbConnect.ms())
 	}
 	if e.dbErrors > b.ev.dbErrors {
 		fs.add(resDBPath, srcProbes, wShow, true, "%d TCP probes to the database failed", e.dbErrors)
