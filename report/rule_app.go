@@ -73,7 +73,7 @@ func cpuRule(e *evidence, b *baseline, fs *findings) {
 		return
 	}
 	switch {
-	case e.starved() && e.haveTarget && e.targetCores > e.genCores:
+	case e.starved() && e.haveTarget && e.targetCores >= cpuBusyCore && e.targetCores > e.genCores: // busy itself, not beside someone else's work
 		fs.add(resService, srcCPU, wShow, true, "the host's CPU %s busy, the service's process the largest user (%s cores, the generator %s)",
 			format.Pct(e.hostBusy), format.Num(format.Round(e.targetCores, 2)), format.Num(format.Round(e.genCores, 2)))
 	case e.starved() && e.targetInProc && e.nullDirect.have && b.nullDirect.rises(e.nullDirect.ms, directFactor, directFloorMS, directNoBaseMS):
