@@ -36,6 +36,7 @@ type runFlags struct {
 	seed             int64
 	allowRemote      bool
 	quiet            bool
+	metricsAddr      string
 	fixture          fixtureTuning
 }
 
@@ -80,6 +81,7 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 	fs.Int64Var(&f.seed, "seed", 0, "seed for credential choice (default: the scenario's, else random; recorded in the manifest)")
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow a target that is not a loopback address")
 	fs.BoolVar(&f.quiet, "quiet", false, "no live progress display")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve live Prometheus metrics at http://ADDR/metrics during the run (e.g. 127.0.0.1:9090; port 0 picks one)")
 	f.fixture.register(fs, "fixture-")
 	if v.flags != nil {
 		v.flags(fs)
@@ -133,13 +135,19 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 		return err
 	}
 
+	obs, stopMetrics, err := startMetrics(e, f.metricsAddr, s)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics() // after the report is written
+
 	fmt.Fprintf(e.stderr, "stampede: %s; recording to %s\n", describeRun(sc, s.target), s.dir)
 	ctl := engine.NewControl()
 	stopForwarding := forwardSignals(e.signals, ctl)
 	res, runErr := engine.Run(ctx, engine.RunOptions{
 		Scenario: sc, Target: s.target, Credentials: s.creds, Dir: s.dir, Scale: f.scale, Seed: s.seed,
 		Control: ctl, Progress: newProgress(progressOut(e, f.quiet), isTerminal(e.stderr), plannedDuration(sc), faults),
-		Manifest: s.manifest, Hooks: hooks,
+		Manifest: s.manifest, Hooks: hooks, Observer: obs,
 	})
 	stopForwarding()
 	if errors.Is(runErr, engine.ErrAbortedImmediately) {

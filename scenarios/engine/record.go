@@ -28,6 +28,7 @@ type recorder struct {
 
 	tmu      sync.Mutex
 	timeline *os.File
+	obs      Observer // sees each event recorded; nil for none
 }
 
 func newRecorder(dir string, sc *scenarios.Scenario) (*recorder, error) {
@@ -62,8 +63,11 @@ func (r *recorder) Record(ev rundir.Event, at time.Time) {
 		b, _ = rundir.Line(rundir.ErrorEvent{Error: err.Error()}, at, r.start)
 	}
 	r.tmu.Lock()
-	defer r.tmu.Unlock()
 	_, _ = r.timeline.Write(append(b, '\n'))
+	r.tmu.Unlock()
+	if r.obs != nil {
+		r.obs.Event(ev, at)
+	}
 }
 
 // annotate adds stampede's per-hit evidence to a result, and drops what

@@ -40,6 +40,8 @@ type RunOptions struct {
 	// after the last result, before run_end, in reverse order. A Start error
 	// aborts the run before any traffic.
 	Hooks []Hook
+	// Observer watches the run as it is recorded (live metrics); nil for none.
+	Observer Observer
 }
 
 // Interrupter is a Hook to be stopped as soon as a run stops sending (a
@@ -196,6 +198,7 @@ func (r *run) prepare() error {
 	if r.rec, err = newRecorder(o.Dir, sc); err != nil {
 		return err
 	}
+	r.rec.obs = o.Observer
 	r.tt = &tracingTransport{preflight: pf}
 	r.client, r.transport = newLoadClient(sc.Client, r.tt)
 	r.targeter = newLoginTargeter(o.Target, sc, o.Credentials, o.Seed)

@@ -60,12 +60,17 @@ func (r *run) take(res *vegeta.Result) {
 	if outcome == rundir.OutcomeOK {
 		r.fu.maybe(res)
 	}
-	annotate(res, r.pacer.StageAt(due), hi, outcome, lag)
+	stage := r.pacer.StageAt(due)
+	annotate(res, stage, hi, outcome, lag)
 	if err := r.rec.write(res); err != nil && r.writeErr == nil {
 		r.writeErr = fmt.Errorf("record result: %w", err)
 		r.stop(rundir.ErrorEvent{Error: r.writeErr.Error()})
 	}
 	r.st.add(r.start, res, outcome, hi.errClass)
+	if obs := r.o.Observer; obs != nil {
+		obs.Result(Observation{Stage: stage, Outcome: outcome, ErrorClass: hi.errClass, Code: res.Code,
+			Latency: res.Latency, SendLag: lag})
+	}
 	r.gw.add(r.rec, res, lag, hi.errClass, r.tt.inflight.Load())
 	if good := outcome != rundir.OutcomeFailed; planned && r.search != nil {
 		r.search.add(due, lag+res.Latency, good)
@@ -167,12 +172,13 @@ func (r *run) finish(status string) {
 	_ = rundir.WriteJSON(r.manifestPath(), m)
 }
 
-// showProgress hands the live figures to the caller's Progress.
+// showProgress hands the live figures to the caller's Progress and Observer.
 func (r *run) showProgress() {
-	if r.o.Progress == nil {
+	if r.o.Progress == nil && r.o.Observer == nil {
 		return
 	}
 	l := r.st.live(time.Since(r.start))
+	l.InFlight = r.tt.inflight.Load()
 	l.Planned = r.live.total
 	if l.Stage < len(r.live.names) {
 		l.StageName = r.live.names[l.Stage]
@@ -180,7 +186,12 @@ func (r *run) showProgress() {
 	if r.search != nil {
 		l.Note = r.search.status(time.Since(r.attackStart))
 	}
-	r.o.Progress.Update(l)
+	if r.o.Progress != nil {
+		r.o.Progress.Update(l)
+	}
+	if r.o.Observer != nil {
+		r.o.Observer.Live(l)
+	}
 }
 
 // liveView is the plan as it stood when the attack started, for the
