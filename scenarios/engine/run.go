@@ -199,7 +199,7 @@ func (r *run) prepare() error {
 		return err
 	}
 	r.rec.obs = o.Observer
-	r.tt = &tracingTransport{preflight: pf}
+	r.tt = newTracingTransport(pf, sc.Client.MaxWorkers)
 	r.client, r.transport = newLoadClient(sc.Client, r.tt)
 	r.targeter = newLoginTargeter(o.Target, sc, o.Credentials, o.Seed)
 	maxWorkers := sc.Client.MaxWorkers

@@ -17,6 +17,8 @@ import (
 func (r *run) attackLoop(ctx context.Context, results <-chan *vegeta.Result) (immediate bool) {
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
+	flush := time.NewTicker(flushInterval)
+	defer flush.Stop()
 	// The SLO is judged on a finer tick, when there is something to judge.
 	var judgeC <-chan time.Time
 	if r.search != nil || r.watch != nil {
@@ -32,8 +34,13 @@ func (r *run) attackLoop(ctx context.Context, results <-chan *vegeta.Result) (im
 				return false
 			}
 			r.take(res)
+			if !r.takeWaiting(results) {
+				return false
+			}
 		case <-judgeC:
 			r.judge(time.Since(r.attackStart))
+		case <-flush.C:
+			r.flushResults()
 		case <-tick.C:
 			r.showProgress()
 		case req := <-r.o.Control.requests():
@@ -50,6 +57,28 @@ func (r *run) attackLoop(ctx context.Context, results <-chan *vegeta.Result) (im
 	}
 }
 
+// maxBatch bounds the results taken in a row before the loop looks at its
+// tickers, the Control and the context again.
+const maxBatch = 64
+
+// takeWaiting takes the results that are already waiting, up to maxBatch,
+// without a select over every channel of the loop for each (at high rates
+// that select was the loop's largest cost); false once results is closed.
+func (r *run) takeWaiting(results <-chan *vegeta.Result) bool {
+	for range maxBatch {
+		select {
+		case res, ok := <-results:
+			if !ok {
+				return false
+			}
+			r.take(res)
+		default:
+			return true
+		}
+	}
+	return true
+}
+
 // take records one result: its outcome and evidence, the tallies, the
 // follow-up check and the live SLO judgement.
 func (r *run) take(res *vegeta.Result) {
@@ -62,9 +91,8 @@ func (r *run) take(res *vegeta.Result) {
 	}
 	stage := r.pacer.StageAt(due)
 	annotate(res, stage, hi, outcome, lag)
-	if err := r.rec.write(res); err != nil && r.writeErr == nil {
-		r.writeErr = fmt.Errorf("record result: %w", err)
-		r.stop(rundir.ErrorEvent{Error: r.writeErr.Error()})
+	if err := r.rec.write(res); err != nil {
+		r.writeFailed(err)
 	}
 	r.st.add(r.start, res, outcome, hi.errClass)
 	if obs := r.o.Observer; obs != nil {
@@ -76,6 +104,21 @@ func (r *run) take(res *vegeta.Result) {
 		r.search.add(due, lag+res.Latency, good)
 	} else if planned && r.watch != nil {
 		r.watch.add(due, lag+res.Latency, good)
+	}
+}
+
+// flushResults writes the results recorded so far to the file.
+func (r *run) flushResults() {
+	if err := r.rec.flush(); err != nil {
+		r.writeFailed(err)
+	}
+}
+
+// writeFailed stops the run at the first failure to record a result.
+func (r *run) writeFailed(err error) {
+	if r.writeErr == nil {
+		r.writeErr = fmt.Errorf("record result: %w", err)
+		r.stop(rundir.ErrorEvent{Error: r.writeErr.Error()})
 	}
 }
 
@@ -115,6 +158,7 @@ func (r *run) stop(why rundir.Event) {
 // hooks still stop (faults revert) and the manifest is still written.
 func (r *run) stopAtOnce(results <-chan *vegeta.Result) {
 	r.attacker.Stop()
+	r.flushResults()
 	r.rec.Record(rundir.InterruptEvent{Signal: r.abortWhy, Immediate: true}, time.Now())
 	r.res.Interrupted = true
 	if err := r.stopHooks(); err != nil {
@@ -133,6 +177,7 @@ func (r *run) stopAtOnce(results <-chan *vegeta.Result) {
 // finishDrained ends a run whose attack is over: the last generator
 // second, the follow-ups and the hooks, then the summaries.
 func (r *run) finishDrained() error {
+	r.flushResults()
 	r.gw.flush(r.rec)
 	r.fu.close()
 	if err := r.stopHooks(); err != nil {

@@ -71,17 +71,26 @@ type loginTargeter struct {
 	mu   sync.Mutex
 	rng  *rand.Rand
 	next int
+
+	json    *jsonBody // nil for a form body
+	headers intentHeaders
 }
 
 func newLoginTargeter(base *url.URL, sc *scenarios.Scenario, creds []Credential, seed int64) *loginTargeter {
 	u := *base
 	u.Path = strings.TrimRight(u.Path, "/") + sc.Login.Path
-	return &loginTargeter{
+	t := &loginTargeter{
 		login: sc.Login, url: u.String(), creds: creds,
 		random: sc.Credentials.Order == "random",
 		wrong:  sc.Credentials.WrongPassword, unkn: sc.Credentials.UnknownUser,
 		rng: rand.New(rand.NewSource(seed)),
 	}
+	ctype := "application/x-www-form-urlencoded"
+	if sc.Login.Encoding != "form" {
+		t.json, ctype = newJSONBody(sc.Login), "application/json"
+	}
+	t.headers = newIntentHeaders(sc.Login, ctype)
+	return t
 }
 
 // pick chooses the next credential and intent under the lock.
@@ -110,17 +119,16 @@ func (t *loginTargeter) Target(tgt *vegeta.Target) error {
 		return vegeta.ErrNilTarget
 	}
 	c, intent := t.pick()
-	body, ctype, err := encodeLogin(t.login, c)
-	if err != nil {
-		return err
+	var body []byte
+	if t.json != nil {
+		body = t.json.encode(c)
+	} else {
+		var err error
+		if body, _, err = encodeLogin(t.login, c); err != nil {
+			return err
+		}
 	}
-	h := make(http.Header, len(t.login.Headers)+2)
-	for k, v := range t.login.Headers {
-		h.Set(k, v)
-	}
-	h.Set("Content-Type", ctype)
-	h.Set(intentHeader, string(intent))
-	*tgt = vegeta.Target{Method: t.login.Method, URL: t.url, Body: body, Header: h}
+	*tgt = vegeta.Target{Method: t.login.Method, URL: t.url, Body: body, Header: t.headers.get(intent)}
 	return nil
 }
 
