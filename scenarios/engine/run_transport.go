@@ -42,6 +42,11 @@ type tracingTransport struct {
 	preflight *preflight
 	info      hitRing
 	inflight  atomic.Int64
+	// timeout bounds a request from its send to the end of its body (the
+	// client's timeout), enforced here rather than by http.Client: for a
+	// RoundTripper it does not know, http.Client runs a goroutine and a
+	// timer per request to enforce its Timeout.
+	timeout time.Duration
 }
 
 func newTracingTransport(pf *preflight, maxWorkers uint64) *tracingTransport {
@@ -148,11 +153,18 @@ func (t *tracingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 			t.info.put(hi)
 		}
 	}
-	r := req.WithContext(httptrace.WithClientTrace(req.Context(), ht.clientTrace()))
+	ctx, cancel := req.Context(), context.CancelFunc(nil)
+	if t.timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, t.timeout)
+	}
+	r := req.WithContext(httptrace.WithClientTrace(ctx, ht.clientTrace()))
 
 	if t.preflight != nil && login {
 		if err := t.preflight.apply(r, t.base); err != nil {
 			ht.classify(err, r)
+			if cancel != nil {
+				cancel()
+			}
 			return nil, fmt.Errorf("preflight: %w", err)
 		}
 	}
@@ -160,7 +172,27 @@ func (t *tracingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if err != nil {
 		ht.classify(err, r)
 	}
+	if cancel != nil {
+		if err != nil {
+			cancel()
+		} else {
+			resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+		}
+	}
 	return resp, err
+}
+
+// cancelBody ends a request's timeout once its body is closed: the
+// timeout covers reading the body, as http.Client's does.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // canceled reports whether the request was cancelled: its context ended, or
@@ -341,9 +373,9 @@ func newLoadClient(c scenarios.Client, rt *tracingTransport) (*http.Client, *htt
 		DisableCompression:  true,
 	}
 	rt.base = tr
+	rt.timeout = c.Timeout // enforced by the transport: see tracingTransport
 	return &http.Client{
 		Transport:     rt,
-		Timeout:       c.Timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}, tr
 }
