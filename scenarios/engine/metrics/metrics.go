@@ -68,7 +68,7 @@ func New(scenario, runID, role string) *Metrics {
 	m.inflight = f.gauge("stampede_requests_in_flight", "Requests sent and not yet answered.")
 	m.stage = f.gauge("stampede_stage_index", "Index of the stage in force (0-based).")
 	m.faultActive = f.gaugeVec("stampede_fault_active", "1 while a fault of this kind on this network path (empty: not a network fault) is in force, 0 after.", "kind", "path")
-	m.dbBackends = f.gaugeVec("stampede_db_backends", "Client backends by state in the last database sample: the service's role, and all roles (role=\"*\").", "role", "state")
+	m.dbBackends = f.gaugeVec("stampede_db_backends", "Client backends by state in the last database sample: the service's role (state \"other\": not active, when the sampler does not tell the states apart), and all roles (role=\"*\").", "role", "state")
 	m.dbLimit = f.gaugeVec("stampede_db_connection_limit", "The connection cap in force in the last database sample: the role's (-1: none) or the server's max_connections.", "scope")
 	info := f.gaugeVec("stampede_run_info", "The run: its scenario and id (the run directory's name); always 1.", "scenario", "run_id")
 	info.WithLabelValues(scenario, runID).Set(1)
@@ -181,8 +181,11 @@ func (m *Metrics) dbSample(s rundir.DBSample) {
 			m.dbBackends.WithLabelValues(role, state).Set(n)
 		}
 	}
-	if s.RoleByState != nil {
+	switch {
+	case s.RoleByState != nil:
 		set(m.role, s.RoleByState)
+	case s.RoleBackends != nil && s.RoleActive != nil: // a sampler without the role's states
+		set(m.role, map[string]float64{"active": *s.RoleActive, "other": *s.RoleBackends - *s.RoleActive})
 	}
 	if s.ByState != nil {
 		set("*", s.ByState)

@@ -55,3 +55,22 @@ func TestResultsFaultsAndSamples(t *testing.T) {
 		t.Errorf("db_connection_limit{role} = %g", got)
 	}
 }
+
+// BenchmarkResult is the per-result cost on the run's hot path.
+func BenchmarkResult(b *testing.B) {
+	m := New("s", "r", "app")
+	o := engine.Observation{Stage: 2, Outcome: rundir.OutcomeOK, Code: 200, Latency: time.Millisecond, SendLag: time.Microsecond}
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Result(o)
+	}
+}
+
+func TestRoleBackendsWithoutStates(t *testing.T) {
+	m := New("s", "r", "app")
+	backends, active := 7.0, 5.0
+	m.Event(rundir.DBSample{Type: rundir.EventDBSample, RoleBackends: &backends, RoleActive: &active}, time.Time{})
+	if got := testutil.ToFloat64(m.dbBackends.WithLabelValues("app", "other")); got != 2 {
+		t.Errorf("db_backends{app,other} = %g, want 2", got)
+	}
+}
