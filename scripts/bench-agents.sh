@@ -69,5 +69,9 @@ for rep in $(seq "$REPS"); do
   fi
   awk -v r="$rep" -v s="$s" -v n="$sn" -v sent="$sent" -v v="$v" -v w="$w" 'BEGIN {
     printf "rep %d: stampede %6.0f/s (%d of %d sent recorded)  vegeta %6.0f/s  wrk %6.0f/s  stampede/vegeta %.2f  stampede/wrk %.2f\n", r, s, n, sent, v, w, s/v, s/w }'
+  awk -v s="$s" -v v="$v" -v w="$w" 'BEGIN { printf "%f %f\n", s/v, s/w }' >>"$tmp/ratios"
   rm -rf "$out"
 done
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+printf 'median of %d: stampede/vegeta %.2f  stampede/wrk %.2f\n' "$REPS" \
+  "$(cut -d' ' -f1 "$tmp/ratios" | median)" "$(cut -d' ' -f2 "$tmp/ratios" | median)"
