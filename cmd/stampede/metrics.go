@@ -19,18 +19,28 @@ import (
 // end of a run.
 const metricsShutdown = 2 * time.Second
 
-// startMetrics serves the run's live metrics on addr (--metrics-addr) at
-// /metrics, bound now, before the first request, and says where on stderr
-// (the real port when addr's is 0). stop ends the server: the caller defers
-// it, so a scrape after the run still sees the final figures until the
-// report is written. Without addr it returns a nil Observer and a no-op.
-func startMetrics(e *env, addr string, s *runSetup) (obs engine.Observer, stop func(), err error) {
+// listenMetrics binds --metrics-addr before anything starts (a bad
+// address is a usage error); nil without one. The caller closes it, which
+// is harmless once the server has.
+func listenMetrics(addr string) (net.Listener, error) {
 	if addr == "" {
-		return nil, func() {}, nil
+		return nil, nil
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, nil, usageErr("--metrics-addr %s: %v", addr, err)
+		return nil, usageErr("--metrics-addr %s: %v", addr, err)
+	}
+	return ln, nil
+}
+
+// startMetrics serves the run's live metrics on ln at /metrics, before the
+// first request, and says where on stderr (the real port when the address's
+// is 0). stop ends the server: the caller defers it, so that it serves
+// until the report is written. Without ln it returns a nil Observer and a
+// no-op.
+func startMetrics(e *env, ln net.Listener, s *runSetup) (obs engine.Observer, stop func()) {
+	if ln == nil {
+		return nil, func() {}
 	}
 	role := ""
 	if s.chaosEnv != nil {
@@ -52,5 +62,5 @@ func startMetrics(e *env, addr string, s *runSetup) (obs engine.Observer, stop f
 		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			fmt.Fprintf(e.stderr, "stampede: metrics server: %v\n", err)
 		}
-	}, nil
+	}
 }

@@ -124,6 +124,13 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 			return usageErr("--baseline: %v", err)
 		}
 	}
+	mln, err := listenMetrics(f.metricsAddr)
+	if err != nil {
+		return err
+	}
+	if mln != nil {
+		defer mln.Close()
+	}
 	s := &runSetup{e: e, f: &f, sc: sc, manifest: &rundir.Manifest{StampedeVersion: version, StampedeCommit: commit}}
 	defer s.close()
 	if err := s.prepare(ctx, plan.Paths); err != nil {
@@ -135,10 +142,7 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 		return err
 	}
 
-	obs, stopMetrics, err := startMetrics(e, f.metricsAddr, s)
-	if err != nil {
-		return err
-	}
+	obs, stopMetrics := startMetrics(e, mln, s)
 	defer stopMetrics() // after the report is written
 
 	fmt.Fprintf(e.stderr, "stampede: %s; recording to %s\n", describeRun(sc, s.target), s.dir)
