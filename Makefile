@@ -25,8 +25,12 @@ demo: build
 
 # Benchmarks print figures (rates, times, ratios against vegeta); they assert nothing.
 # The vegeta command-line tool is built into bin/ for the side-by-side runs.
-bench: bin/vegeta
+# Then one agent's efficiency as a user measures it: stampede, the vegeta CLI
+# and wrk, each in its own process against a loopback server in another,
+# interleaved (scripts/bench-agents.sh; REPS and SECS set the repetitions).
+bench: build bin/vegeta
 	VEGETA_BIN=$(CURDIR)/bin/vegeta $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 20m ./...
+	./scripts/bench-agents.sh
 
 bin/vegeta:
 	GOBIN=$(CURDIR)/bin $(GO) install github.com/tsenart/vegeta/v12@v12.13.0

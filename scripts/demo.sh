@@ -6,7 +6,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 scenario=${DEMO_SCENARIO:-gameday}
 out=runs/demo-$(date +%Y%m%d-%H%M%S)-$scenario
-./bin/stampede run "$scenario" --out "$out"
+# Live Prometheus metrics while it runs: the run prints their URL
+# ("metrics: http://127.0.0.1:PORT/metrics"); DEMO_METRICS_ADDR fixes the port.
+./bin/stampede run "$scenario" --out "$out" --metrics-addr "${DEMO_METRICS_ADDR:-127.0.0.1:0}"
 rc=$?
 case $rc in
   0) echo "demo: every SLO and gate held." ;;

@@ -37,6 +37,7 @@ type runFlags struct {
 	allowRemote      bool
 	quiet            bool
 	skipSmoke        bool
+	metricsAddr      string
 	fixture          fixtureTuning
 	shard            shardFlags
 }
@@ -85,6 +86,7 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow a target that is not a loopback address")
 	fs.BoolVar(&f.quiet, "quiet", false, "no live progress display")
 	fs.BoolVar(&f.skipSmoke, "skip-smoke", false, "do not send the smoke login (one valid login, one wrong one) before the run")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve live Prometheus metrics at http://ADDR/metrics during the run (e.g. 127.0.0.1:9090; port 0 picks one)")
 	f.fixture.register(fs, "fixture-")
 	f.shard.register(fs)
 	if v.flags != nil {
@@ -137,6 +139,13 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 			return usageErr("--baseline: %v", err)
 		}
 	}
+	mln, err := listenMetrics(f.metricsAddr)
+	if err != nil {
+		return err
+	}
+	if mln != nil {
+		defer mln.Close()
+	}
 	s := &runSetup{e: e, f: &f, sc: sc, manifest: &rundir.Manifest{StampedeVersion: version, StampedeCommit: commit}, shard: shard}
 	defer s.close()
 	if err := s.prepare(ctx, plan.Paths); err != nil {
@@ -161,13 +170,16 @@ func runScenario(ctx context.Context, e *env, args []string, v runVariant) error
 		scale /= float64(shard.Count)
 		s.manifest.Shard = &rundir.Shard{Index: shard.Index, Count: shard.Count, StartAt: startAt, Barrier: shard.Barrier}
 	}
+	obs, stopMetrics := startMetrics(e, mln, s)
+	defer stopMetrics() // after the report is written
+
 	fmt.Fprintf(e.stderr, "stampede: %s; recording to %s\n", describeRun(sc, s.target), s.dir)
 	ctl := engine.NewControl()
 	stopForwarding := forwardSignals(e.signals, ctl)
 	res, runErr := engine.Run(ctx, engine.RunOptions{
 		Scenario: sc, Target: s.target, Credentials: s.creds, Dir: s.dir, Scale: scale, Seed: s.seed,
 		Control: ctl, Progress: newProgress(progressOut(e, f.quiet), isTerminal(e.stderr), plannedDuration(sc), faults),
-		Manifest: s.manifest, Hooks: hooks, StartAt: startAt, Getenv: e.getenv,
+		Manifest: s.manifest, Hooks: hooks, StartAt: startAt, Getenv: e.getenv, Observer: obs,
 	})
 	stopForwarding()
 	if errors.Is(runErr, engine.ErrAbortedImmediately) {

@@ -49,6 +49,8 @@ type Live struct {
 	ErrorRatio  float64
 	Total       int64
 	Failed      int64
+	// InFlight is the requests sent and not yet answered.
+	InFlight int64
 
 	// StageName names the stage in force, as the plan stood at the start
 	// (a search's later trials are not named); Planned is the plan's

@@ -46,6 +46,8 @@ type RunOptions struct {
 	StartAt time.Time
 	// Getenv reads login.basic_auth's variables; nil: os.Getenv.
 	Getenv func(string) string
+	// Observer watches the run as it is recorded (live metrics); nil for none.
+	Observer Observer
 }
 
 // Interrupter is a Hook to be stopped as soon as a run stops sending (a
@@ -205,7 +207,8 @@ func (r *run) prepare() error {
 	if r.rec, err = newRecorder(o.Dir, sc); err != nil {
 		return err
 	}
-	r.tt = &tracingTransport{preflight: pf}
+	r.rec.obs = o.Observer
+	r.tt = newTracingTransport(pf, sc.Client.MaxWorkers)
 	r.client, r.transport = newLoadClient(sc.Client, r.tt)
 	if r.targeter, err = newLoginTargeter(o.Target, sc, o.Credentials, o.Seed, o.Getenv); err != nil {
 		return err

@@ -17,6 +17,8 @@ import (
 func (r *run) attackLoop(ctx context.Context, results <-chan *vegeta.Result) (immediate bool) {
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
+	flush := time.NewTicker(flushInterval)
+	defer flush.Stop()
 	// The SLO is judged on a finer tick, when there is something to judge.
 	var judgeC <-chan time.Time
 	if r.search != nil || r.watch != nil {
@@ -32,8 +34,13 @@ func (r *run) attackLoop(ctx context.Context, results <-chan *vegeta.Result) (im
 				return false
 			}
 			r.take(res)
+			if !r.takeWaiting(results) {
+				return false
+			}
 		case <-judgeC:
 			r.judge(time.Since(r.attackStart))
+		case <-flush.C:
+			r.flushResults()
 		case <-tick.C:
 			r.showProgress()
 		case req := <-r.o.Control.requests():
@@ -50,6 +57,28 @@ func (r *run) attackLoop(ctx context.Context, results <-chan *vegeta.Result) (im
 	}
 }
 
+// maxBatch bounds the results taken in a row before the loop looks at its
+// tickers, the Control and the context again.
+const maxBatch = 64
+
+// takeWaiting takes the results that are already waiting, up to maxBatch,
+// without a select over every channel of the loop for each (at high rates
+// that select was the loop's largest cost); false once results is closed.
+func (r *run) takeWaiting(results <-chan *vegeta.Result) bool {
+	for range maxBatch {
+		select {
+		case res, ok := <-results:
+			if !ok {
+				return false
+			}
+			r.take(res)
+		default:
+			return true
+		}
+	}
+	return true
+}
+
 // take records one result: its outcome and evidence, the tallies, the
 // follow-up check and the live SLO judgement.
 func (r *run) take(res *vegeta.Result) {
@@ -63,17 +92,36 @@ func (r *run) take(res *vegeta.Result) {
 	if outcome == rundir.OutcomeOK {
 		r.fu.maybe(res)
 	}
-	annotate(res, r.pacer.StageAt(due), hi, outcome, lag)
-	if err := r.rec.write(res); err != nil && r.writeErr == nil {
-		r.writeErr = fmt.Errorf("record result: %w", err)
-		r.stop(rundir.ErrorEvent{Error: r.writeErr.Error()})
+	stage := r.pacer.StageAt(due)
+	annotate(res, stage, hi, outcome, lag)
+	if err := r.rec.write(res); err != nil {
+		r.writeFailed(err)
 	}
 	r.st.add(r.start, res, outcome, hi.errClass)
+	if obs := r.o.Observer; obs != nil {
+		obs.Result(Observation{Stage: stage, Outcome: outcome, ErrorClass: hi.errClass, Code: res.Code,
+			Latency: res.Latency, SendLag: lag})
+	}
 	r.gw.add(r.rec, res, lag, hi.errClass, r.tt.inflight.Load())
 	if good := outcome != rundir.OutcomeFailed; planned && r.search != nil {
 		r.search.add(due, lag+res.Latency, good)
 	} else if planned && r.watch != nil {
 		r.watch.add(due, lag+res.Latency, good)
+	}
+}
+
+// flushResults writes the results recorded so far to the file.
+func (r *run) flushResults() {
+	if err := r.rec.flush(); err != nil {
+		r.writeFailed(err)
+	}
+}
+
+// writeFailed stops the run at the first failure to record a result.
+func (r *run) writeFailed(err error) {
+	if r.writeErr == nil {
+		r.writeErr = fmt.Errorf("record result: %w", err)
+		r.stop(rundir.ErrorEvent{Error: r.writeErr.Error()})
 	}
 }
 
@@ -113,6 +161,7 @@ func (r *run) stop(why rundir.Event) {
 // hooks still stop (faults revert) and the manifest is still written.
 func (r *run) stopAtOnce(results <-chan *vegeta.Result) {
 	r.attacker.Stop()
+	r.flushResults()
 	r.rec.Record(rundir.InterruptEvent{Signal: r.abortWhy, Immediate: true}, time.Now())
 	r.res.Interrupted = true
 	if err := r.stopHooks(); err != nil {
@@ -131,6 +180,7 @@ func (r *run) stopAtOnce(results <-chan *vegeta.Result) {
 // finishDrained ends a run whose attack is over: the last generator
 // second, the follow-ups and the hooks, then the summaries.
 func (r *run) finishDrained() error {
+	r.flushResults()
 	r.gw.flush(r.rec)
 	r.fu.close()
 	if err := r.stopHooks(); err != nil {
@@ -170,12 +220,13 @@ func (r *run) finish(status string) {
 	_ = rundir.WriteJSON(r.manifestPath(), m)
 }
 
-// showProgress hands the live figures to the caller's Progress.
+// showProgress hands the live figures to the caller's Progress and Observer.
 func (r *run) showProgress() {
-	if r.o.Progress == nil {
+	if r.o.Progress == nil && r.o.Observer == nil {
 		return
 	}
 	l := r.st.live(time.Since(r.start))
+	l.InFlight = r.tt.inflight.Load()
 	l.Planned = r.live.total
 	if l.Stage < len(r.live.names) {
 		l.StageName = r.live.names[l.Stage]
@@ -183,7 +234,12 @@ func (r *run) showProgress() {
 	if r.search != nil {
 		l.Note = r.search.status(time.Since(r.attackStart))
 	}
-	r.o.Progress.Update(l)
+	if r.o.Progress != nil {
+		r.o.Progress.Update(l)
+	}
+	if r.o.Observer != nil {
+		r.o.Observer.Live(l)
+	}
 }
 
 // liveView is the plan as it stood when the attack started, for the

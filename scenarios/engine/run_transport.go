@@ -26,6 +26,7 @@ import (
 // hitInfo is what the transport learns about one hit that vegeta's Result
 // does not keep: the intent, the connection phases and the typed error.
 type hitInfo struct {
+	seq      uint64
 	intent   rundir.Intent
 	reused   bool
 	connect  time.Duration // TCP connect time for a new connection
@@ -39,79 +40,159 @@ type hitInfo struct {
 type tracingTransport struct {
 	base      http.RoundTripper
 	preflight *preflight
-	info      sync.Map // seq (uint64) → *hitInfo
+	info      hitRing
 	inflight  atomic.Int64
+	// timeout bounds a request from its send to the end of its body (the
+	// client's timeout), enforced here rather than by http.Client: for a
+	// RoundTripper it does not know, http.Client runs a goroutine and a
+	// timer per request to enforce its Timeout.
+	timeout time.Duration
+}
+
+func newTracingTransport(pf *preflight, maxWorkers uint64) *tracingTransport {
+	return &tracingTransport{preflight: pf, info: newHitRing(maxWorkers)}
 }
 
 func (t *tracingTransport) take(seq uint64) *hitInfo {
-	v, ok := t.info.LoadAndDelete(seq)
-	if !ok {
-		return &hitInfo{intent: rundir.IntentValid}
+	if hi := t.info.take(seq); hi != nil {
+		return hi
 	}
-	return v.(*hitInfo)
+	return &hitInfo{seq: seq, intent: rundir.IntentValid}
 }
 
+// hitRing hands each hit's hitInfo from the transport to the run's loop by
+// its sequence number, without a lock: slot seq mod len. A hit's slot is
+// only reused 2^k hits later, and at most max_workers hits are in flight
+// (plus the few whose results wait for the loop), so the ring is sized well
+// above that.
+type hitRing struct {
+	slots []atomic.Pointer[hitInfo]
+	mask  uint64
+}
+
+func newHitRing(maxWorkers uint64) hitRing {
+	n := uint64(1 << 16)
+	for n < 8*maxWorkers {
+		n <<= 1
+	}
+	return hitRing{slots: make([]atomic.Pointer[hitInfo], n), mask: n - 1}
+}
+
+func (h *hitRing) put(hi *hitInfo) { h.slots[hi.seq&h.mask].Store(hi) }
+
+func (h *hitRing) take(seq uint64) *hitInfo {
+	slot := &h.slots[seq&h.mask]
+	if hi := slot.Load(); hi != nil && hi.seq == seq && slot.CompareAndSwap(hi, nil) {
+		return hi
+	}
+	return nil
+}
+
+// hitTrace is one request's connection phases, as httptrace reports them
+// (from the transport's goroutines: hence the lock), with its hitInfo.
+type hitTrace struct {
+	mu                         sync.Mutex
+	hi                         hitInfo
+	connStart                  time.Time
+	connecting, wrote, gotConn bool
+}
+
+func (h *hitTrace) clientTrace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		GotConn: func(ci httptrace.GotConnInfo) {
+			h.mu.Lock()
+			h.gotConn, h.hi.reused = true, ci.Reused
+			h.mu.Unlock()
+		},
+		ConnectStart: func(_, _ string) {
+			h.mu.Lock()
+			h.connecting, h.connStart = true, time.Now()
+			h.mu.Unlock()
+		},
+		ConnectDone: func(_, _ string, err error) {
+			h.mu.Lock()
+			h.connecting = false
+			if err == nil {
+				h.hi.connect = time.Since(h.connStart)
+			}
+			h.mu.Unlock()
+		},
+		WroteRequest: func(httptrace.WroteRequestInfo) {
+			h.mu.Lock()
+			h.wrote = true
+			h.mu.Unlock()
+		},
+	}
+}
+
+// classify names the failure err of the request r in the phase it reached.
+func (h *hitTrace) classify(err error, r *http.Request) {
+	h.mu.Lock()
+	h.hi.errClass = classifyTransportError(err, canceled(r), h.connecting, h.wrote, h.gotConn)
+	h.mu.Unlock()
+}
+
+// RoundTrip sends req as it is, with a trace in its context: no copy of
+// its headers. The request is the load's own (vegeta builds a fresh one for
+// each hit), so removing the intent header from it is safe.
 func (t *tracingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.inflight.Add(1)
 	defer t.inflight.Add(-1)
 
-	hi := &hitInfo{intent: rundir.Intent(req.Header.Get(intentHeader))}
+	ht := &hitTrace{hi: hitInfo{intent: rundir.Intent(req.Header.Get(intentHeader))}}
+	hi := &ht.hi
 	login := hi.intent != "" // the targeter's logins carry an intent; follow-ups do not
-	if !login {
+	if login {
+		req.Header.Del(intentHeader)
+	} else {
 		hi.intent = rundir.IntentValid
 	}
 	if s := req.Header.Get("X-Vegeta-Seq"); s != "" {
 		if seq, err := strconv.ParseUint(s, 10, 64); err == nil {
-			t.info.Store(seq, hi)
+			hi.seq = seq
+			t.info.put(hi)
 		}
 	}
-
-	var mu sync.Mutex
-	var connStart time.Time
-	connecting, wrote, gotConn := false, false, false
-	trace := &httptrace.ClientTrace{
-		GotConn: func(ci httptrace.GotConnInfo) {
-			mu.Lock()
-			gotConn, hi.reused = true, ci.Reused
-			mu.Unlock()
-		},
-		ConnectStart: func(_, _ string) {
-			mu.Lock()
-			connecting, connStart = true, time.Now()
-			mu.Unlock()
-		},
-		ConnectDone: func(_, _ string, err error) {
-			mu.Lock()
-			connecting = false
-			if err == nil {
-				hi.connect = time.Since(connStart)
-			}
-			mu.Unlock()
-		},
-		WroteRequest: func(httptrace.WroteRequestInfo) {
-			mu.Lock()
-			wrote = true
-			mu.Unlock()
-		},
+	ctx, cancel := req.Context(), context.CancelFunc(nil)
+	if t.timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, t.timeout)
 	}
-	r := req.Clone(httptrace.WithClientTrace(req.Context(), trace))
-	r.Header.Del(intentHeader)
+	r := req.WithContext(httptrace.WithClientTrace(ctx, ht.clientTrace()))
 
 	if t.preflight != nil && login {
 		if err := t.preflight.apply(r, t.base); err != nil {
-			mu.Lock()
-			hi.errClass = classifyTransportError(err, canceled(r), connecting, wrote, gotConn)
-			mu.Unlock()
+			ht.classify(err, r)
+			if cancel != nil {
+				cancel()
+			}
 			return nil, fmt.Errorf("preflight: %w", err)
 		}
 	}
 	resp, err := t.base.RoundTrip(r)
 	if err != nil {
-		mu.Lock()
-		hi.errClass = classifyTransportError(err, canceled(r), connecting, wrote, gotConn)
-		mu.Unlock()
+		ht.classify(err, r)
+	}
+	if cancel != nil {
+		if err != nil {
+			cancel()
+		} else {
+			resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+		}
 	}
 	return resp, err
+}
+
+// cancelBody ends a request's timeout once its body is closed: the
+// timeout covers reading the body, as http.Client's does.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // canceled reports whether the request was cancelled: its context ended, or
@@ -296,9 +377,9 @@ func newLoadClient(c scenarios.Client, rt *tracingTransport) (*http.Client, *htt
 		DisableCompression:  true,
 	}
 	rt.base = tr
+	rt.timeout = c.Timeout // enforced by the transport: see tracingTransport
 	return &http.Client{
 		Transport:     rt,
-		Timeout:       c.Timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}, tr
 }

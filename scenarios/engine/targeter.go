@@ -75,6 +75,9 @@ type loginTargeter struct {
 	mu   sync.Mutex
 	rng  *rand.Rand
 	next int
+
+	json    *jsonBody // nil for a form body
+	headers intentHeaders
 }
 
 // newLoginTargeter builds the login URL by JoinURL (checking the
@@ -106,6 +109,14 @@ func newLoginTargeter(base *url.URL, sc *scenarios.Scenario, creds []Credential,
 		}
 		t.basic = "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
 	}
+	ctype := "application/x-www-form-urlencoded"
+	if sc.Login.Encoding != "form" {
+		ctype = "application/json"
+		if !nestedFields(sc.Login) { // a flat body is laid out once; nested ones go through encodeLogin
+			t.json = newJSONBody(sc.Login)
+		}
+	}
+	t.headers = newIntentHeaders(sc.Login, ctype, t.basic)
 	return t, nil
 }
 
@@ -140,20 +151,16 @@ func (t *loginTargeter) Target(tgt *vegeta.Target) error {
 
 // build fills tgt with one login for c, marked with its intent.
 func (t *loginTargeter) build(tgt *vegeta.Target, c Credential, intent rundir.Intent) error {
-	body, ctype, err := encodeLogin(t.login, c)
-	if err != nil {
-		return err
+	var body []byte
+	if t.json != nil {
+		body = t.json.encode(c)
+	} else {
+		var err error
+		if body, _, err = encodeLogin(t.login, c); err != nil {
+			return err
+		}
 	}
-	h := make(http.Header, len(t.login.Headers)+3)
-	for k, v := range t.login.Headers {
-		h.Set(k, v)
-	}
-	h.Set("Content-Type", ctype)
-	if t.basic != "" {
-		h.Set("Authorization", t.basic)
-	}
-	h.Set(intentHeader, string(intent))
-	*tgt = vegeta.Target{Method: t.login.Method, URL: t.url, Body: body, Header: h}
+	*tgt = vegeta.Target{Method: t.login.Method, URL: t.url, Body: body, Header: t.headers.get(intent)}
 	return nil
 }
 
