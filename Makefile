@@ -6,7 +6,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
 DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 
-.PHONY: build test test-browser demo bench lint clean docs image
+.PHONY: build test test-browser demo bench lint clean docs image accuracy
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/stampede
@@ -49,3 +49,9 @@ docs:
 
 clean:
 	rm -rf bin
+
+# The full accuracy matrix: 19 cases (white-box fixture, black-box fixture as its own process,
+# Django), each run 3 times quiet and 2 times beside a busy core, plus find-limit against
+# Little's law. About 35 minutes; run directories and summary.txt in runs/accuracy/.
+accuracy:
+	$(GO) test -count=1 -tags accuracy -run TestAccuracyFull -timeout 60m -v ./cmd/stampede/

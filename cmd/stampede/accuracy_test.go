@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/report"
-	"github.com/stampede-load/stampede/scenarios/rundir"
 )
 
 // The accuracy matrix: short runs of `stampede run` against the real
@@ -245,20 +244,16 @@ func runAccuracyCase(t *testing.T, tc accuracyCase) *accuracyReport {
 	if code := exitCode(err); code != exitOK && code != exitGateFailed {
 		t.Fatalf("run: %v (exit %d)\nstderr:\n%s\nstdout:\n%s", err, code, stderr, stdout)
 	}
-	b, err := os.ReadFile(filepath.Join(out, rundir.JSONFile))
+	r, err := readAccuracyReport(out)
 	if err != nil {
 		t.Fatalf("report.json: %v\n%s", err, stderr)
-	}
-	var r accuracyReport
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatalf("report.json: %v", err)
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("terminal report:\n%s", stdout)
 		}
 	})
-	return &r
+	return r
 }
 
 func checkAccuracy(t *testing.T, tc accuracyCase, r *accuracyReport) {

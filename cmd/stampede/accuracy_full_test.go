@@ -1,0 +1,758 @@
+//go:build accuracy
+
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stampede-load/stampede/fixtures"
+	"github.com/stampede-load/stampede/fixtures/django"
+	"github.com/stampede-load/stampede/fixtures/pg"
+	"github.com/stampede-load/stampede/fixtures/pg/pgtest"
+	"github.com/stampede-load/stampede/report"
+)
+
+// The full accuracy matrix (make accuracy): every case run 3 times on a
+// quiet machine and 2 times beside a process that keeps one core busy, each
+// run's cause counted against the one expected. Three kinds of target:
+//
+//   - white box: the bundled fixture in-process (`stampede run` without a
+//     target), Server-Timing and /debug/pool on, its proxies placed by the run;
+//   - black box: `stampede fixture` as a separate process with
+//     --hide-server-timing --no-pool-endpoint --opaque-errors, so its CPU is
+//     measured apart from the generator's; --dsn and evidence.role given, a
+//     network: block for a network fault;
+//   - Django: the real Django stack under gunicorn (fixtures/django), CSRF
+//     form login, a black box by nature.
+//
+// Every run directory stays under runs/accuracy/ so a wrong verdict can be
+// read; the summary goes to stdout and runs/accuracy/summary.txt. The
+// figures are measured, not asserted into shape: the test fails when a run
+// names the wrong cause, or names the network while no path was touched, so
+// `make accuracy` exits non-zero when the attribution is not yet right.
+
+const (
+	quietRuns = 3
+	busyRuns  = 2
+)
+
+// fullTarget is what a case's scenario is written against.
+type fullTarget struct {
+	kind string // "fixture" (in-process, white box), "fixture-bb", "django"
+	url  string
+	dsn  string // admin DSN for --dsn; "" for the in-process fixture
+	// head holds the scenario lines the target needs (target, login,
+	// credentials, evidence).
+	head string
+	// upstream is the service's host:port, for a network: block.
+	upstream string
+}
+
+// fullCase is one row of the full matrix.
+type fullCase struct {
+	name   string
+	target string // fixture, fixture-bb, django
+	shape  string // the target's knobs, for the summary
+	fault  string // "-" when none
+	want   string
+	box    string // white or black
+	// truth is the limit by Little's law (pool/hold), 0 when unknown.
+	truth float64
+	// fixtureFlags: for fixture-bb, the `stampede fixture` flags; for
+	// django, unused (djangoOpts instead).
+	fixtureFlags []string
+	djangoOpts   django.Options
+	// body is the rest of the scenario (stages, faults, fixture block),
+	// given the target (a free port for a network: block).
+	body func(tg *fullTarget) string
+	// netFault: a network path is touched by a fault in this case.
+	netFault bool
+}
+
+// bbFlags: the black box: no Server-Timing, no pool endpoint, bare 500s.
+var bbFlags = []string{"--hide-server-timing", "--no-pool-endpoint", "--opaque-errors", "--users", "200"}
+
+func constBody(s string) func(*fullTarget) string { return func(*fullTarget) string { return s } }
+
+func fullCases() []fullCase {
+	return []fullCase{
+		// White box: the bundled fixture in-process.
+		{
+			name: "wb-below", target: "fixture", shape: "pool 5, hold 50ms", fault: "-", want: report.CauseNone, box: "white", truth: 100,
+			body: constBody(`fixture: {users: 200, db_pool: 5, db_hold: 50ms}
+stages:
+  - constant: {rate: 50, for: 10s}
+`),
+		}, {
+			name: "wb-above", target: "fixture", shape: "pool 5, hold 50ms", fault: "-", want: report.CauseDBConnections, box: "white", truth: 100,
+			body: constBody(`fixture: {users: 200, db_pool: 5, db_hold: 50ms}
+stages:
+  - steps: {from: 60, to: 140, step: 20, hold: 3s}
+`),
+		}, {
+			name: "wb-conn-limit", target: "fixture", shape: "pool 10, hold 50ms", fault: "db.conn_limit 3 in a surge", want: report.CauseDBConnections, box: "white", truth: 200,
+			body: constBody(`fixture: {users: 200, db_pool: 10, db_hold: 50ms}
+stages:
+  - constant: {name: quiet, rate: 30, for: 4s}
+  - constant: {name: surge, rate: 100, for: 8s}
+faults:
+  - {kind: db.conn_limit, start: 3s, for: 7s, limit: 3}
+`),
+		}, {
+			name: "wb-hog", target: "fixture", shape: "pool 10, hold 50ms, max_connections 20", fault: "db.hog", want: report.CauseDBConnections, box: "white", truth: 200,
+			body: constBody(`fixture: {users: 200, db_pool: 10, db_hold: 50ms, max_connections: 20}
+stages:
+  - constant: {name: quiet, rate: 20, for: 4s}
+  - constant: {name: surge, rate: 150, for: 8s}
+faults:
+  - {kind: db.hog, start: 3s, for: 7s, leave: 0}
+`),
+		}, {
+			name: "wb-lock", target: "fixture", shape: "pool 10, hold 50ms", fault: "db.lock sessions", want: report.CauseDBQueries, box: "white", truth: 200,
+			body: constBody(`fixture: {users: 200, db_pool: 10, db_hold: 50ms}
+stages:
+  - constant: {rate: 50, for: 12s}
+faults:
+  - {kind: db.lock, start: 4s, for: 5s, table: sessions}
+`),
+		}, {
+			name: "wb-client-latency", target: "fixture", shape: "pool 10, hold 50ms", fault: "net.latency client 600ms", want: report.CauseNetClient, box: "white", truth: 200, netFault: true,
+			body: constBody(`fixture: {users: 200, db_pool: 10, db_hold: 50ms}
+stages:
+  - constant: {rate: 50, for: 12s}
+faults:
+  - {kind: net.latency, path: client, start: 4s, for: 5s, latency: 600ms}
+`),
+		}, {
+			name: "wb-client-reset", target: "fixture", shape: "pool 10, hold 50ms", fault: "net.reset_peer client", want: report.CauseNetClient, box: "white", truth: 200, netFault: true,
+			body: constBody(`fixture: {users: 200, db_pool: 10, db_hold: 50ms}
+stages:
+  - constant: {rate: 50, for: 12s}
+faults:
+  - {kind: net.reset_peer, path: client, start: 4s, for: 5s}
+`),
+		}, {
+			name: "wb-db-latency", target: "fixture", shape: "pool 10, hold 50ms", fault: "net.latency db 100ms", want: report.CauseNetDB, box: "white", truth: 200, netFault: true,
+			body: constBody(`fixture: {users: 200, db_pool: 10, db_hold: 50ms}
+stages:
+  - constant: {rate: 30, for: 12s}
+faults:
+  - {kind: net.latency, path: db, start: 4s, for: 5s, latency: 100ms}
+`),
+		}, {
+			name: "wb-cpu", target: "fixture", shape: "pool 10, hash-cost 10", fault: "-", want: report.CauseApp, box: "white",
+			body: constBody(`fixture: {users: 200, db_pool: 10, hash_cost: 10}
+stages:
+  - constant: {name: calm, rate: 5, for: 3s}
+  - ramp: {name: climb, from: 5, to: 60, for: 10s}
+`),
+		},
+		// Black box: `stampede fixture` as its own process.
+		{
+			name: "bb-above", target: "fixture-bb", shape: "pool 5, hold 50ms", fault: "-", want: report.CauseDBConnections, box: "black", truth: 100,
+			fixtureFlags: append([]string{"--db-pool", "5", "--db-hold", "50ms"}, bbFlags...),
+			body: constBody(`stages:
+  - steps: {from: 60, to: 140, step: 20, hold: 3s}
+`),
+		}, {
+			name: "bb-conn-limit", target: "fixture-bb", shape: "pool 10, hold 50ms", fault: "db.conn_limit 3 in a surge", want: report.CauseDBConnections, box: "black", truth: 200,
+			fixtureFlags: append([]string{"--db-pool", "10", "--db-hold", "50ms"}, bbFlags...),
+			body: constBody(`stages:
+  - constant: {name: quiet, rate: 30, for: 4s}
+  - constant: {name: surge, rate: 100, for: 8s}
+faults:
+  - {kind: db.conn_limit, start: 3s, for: 7s, limit: 3}
+`),
+		}, {
+			name: "bb-hot-row", target: "fixture-bb", shape: "pool 10, hold 20ms, hot row", fault: "- (hot row)", want: report.CauseDBQueries, box: "black",
+			fixtureFlags: append([]string{"--db-pool", "10", "--db-hold", "20ms", "--hot-row"}, bbFlags...),
+			body: constBody(`stages:
+  - constant: {name: quiet, rate: 10, for: 4s}
+  - ramp: {name: climb, from: 10, to: 90, for: 10s}
+`),
+		}, {
+			name: "bb-terminate", target: "fixture-bb", shape: "pool 10, hold 20ms", fault: "db.terminate every 1s", want: report.CauseDBConnections, box: "black", truth: 500,
+			fixtureFlags: append([]string{"--db-pool", "10", "--db-hold", "20ms"}, bbFlags...),
+			body: constBody(`stages:
+  - constant: {rate: 40, for: 12s}
+faults:
+  - {kind: db.terminate, start: 4s, for: 5s, every: 1s}
+`),
+		}, {
+			name: "bb-client-latency", target: "fixture-bb", shape: "pool 10, hold 20ms", fault: "net.latency client 600ms", want: report.CauseNetClient, box: "black", truth: 500, netFault: true,
+			fixtureFlags: append([]string{"--db-pool", "10", "--db-hold", "20ms"}, bbFlags...),
+			body: func(tg *fullTarget) string {
+				return fmt.Sprintf(`network:
+  client: {listen: 127.0.0.1:%d, upstream: %s}
+stages:
+  - constant: {rate: 40, for: 12s}
+faults:
+  - {kind: net.latency, path: client, start: 4s, for: 5s, latency: 600ms}
+`, freePort(), tg.upstream)
+			},
+		}, {
+			name: "bb-cpu", target: "fixture-bb", shape: "pool 10, hash-cost 10", fault: "-", want: report.CauseApp, box: "black",
+			fixtureFlags: append([]string{"--db-pool", "10", "--hash-cost", "10"}, bbFlags...),
+			body: constBody(`stages:
+  - constant: {name: calm, rate: 5, for: 3s}
+  - ramp: {name: climb, from: 5, to: 60, for: 10s}
+`),
+		},
+		// Django under gunicorn: 2 workers × 4 threads, persistent
+		// connections (up to 8).
+		{
+			name: "dj-below", target: "django", shape: "2×4, fast hasher", fault: "-", want: report.CauseNone, box: "black",
+			djangoOpts: django.Options{Workers: 2, Threads: 4, Hasher: django.HasherFast, ConnMaxAge: -1, Users: 200},
+			body: constBody(`stages:
+  - constant: {rate: 10, for: 10s}
+`),
+		}, {
+			name: "dj-conn-limit", target: "django", shape: "2×4, fast hasher", fault: "db.conn_limit 1 in a surge", want: report.CauseDBConnections, box: "black",
+			djangoOpts: django.Options{Workers: 2, Threads: 4, Hasher: django.HasherFast, ConnMaxAge: -1, Users: 200},
+			body: constBody(`stages:
+  - constant: {name: quiet, rate: 8, for: 4s}
+  - constant: {name: surge, rate: 30, for: 8s}
+faults:
+  - {kind: db.conn_limit, start: 3s, for: 7s, limit: 1}
+`),
+		}, {
+			name: "dj-cpu", target: "django", shape: "2×4, default hasher", fault: "-", want: report.CauseApp, box: "black",
+			djangoOpts: django.Options{Workers: 2, Threads: 4, Hasher: django.HasherDefault, ConnMaxAge: -1, Users: 200},
+			body: constBody(`client: {timeout: 3s}
+stages:
+  - constant: {name: calm, rate: 2, for: 3s}
+  - ramp: {name: climb, from: 2, to: 40, for: 10s}
+`),
+		}, {
+			name: "dj-client-reset", target: "django", shape: "2×4, fast hasher", fault: "net.reset_peer client", want: report.CauseNetClient, box: "black", netFault: true,
+			djangoOpts: django.Options{Workers: 2, Threads: 4, Hasher: django.HasherFast, ConnMaxAge: -1, Users: 200},
+			body: func(tg *fullTarget) string {
+				return fmt.Sprintf(`network:
+  client: {listen: 127.0.0.1:%d, upstream: %s}
+stages:
+  - constant: {rate: 10, for: 12s}
+faults:
+  - {kind: net.reset_peer, path: client, start: 4s, for: 5s}
+`, freePort(), tg.upstream)
+			},
+		},
+	}
+}
+
+// fullRun is one run of one case.
+type fullRun struct {
+	caseName, label string
+	busy            bool
+	want, got       string
+	confidence      string
+	sustainable     *float64
+	breaking        *float64
+	netWindows      int // windows named network.* in a run with healthy paths
+	dir             string
+	took            time.Duration
+	err             error
+	cause           accuracyCause
+	windows         string
+}
+
+func TestAccuracyFull(t *testing.T) {
+	begin := time.Now()
+	root, err := filepath.Abs(filepath.Join("..", "..", "runs", "accuracy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(root); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildStampede(t)
+	cases := fullCases()
+	if only := os.Getenv("STAMPEDE_ACCURACY_CASES"); only != "" {
+		cases = filterCases(cases, strings.Split(only, ","))
+	}
+	// STAMPEDE_ACCURACY_ONCE=1: one quiet run per case and no find-limit,
+	// to try a case while writing it.
+	once := os.Getenv("STAMPEDE_ACCURACY_ONCE") != ""
+	n := quietRuns + busyRuns
+	if once {
+		n = 1
+	}
+	var runs []fullRun
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tg, stop := startFullTarget(t, bin, tc)
+			defer stop()
+			for i := 0; i < n; i++ {
+				busy := i >= quietRuns
+				label := fmt.Sprintf("quiet%d", i+1)
+				if busy {
+					label = fmt.Sprintf("busy%d", i-quietRuns+1)
+				}
+				r := runFullCase(t, tc, tg, filepath.Join(root, tc.name, label), busy)
+				r.label = label
+				runs = append(runs, r)
+				switch {
+				case r.err != nil:
+					t.Errorf("%s %s: %v", tc.name, label, r.err)
+				case r.got != tc.want:
+					t.Errorf("%s %s: cause %s (%s), want %s; see %s", tc.name, label, r.got, r.confidence, tc.want, filepath.Join(r.dir, "report.txt"))
+				}
+				if r.netWindows > 0 && strings.HasPrefix(r.got, "network.") {
+					t.Errorf("%s %s: network named with healthy paths", tc.name, label)
+				}
+			}
+		})
+	}
+	var limits []findLimit
+	if !once {
+		limits = findLimits(t, bin, root)
+	}
+	sum := fullSummary(cases, runs, limits, time.Since(begin))
+	fmt.Print(sum)
+	if err := os.WriteFile(filepath.Join(root, "summary.txt"), []byte(sum), 0o644); err != nil {
+		t.Error(err)
+	}
+}
+
+func filterCases(cs []fullCase, names []string) []fullCase {
+	var out []fullCase
+	for _, c := range cs {
+		for _, n := range names {
+			if c.name == n {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// startFullTarget starts the case's target (nothing for the in-process
+// fixture) and returns how to stop it.
+func startFullTarget(t *testing.T, bin string, tc fullCase) (*fullTarget, func()) {
+	t.Helper()
+	switch tc.target {
+	case "fixture":
+		return &fullTarget{kind: "fixture"}, func() {}
+	case "fixture-bb":
+		srv := pgtest.Start(t, pg.Options{MaxConnections: 60})
+		return startFixtureProcess(t, bin, srv.AdminDSN(), tc.fixtureFlags)
+	case "django":
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		o := tc.djangoOpts
+		o.Dir = t.TempDir()
+		st, err := django.Start(ctx, o)
+		if err != nil {
+			t.Fatalf("django: %v", err)
+		}
+		tg := &fullTarget{kind: "django", url: st.URL, dsn: st.AdminDSN, upstream: strings.TrimPrefix(st.URL, "http://")}
+		tg.head = fmt.Sprintf(`target: %s
+login:
+  path: %s
+  encoding: form
+  preflight: {path: %s, from: cookie, name: csrftoken, send_as: field, send_name: csrfmiddlewaretoken}
+  success: {status: [302], cookie: sessionid}
+credentials: {file: %s}
+evidence: {role: %s}
+`, st.URL, "/accounts/login/", "/accounts/login/", st.CredentialsPath, django.AppRole)
+		return tg, func() {
+			if err := st.Stop(); err != nil {
+				t.Errorf("django stop: %v", err)
+			}
+		}
+	}
+	t.Fatalf("unknown target %q", tc.target)
+	return nil, nil
+}
+
+// startFixtureProcess runs `stampede fixture` on an existing PostgreSQL and
+// reads its URL and credentials path from what it prints.
+func startFixtureProcess(t *testing.T, bin, dsn string, flags []string) (*fullTarget, func()) {
+	t.Helper()
+	args := append([]string{"fixture", "--dsn", dsn, "--listen", "127.0.0.1:0"}, flags...)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "STAMPEDE_DSN=")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logf, err := os.Create(filepath.Join(t.TempDir(), "fixture.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stop := func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		logf.Close()
+	}
+	tg := &fullTarget{kind: "fixture-bb", dsn: dsn}
+	var creds string
+	found := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			switch {
+			case strings.HasPrefix(line, "url:"):
+				tg.url = strings.TrimSpace(strings.TrimPrefix(line, "url:"))
+			case strings.HasPrefix(line, "credentials:"):
+				f := strings.Fields(strings.TrimPrefix(line, "credentials:"))
+				if len(f) > 0 {
+					creds = f[0]
+				}
+				found <- nil
+				io.Copy(io.Discard, stdout)
+				return
+			}
+		}
+		found <- fmt.Errorf("fixture exited before it was ready: %v", sc.Err())
+	}()
+	select {
+	case err := <-found:
+		if err != nil {
+			stop()
+			b, _ := os.ReadFile(logf.Name())
+			t.Fatalf("%v\n%s", err, b)
+		}
+	case <-time.After(2 * time.Minute):
+		stop()
+		t.Fatal("fixture not ready in 2 minutes")
+	}
+	tg.upstream = strings.TrimPrefix(tg.url, "http://")
+	tg.head = fmt.Sprintf("target: %s\ncredentials: {file: %s}\nevidence: {role: %s}\n", tg.url, creds, fixtures.AppRole)
+	return tg, stop
+}
+
+// freePort asks the kernel for a port and gives it back.
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func runFullCase(t *testing.T, tc fullCase, tg *fullTarget, dir string, busy bool) fullRun {
+	t.Helper()
+	r := fullRun{caseName: tc.name, busy: busy, want: tc.want, got: "(no report)", dir: dir}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		r.err = err
+		return r
+	}
+	sc := dir + ".yaml"
+	body := tg.head + tc.body(tg)
+	if err := os.WriteFile(sc, []byte(body), 0o644); err != nil {
+		r.err = err
+		return r
+	}
+	args := []string{"run", sc, "--out", dir, "--quiet", "--seed", "11"}
+	if tg.dsn != "" {
+		args = append(args, "--dsn", tg.dsn)
+	}
+	if busy {
+		stop := startBusyCore(t)
+		defer stop()
+	}
+	start := time.Now()
+	e, stdout, stderr := testEnv(nil)
+	err := runMain(context.Background(), e, args)
+	r.took = time.Since(start)
+	os.WriteFile(dir+".stdout.txt", stdout.Bytes(), 0o644)
+	if code := exitCode(err); code != exitOK && code != exitGateFailed {
+		r.err = fmt.Errorf("run: %v (exit %d)\n%s", err, code, lastLines(stderr.String(), 20))
+		return r
+	}
+	rep, err := readAccuracyReport(dir)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	r.got, r.confidence, r.cause = rep.Cause.Primary, rep.Cause.Confidence, rep.Cause
+	r.sustainable, r.breaking = rep.Limit.SustainableRPS, rep.Limit.BreakingRPS
+	var ws []string
+	for _, w := range rep.Windows {
+		if !tc.netFault && strings.HasPrefix(w.Cause, "network.") {
+			r.netWindows++
+		}
+		c := w.Cause
+		if c == "" {
+			c = "-"
+		}
+		mark := "ok"
+		if !w.SLOMet {
+			mark = "FAIL"
+		}
+		ws = append(ws, fmt.Sprintf("%gs:%s:%s", w.StartS, mark, c))
+	}
+	r.windows = strings.Join(ws, " ")
+	if tc.netFault {
+		r.netWindows = 0
+	}
+	return r
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// findLimit is one find-limit search against a known truth.
+type findLimit struct {
+	name        string
+	truth       float64
+	sustainable *float64
+	took        time.Duration
+	err         error
+}
+
+// findLimits runs find-limit on the fixture with pool 5, hold 50ms (100/s
+// by Little's law), white box in-process and black box as a process.
+func findLimits(t *testing.T, bin, root string) []findLimit {
+	var out []findLimit
+	const body = `stages:
+  - constant: {rate: 40, for: 5s}
+search: {factor: 1.5, precision: 0.05, warmup: 2s, hold: 3s}
+`
+	run := func(name string, tg *fullTarget, fixture string) {
+		dir := filepath.Join(root, "find-limit", name)
+		os.MkdirAll(filepath.Dir(dir), 0o755)
+		sc := dir + ".yaml"
+		fl := findLimit{name: name, truth: 100}
+		os.WriteFile(sc, []byte(tg.head+fixture+body), 0o644)
+		args := []string{"find-limit", sc, "--out", dir, "--quiet", "--seed", "11", "--budget", "50s"}
+		if tg.dsn != "" {
+			args = append(args, "--dsn", tg.dsn)
+		}
+		start := time.Now()
+		e, stdout, stderr := testEnv(nil)
+		err := runMain(context.Background(), e, args)
+		fl.took = time.Since(start)
+		os.WriteFile(dir+".stdout.txt", stdout.Bytes(), 0o644)
+		if code := exitCode(err); code != exitOK && code != exitGateFailed {
+			fl.err = fmt.Errorf("find-limit: %v (exit %d)\n%s", err, code, lastLines(stderr.String(), 20))
+		} else if rep, err := readAccuracyReport(dir); err != nil {
+			fl.err = err
+		} else {
+			fl.sustainable = rep.Limit.SustainableRPS
+		}
+		if fl.err != nil {
+			t.Errorf("%s: %v", name, fl.err)
+		}
+		out = append(out, fl)
+	}
+	run("wb-pool5-hold50", &fullTarget{kind: "fixture"}, "fixture: {users: 200, db_pool: 5, db_hold: 50ms}\n")
+	srv := pgtest.Start(t, pg.Options{MaxConnections: 60})
+	tg, stop := startFixtureProcess(t, bin, srv.AdminDSN(), append([]string{"--db-pool", "5", "--db-hold", "50ms"}, bbFlags...))
+	run("bb-pool5-hold50", tg, "")
+	stop()
+	return out
+}
+
+// fullSummary lays the runs out: per case, overall, the confusion matrix,
+// network named on healthy paths, limit errors, wrong verdicts in detail.
+func fullSummary(cases []fullCase, runs []fullRun, limits []findLimit, took time.Duration) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n=== stampede accuracy: %d cases, %d runs (each case %d quiet + %d beside a busy core) ===\n\n", len(cases), len(runs), quietRuns, busyRuns)
+	fmt.Fprintf(&b, "%-18s %-10s %-5s %-32s %-27s %-15s %-6s %6s %6s %6s  %s\n", "case", "target", "box", "shape", "fault", "expected", "truth", "quiet", "busy", "all", "detected (q1 q2 q3 | b1 b2)")
+	right, total := 0, 0
+	for _, tc := range cases {
+		q, bz, nq, nb := 0, 0, 0, 0
+		var got []string
+		for _, r := range runs {
+			if r.caseName != tc.name {
+				continue
+			}
+			total++
+			if r.busy {
+				nb++
+			} else {
+				nq++
+			}
+			g := r.got
+			if r.got == tc.want {
+				right++
+				if r.busy {
+					bz++
+				} else {
+					q++
+				}
+			} else {
+				g = strings.ToUpper(g)
+			}
+			if r.busy && len(got) == nq {
+				got = append(got, "|")
+			}
+			got = append(got, g)
+		}
+		truth := "-"
+		if tc.truth > 0 {
+			truth = fmt.Sprintf("%g/s", tc.truth)
+		}
+		fmt.Fprintf(&b, "%-18s %-10s %-5s %-32s %-27s %-15s %-6s %4d/%d %4d/%d %4d/%d  %s\n", tc.name, tc.target, tc.box, tc.shape, tc.fault, tc.want, truth,
+			q, nq, bz, nb, q+bz, nq+nb, strings.Join(got, " "))
+	}
+	if total > 0 {
+		fmt.Fprintf(&b, "\noverall right cause: %d/%d = %.0f%%\n", right, total, 100*float64(right)/float64(total))
+	}
+
+	// Confusion matrix: expected (rows) × detected (columns).
+	cols := map[string]bool{}
+	rows := map[string]bool{}
+	cm := map[[2]string]int{}
+	for _, r := range runs {
+		cols[r.got] = true
+		rows[r.want] = true
+		cm[[2]string{r.want, r.got}]++
+	}
+	colNames := sortedKeys(cols)
+	fmt.Fprintf(&b, "\nconfusion matrix (rows expected, columns detected):\n%-16s", "")
+	for _, c := range colNames {
+		fmt.Fprintf(&b, " %14s", c)
+	}
+	b.WriteString("\n")
+	for _, rw := range sortedKeys(rows) {
+		fmt.Fprintf(&b, "%-16s", rw)
+		for _, c := range colNames {
+			fmt.Fprintf(&b, " %14d", cm[[2]string{rw, c}])
+		}
+		b.WriteString("\n")
+	}
+
+	// network.* on healthy paths.
+	netRuns, netWins, healthy := 0, 0, 0
+	for _, r := range runs {
+		tc := caseByName(cases, r.caseName)
+		if tc.netFault {
+			continue
+		}
+		healthy++
+		if strings.HasPrefix(r.got, "network.") {
+			netRuns++
+		}
+		netWins += r.netWindows
+	}
+	fmt.Fprintf(&b, "\nnetwork.* named with healthy network paths: %d of %d runs as the run's cause (must be 0); %d windows in those runs\n", netRuns, healthy, netWins)
+
+	// Limits against the truth.
+	fmt.Fprintf(&b, "\nlimit against the truth (sustainable rate from the run's stages; error = (measured - truth) / truth):\n")
+	for _, tc := range cases {
+		if tc.truth == 0 || tc.fault != "-" {
+			continue // under a fault the limit is the fault's, not pool/hold
+		}
+		var parts []string
+		var errs []float64
+		for _, r := range runs {
+			if r.caseName != tc.name {
+				continue
+			}
+			if r.sustainable == nil {
+				parts = append(parts, "none")
+				continue
+			}
+			e := (*r.sustainable - tc.truth) / tc.truth
+			errs = append(errs, e)
+			parts = append(parts, fmt.Sprintf("%g(%+.0f%%)", *r.sustainable, 100*e))
+		}
+		crosses := "stays below the truth: a lower bound at best"
+		if tc.want != report.CauseNone {
+			crosses = "crosses the truth"
+		}
+		fmt.Fprintf(&b, "  %-18s truth %g/s (%s): %s; median |error| %s\n", tc.name, tc.truth, crosses, strings.Join(parts, " "), medianAbs(errs))
+	}
+	for _, fl := range limits {
+		if fl.err != nil || fl.sustainable == nil {
+			fmt.Fprintf(&b, "  find-limit %-12s truth %g/s: no figure (%v) in %s\n", fl.name, fl.truth, fl.err, fl.took.Round(time.Second))
+			continue
+		}
+		fmt.Fprintf(&b, "  find-limit %-12s truth %g/s: %g/s (%+.0f%%) in %s\n", fl.name, fl.truth, *fl.sustainable, 100*(*fl.sustainable-fl.truth)/fl.truth, fl.took.Round(time.Second))
+	}
+
+	// Wrong verdicts in detail.
+	fmt.Fprintf(&b, "\nwrong verdicts:\n")
+	wrong := 0
+	for _, r := range runs {
+		if r.err == nil && r.got == r.want {
+			continue
+		}
+		wrong++
+		fmt.Fprintf(&b, "- %s %s: expected %s, detected %s (confidence %s); %s\n", r.caseName, r.label, r.want, r.got, r.confidence, filepath.Join(r.dir, "report.txt"))
+		if r.err != nil {
+			fmt.Fprintf(&b, "    error: %v\n", r.err)
+			continue
+		}
+		fmt.Fprintf(&b, "    scope: %s\n", r.cause.Scope)
+		for _, l := range r.cause.Evidence {
+			fmt.Fprintf(&b, "    evidence: %s\n", l)
+		}
+		for _, l := range r.cause.RuledOut {
+			fmt.Fprintf(&b, "    ruled out: %s\n", l)
+		}
+		for _, l := range r.cause.NotChecked {
+			fmt.Fprintf(&b, "    not checked: %s\n", l)
+		}
+		fmt.Fprintf(&b, "    windows: %s\n", r.windows)
+	}
+	if wrong == 0 {
+		b.WriteString("  none\n")
+	}
+	var runTime time.Duration
+	for _, r := range runs {
+		runTime += r.took
+	}
+	fmt.Fprintf(&b, "\ntime: %s in all (%d runs, %s inside `stampede run`)\n", took.Round(time.Second), len(runs), runTime.Round(time.Second))
+	return b.String()
+}
+
+func caseByName(cs []fullCase, name string) fullCase {
+	for _, c := range cs {
+		if c.name == name {
+			return c
+		}
+	}
+	return fullCase{}
+}
+
+func medianAbs(xs []float64) string {
+	if len(xs) == 0 {
+		return "n/a"
+	}
+	a := make([]float64, len(xs))
+	for i, x := range xs {
+		a[i] = math.Abs(x)
+	}
+	sort.Float64s(a)
+	m := a[len(a)/2]
+	if len(a)%2 == 0 {
+		m = (a[len(a)/2-1] + a[len(a)/2]) / 2
+	}
+	return fmt.Sprintf("%.0f%%", 100*m)
+}
