@@ -93,12 +93,19 @@ func poolWaitRule(e *evidence, b *baseline, fs *findings) {
 
 // capRules reads the database's samples for caps at their limit.
 func capRules(e *evidence, fs *findings) {
-	refused := e.c.det[dSQL53300] > 0 || e.c.det[dDBConnTimeout] > 0
+	// Refused connections show as 53300 or connect timeouts; a black box
+	// shows them as bare 5xx, which at a cap reached mean the same: a
+	// service that cannot open the connection it needs.
+	refused := e.c.det[dSQL53300] > 0 || e.c.det[dDBConnTimeout] > 0 || e.c.det[dHTTP5xx]+e.c.det[dDBUnavailable] > 0
 	if e.haveDB && e.roleCapped {
 		busy := e.capActive + e.roleIdleInTx
-		if refused || busy >= capBusyShare*e.capBackends {
+		switch {
+		case busy >= capBusyShare*e.capBackends || e.c.det[dSQL53300] > 0:
 			fs.add(resRoleCap, srcDB, wProve, true, "the role's backends at its connection limit: %s of %s (%s active)", format.Num(e.capBackends), format.Num(e.capLimit), format.Num(e.capActive))
-		} else {
+		case refused:
+			fs.add(resRoleCap, srcDB, wShow, true, "the role's backends at its connection limit, %s of %s, while %d logins failed with a server error: the service could not open the connections it needed",
+				format.Num(e.capBackends), format.Num(e.capLimit), e.c.det[dHTTP5xx]+e.c.det[dDBUnavailable]+e.c.det[dDBConnTimeout])
+		default:
 			fs.add(resRoleCap, srcDB, wSuggest, false, "the role's backends at its connection limit, %s of %s, but only %s at work: idle connections held by a pool", format.Num(e.capBackends), format.Num(e.capLimit), format.Num(busy))
 		}
 	}

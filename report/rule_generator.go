@@ -12,8 +12,10 @@ import (
 const (
 	// normalP50Factor, normalP99Factor: latency still normal, within these
 	// factors of the healthy level (p50 also within 5 ms, p99 within 50 ms).
-	normalP50Factor = 1.5
-	normalP99Factor = 2
+	normalP50Factor   = 1.5
+	normalP99Factor   = 2
+	normalNoBaseP50MS = 100
+	normalNoBaseP99MS = 500
 	// lagFactor, lagFloorMS, lagNoBaseMS: send lag p99 rising.
 	lagFactor   = 3
 	lagFloorMS  = 20
@@ -24,7 +26,8 @@ const (
 )
 
 func ruleGenerator(e *evidence, b *baseline, fs *findings) {
-	latencyNormal := !b.p50.rises(ms(e.p50), normalP50Factor, 5, 1e12) && !b.p99.rises(ms(e.p99), normalP99Factor, 50, 1e12)
+	// Without a healthy level, normal is what no login SLO would fail.
+	latencyNormal := !b.p50.rises(ms(e.p50), normalP50Factor, 5, normalNoBaseP50MS) && !b.p99.rises(ms(e.p99), normalP99Factor, 50, normalNoBaseP99MS)
 	if n := e.c.cls[clsGenerator]; n > 0 {
 		fs.add(resGenerator, srcGenerator, wProve, true, "%d local generator failures (%s)", n, generatorBreakdown(&e.c.det))
 	}
