@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -269,7 +270,13 @@ type fullRun struct {
 
 func TestAccuracyFull(t *testing.T) {
 	begin := time.Now()
-	root, err := filepath.Abs(filepath.Join("..", "..", "runs", "accuracy"))
+	// STAMPEDE_ACCURACY_OUT: another folder for a partial rerun (with
+	// STAMPEDE_ACCURACY_CASES), so the full matrix's runs stay.
+	out := filepath.Join("..", "..", "runs", "accuracy")
+	if o := os.Getenv("STAMPEDE_ACCURACY_OUT"); o != "" {
+		out = o
+	}
+	root, err := filepath.Abs(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,6 +308,13 @@ func TestAccuracyFull(t *testing.T) {
 				label := fmt.Sprintf("quiet%d", i+1)
 				if busy {
 					label = fmt.Sprintf("busy%d", i-quietRuns+1)
+				}
+				if i > 0 && tg.url != "" {
+					// The target outlives the run: let what the last run
+					// left queued (a backlog of slow logins) drain first.
+					if err := settle(tg.url); err != nil {
+						t.Logf("%s %s: %v", tc.name, label, err)
+					}
 				}
 				r := runFullCase(t, tc, tg, filepath.Join(root, tc.name, label), busy)
 				r.label = label
@@ -446,6 +460,39 @@ func startFixtureProcess(t *testing.T, bin, dsn string, flags []string) (*fullTa
 	tg.upstream = strings.TrimPrefix(tg.url, "http://")
 	tg.head = fmt.Sprintf("target: %s\ncredentials: {file: %s}\nevidence: {role: %s}\n", tg.url, creds, fixtures.AppRole)
 	return tg, stop
+}
+
+// settleFor bounds the wait for a reused target to drain; settleFast is
+// what an idle service's answer to an unused path takes at most.
+const (
+	settleFor  = time.Minute
+	settleFast = 100 * time.Millisecond
+)
+
+// settle waits until three requests in a row for an unused path are
+// answered fast: the service has nothing queued from the previous run.
+func settle(url string) error {
+	c := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(settleFor)
+	fast := 0
+	for fast < 3 {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("target still slow after %s", settleFor)
+		}
+		start := time.Now()
+		resp, err := c.Get(url + "/stampede-settle-probe")
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		if err == nil && time.Since(start) < settleFast {
+			fast++
+		} else {
+			fast = 0
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+	return nil
 }
 
 // freePort asks the kernel for a port and gives it back.

@@ -142,7 +142,7 @@ faults:
   - {kind: net.latency, path: client, start: 4s, for: 5s, latency: 600ms}
 `,
 		want:     report.CauseNetClient,
-		evidence: []string{"health checks through the client path took", "not explained by server time"},
+		evidence: []string{"health checks took", "through the client path and", "not explained by server time"},
 	}, {
 		name: "g: net.reset_peer on the client path",
 		scenario: `fixture: {users: 200, db_pool: 10, db_hold: 50ms}
