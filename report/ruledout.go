@@ -35,6 +35,9 @@ func ruledOut(fs findings, primary string, e *evidence, b *baseline) (ruled, unc
 			unchecked = append(unchecked, r.cause+": "+r.none)
 		}
 	}
+	if _, ok := e.timing(); !ok && e.c.sent > 0 {
+		unchecked = append(unchecked, "no Server-Timing on the responses (a black box): pool waits, database time and the service's own time per login could not be measured; the verdict rests on the database's samples, probes and CPU")
+	}
 	return ruled, unchecked
 }
 
