@@ -7,7 +7,6 @@ package main
 // checked after it.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -92,28 +91,6 @@ func runChaosScenario(t *testing.T, scenario string, sig chan os.Signal, during 
 	}
 	t.Logf("run: exit %d (%v), %d results, %d timeline events", exitCode(r.err), r.err, len(r.results), len(r.timeline))
 	return r
-}
-
-func readTimeline(t *testing.T, dir string) []map[string]any {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, rundir.TimelineFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var evs []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			continue // a line torn by kill -9
-		}
-		evs = append(evs, m)
-	}
-	return evs
 }
 
 func eventTime(t *testing.T, ev map[string]any) time.Time {
