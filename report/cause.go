@@ -3,9 +3,10 @@ package report
 import (
 	"fmt"
 
-	"github.com/stampede-load/stampede/report/format"
 	"sort"
 	"time"
+
+	"github.com/stampede-load/stampede/report/format"
 )
 
 // Causes, from DESIGN.md's taxonomy.

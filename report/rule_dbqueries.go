@@ -45,7 +45,7 @@ func ruleDBQueries(e *evidence, b *baseline, fs *findings) {
 	if n := det[dDBTimeout]; n > 0 {
 		fs.add(resDBWork, srcResponses, wShow, false, "%d db_timeout responses: database work did not finish in time", n)
 	}
-	if e.haveRTT && b.rtt.rises(ms(e.rtt), probeFactor, probeFloorMS, probeNoBaseMS) {
+	if e.haveRTT && b.rtt.rises(format.Millis(e.rtt), probeFactor, probeFloorMS, probeNoBaseMS) {
 		w, wall := e.strength(wShow)
 		fs.add(resDBWork, srcDB, w, wall, "the database's own probe query took %s against %s", format.MS(e.rtt), b.rtt.ms())
 	}
@@ -59,7 +59,7 @@ func ruleDBQueries(e *evidence, b *baseline, fs *findings) {
 		switch {
 		case waiters > 0:
 			fs.add(resDBWork, srcTiming, wShow, true, "Server-Timing: db %s per login against %s", fmtMS(t.dbReached), b.dbReached.ms())
-		case e.haveRTT && b.rtt.rises(ms(e.rtt), probeFactor, probeFloorMS, probeNoBaseMS):
+		case e.haveRTT && b.rtt.rises(format.Millis(e.rtt), probeFactor, probeFloorMS, probeNoBaseMS):
 			w, wall := e.strength(wShow)
 			fs.add(resDBWork, srcTiming, w, wall, "Server-Timing: db %s per login against %s, the database's own probe slow too", fmtMS(t.dbReached), b.dbReached.ms())
 		case active && !pathSlow(e, b):
@@ -67,5 +67,3 @@ func ruleDBQueries(e *evidence, b *baseline, fs *findings) {
 		}
 	}
 }
-
-func ms(d interface{ Nanoseconds() int64 }) float64 { return float64(d.Nanoseconds()) / 1e6 }

@@ -27,13 +27,13 @@ const (
 
 func ruleGenerator(e *evidence, b *baseline, fs *findings) {
 	// Without a healthy level, normal is what no login SLO would fail.
-	latencyNormal := !b.p50.rises(ms(e.p50), normalP50Factor, 5, normalNoBaseP50MS) && !b.p99.rises(ms(e.p99), normalP99Factor, 50, normalNoBaseP99MS)
+	latencyNormal := !b.p50.rises(format.Millis(e.p50), normalP50Factor, 5, normalNoBaseP50MS) && !b.p99.rises(format.Millis(e.p99), normalP99Factor, 50, normalNoBaseP99MS)
 	if n := e.c.cls[clsGenerator]; n > 0 {
 		fs.add(resGenerator, srcGenerator, wProve, true, "%d local generator failures (%s)", n, generatorBreakdown(&e.c.det))
 	}
 	// Late sends count when the lag rose against the healthy windows': a
 	// lag that was there while the SLO held did not break it.
-	lagRose := b.lagP99.rises(ms(e.lagP99), lagFactor, lagFloorMS, lagNoBaseMS)
+	lagRose := b.lagP99.rises(format.Millis(e.lagP99), lagFactor, lagFloorMS, lagNoBaseMS)
 	if len(e.genLocal) > 0 || (e.genBehind && latencyNormal && lagRose) {
 		what := fmt.Sprintf("the generator sent %d of %d hits late (lag up to %s) with workers free (%d in flight of %d)",
 			e.genLate, e.genHits, format.MS(e.genMaxLag), e.genInflight, e.genMaxWorkers)
@@ -42,7 +42,7 @@ func ruleGenerator(e *evidence, b *baseline, fs *findings) {
 		}
 		fs.add(resGenerator, srcGenerator, wProve, true, "%s", what)
 	}
-	if !e.genSat && latencyNormal && ms(e.lagP99) >= lagNoBaseMS && b.lagP99.rises(ms(e.lagP99), lagFactor, lagFloorMS, lagNoBaseMS) {
+	if !e.genSat && latencyNormal && format.Millis(e.lagP99) >= lagNoBaseMS && b.lagP99.rises(format.Millis(e.lagP99), lagFactor, lagFloorMS, lagNoBaseMS) {
 		fs.add(resGenerator, srcGenerator, wShow, true, "send lag p99 %s while latency stayed normal (p50 %s against %s)", format.MS(e.lagP99), format.MS(e.p50), b.p50.ms())
 	}
 	if e.haveCPU && e.cores > 0 && e.hostBusy >= hostSaturated && !e.targetInProc &&

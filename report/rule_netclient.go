@@ -42,10 +42,10 @@ func ruleNetClient(e *evidence, b *baseline, fs *findings) {
 	// The load's own new connections: opened when the generator needs
 	// more because logins queue, they slow with a saturated service's
 	// accept queue too, so they suggest the path, never prove it alone.
-	if e.haveConn && b.connP99.rises(ms(e.connP99), connectFactor, connectFloorMS, connectNoBaseMS) {
+	if e.haveConn && b.connP99.rises(format.Millis(e.connP99), connectFactor, connectFloorMS, connectNoBaseMS) {
 		fs.add(resClientPath, srcConnect, wSuggest, false, "TCP connect p99 %s against %s (%d new connections)", format.MS(e.connP99), b.connP99.ms(), c.newConns)
 	}
-	if e.haveSvc && b.svcConnect.rises(ms(e.svcConnect), connectFactor, connectFloorMS, connectNoBaseMS) {
+	if e.haveSvc && b.svcConnect.rises(format.Millis(e.svcConnect), connectFactor, connectFloorMS, connectNoBaseMS) {
 		w, wall := e.strength(wShow)
 		fs.add(resClientPath, srcProbes, w, wall, "TCP connect probes to the service %s against %s", format.MS(e.svcConnect), b.svcConnect.ms())
 	}
@@ -54,7 +54,7 @@ func ruleNetClient(e *evidence, b *baseline, fs *findings) {
 	}
 	// The old health check, through the path alone: a slow answer there is
 	// as much a busy service as a slow path, so it only suggests.
-	if e.haveHealth && !e.healthDirect.have && b.health.rises(ms(e.health), gapFactor, gapFloorMS, 2*gapNoBaseMS) {
+	if e.haveHealth && !e.healthDirect.have && b.health.rises(format.Millis(e.health), gapFactor, gapFloorMS, 2*gapNoBaseMS) {
 		// Alone, a saturated service answers them late too; beside
 		// Server-Timing showing the service's own time flat, the time is
 		// not the service's.

@@ -28,8 +28,8 @@ func pathSlow(e *evidence, b *baseline) bool {
 	if !e.havePath {
 		return false
 	}
-	direct := e.haveRTT && b.rtt.rises(ms(e.rtt), probeFactor, probeFloorMS, probeNoBaseMS)
-	return !direct && b.pathRTT.rises(ms(e.pathRTT), pathFactor, pathFloorMS, pathNoBaseMS)
+	direct := e.haveRTT && b.rtt.rises(format.Millis(e.rtt), probeFactor, probeFloorMS, probeNoBaseMS)
+	return !direct && b.pathRTT.rises(format.Millis(e.pathRTT), pathFactor, pathFloorMS, pathNoBaseMS)
 }
 
 func ruleNetDB(e *evidence, b *baseline, fs *findings) {
@@ -54,7 +54,7 @@ func ruleNetDB(e *evidence, b *baseline, fs *findings) {
 	if e.pathErrors > b.ev.pathErrors {
 		fs.add(resDBPath, srcProbes, wShow, true, "%d probe queries through the database path failed", e.pathErrors)
 	}
-	if e.haveDBProbe && b.dbConnect.rises(ms(e.dbConnect), dbConnectFactor, dbConnectFloorMS, dbConnectNoBaseMS) {
+	if e.haveDBProbe && b.dbConnect.rises(format.Millis(e.dbConnect), dbConnectFactor, dbConnectFloorMS, dbConnectNoBaseMS) {
 		w, wall := e.strength(wShow)
 		fs.add(resDBPath, srcProbes, w, wall, "TCP connect to the database %s against %s", format.MS(e.dbConnect), b.dbConnect.ms())
 	}
@@ -76,7 +76,7 @@ func timedHold(e *evidence, b *baseline, fs *findings) {
 	if !ok || !e.haveRTT || !e.haveDB || !b.dbReached.rises(t.dbReached, holdFactor, holdFloorMS, holdNoBaseMS) {
 		return
 	}
-	if b.rtt.rises(ms(e.rtt), probeFactor, probeFloorMS, probeNoBaseMS) || max(e.lockWaiters, e.roleLockWait) > 0 || sessionsAtWork(e) {
+	if b.rtt.rises(format.Millis(e.rtt), probeFactor, probeFloorMS, probeNoBaseMS) || max(e.lockWaiters, e.roleLockWait) > 0 || sessionsAtWork(e) {
 		return
 	}
 	if e.havePath && !pathSlow(e, b) {

@@ -56,16 +56,16 @@ func netClientFigures(e *evidence, b *baseline) []string {
 	var p []string
 	seen := false
 	if e.haveConn {
-		p, seen = append(p, "connect p99 "+against(ms(e.connP99), b.connP99)), true
+		p, seen = append(p, "connect p99 "+against(format.Millis(e.connP99), b.connP99)), true
 	}
 	if e.nullPath.have && e.nullDirect.have {
 		p, seen = append(p, fmt.Sprintf("unused-path requests %s through the path, %s straight to the service", fmtMS(e.nullPath.ms), fmtMS(e.nullDirect.ms))), true
 	}
 	if e.haveSvc {
-		p, seen = append(p, "service connect probes "+against(ms(e.svcConnect), b.svcConnect)), true
+		p, seen = append(p, "service connect probes "+against(format.Millis(e.svcConnect), b.svcConnect)), true
 	}
 	if e.haveHealth || e.healthErrors > 0 {
-		p, seen = append(p, fmt.Sprintf("health checks %s, %d failed", against(ms(e.health), b.health), e.healthErrors)), true
+		p, seen = append(p, fmt.Sprintf("health checks %s, %d failed", against(format.Millis(e.health), b.health), e.healthErrors)), true
 	}
 	if t, ok := e.timing(); ok {
 		p, seen = append(p, "client latency beyond server time "+against(t.gap, b.gap)), true
@@ -95,7 +95,7 @@ func netDBFigures(e *evidence, b *baseline) []string {
 		p = append(p, format.Num(max(e.idleInTx, e.roleIdleInTx))+" sessions idle in transaction")
 	}
 	if e.haveDBProbe {
-		p = append(p, "database connect probes "+against(ms(e.dbConnect), b.dbConnect))
+		p = append(p, "database connect probes "+against(format.Millis(e.dbConnect), b.dbConnect))
 	}
 	if len(p) == 0 {
 		return nil
