@@ -418,3 +418,50 @@ func TestBodySignatures(t *testing.T) {
 		t.Error("a bare 500 page matched a signature")
 	}
 }
+
+// A white box served in this process on a starved host (CPU-bound
+// hashing): each login's db time rises, its sessions sit idle in
+// transaction and the database answers its own probe at once, which on a
+// healthy host would point at the path to the database. But the service
+// waited for a core between its statements, and a cheap request straight
+// to it is as late: app, and the database path not named.
+func TestCauseStarvedHostIsNotTheDatabasePath(t *testing.T) {
+	b := reporttest.ConstRun(t, func(at float64, i int) reporttest.Hit {
+		switch {
+		case at >= 8 && i%3 == 0:
+			return reporttest.Hit{Lat: 2001 * time.Millisecond, Outcome: rundir.OutcomeFailed, Code: 503,
+				Body: `{"error":"pool_timeout"}`, Timing: reporttest.TimingHdr(2000, 0, 0, 2000.5)}
+		case at >= 8:
+			return reporttest.Hit{Lat: 1500 * time.Millisecond, Timing: reporttest.TimingHdr(1100, 120, 250, 1495)}
+		}
+		return reporttest.Hit{Lat: 80 * time.Millisecond, Timing: reporttest.TimingHdr(0.1, 2, 75, 79)}
+	})
+	empty := 0.0
+	b.DBSamples(0, 20, func(s int) map[string]any {
+		m := reporttest.NormalDB(s)
+		m["role_backends"], m["role_active"] = 10, 1
+		m["by_state"] = map[string]any{"active": 1, "idle in transaction": 1}
+		if s >= 8 {
+			empty += 15
+			m["by_state"] = map[string]any{"active": 1, "idle in transaction": 9}
+			m["pool"] = map[string]any{"acquired_conns": 10, "max_conns": 10, "empty_acquire_count": empty}
+		}
+		return m
+	})
+	for s := 0; s < 21; s++ {
+		busy, null := 0.3, 1.2
+		if s >= 8 {
+			busy, null = 1.0, 230.0
+		}
+		b.Event(rundir.EventCPUSample, float64(s)+0.5, map[string]any{"cores": 2, "host_busy": busy,
+			"generator_cores": 2 * busy, "target_in_process": true})
+		b.Event(rundir.EventHTTPProbe, float64(s)+0.5, map[string]any{"kind": "null", "via": "direct", "connect_ms": 0.2, "ms": null, "status": 404})
+	}
+	r := analyzeDir(t, b.Write())
+	checkCause(t, r, CauseApp)
+	for _, w := range r.Windows {
+		if w.Cause == CauseNetDB {
+			t.Errorf("window %s named %s on a starved host\nevidence:\n%s", format.Sec(w.Start), w.Cause, joined(w.Diagnosis.Evidence))
+		}
+	}
+}

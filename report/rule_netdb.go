@@ -70,7 +70,9 @@ func ruleNetDB(e *evidence, b *baseline, fs *findings) {
 // database waits for the next statement). The service timed that wait
 // around its queries, so it was not busy itself: the time goes between
 // the service and the database. A probe through the path that stayed fast
-// contradicts it.
+// contradicts it. On a starved host the inference fails: a service waiting
+// for a core between its statements times that wait as db time too, so
+// then it only suggests the path.
 func timedHold(e *evidence, b *baseline, fs *findings) {
 	t, ok := e.timing()
 	if !ok || !e.haveRTT || !e.haveDB || !b.dbReached.rises(t.dbReached, holdFactor, holdFloorMS, holdNoBaseMS) {
@@ -86,7 +88,8 @@ func timedHold(e *evidence, b *baseline, fs *findings) {
 	if idleTx := max(e.roleIdleInTx, e.idleInTx); idleTx > 0 {
 		idle = fmt.Sprintf("%s of the service's %s database sessions idle in transaction", format.Num(idleTx), format.Num(e.roleBackends))
 	}
-	fs.add(resDBPath, srcTiming, wShow, true, "the service's db time is %s per login against %s while the database's own probe answered in %s, with no lock waiters and %s: the time goes between the service and the database",
+	w, wall := e.strength(wShow)
+	fs.add(resDBPath, srcTiming, w, wall, "the service's db time is %s per login against %s while the database's own probe answered in %s, with no lock waiters and %s: the time goes between the service and the database",
 		fmtMS(t.dbReached), b.dbReached.ms(), format.MS(e.rtt), idle)
 }
 
