@@ -208,7 +208,7 @@ func TestK8sMergeJob(t *testing.T) {
 	}
 	got := decode(t, buf.Bytes())[0].(*batchv1.Job)
 	script := strings.Join(got.Spec.Template.Spec.Containers[0].Command, " ")
-	want := "stampede merge /runs/surge-ab12c/shard-0 /runs/surge-ab12c/shard-1 /runs/surge-ab12c/shard-2 --out /runs/surge-ab12c/merged && stampede report /runs/surge-ab12c/merged"
+	want := "stampede merge /runs/surge-ab12c/shard-0 /runs/surge-ab12c/shard-1 /runs/surge-ab12c/shard-2 --out /runs/surge-ab12c/merged --allow-partial && stampede report /runs/surge-ab12c/merged"
 	if !strings.Contains(script, want) || got.Name != "surge-ab12c-merge" {
 		t.Errorf("merge job %q runs %q, want %q", got.Name, script, want)
 	}
