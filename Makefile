@@ -6,7 +6,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
 DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 
-.PHONY: build test test-browser demo bench lint clean docs image accuracy
+.PHONY: build test test-browser demo demo-series bench lint clean docs image accuracy
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/stampede
@@ -22,6 +22,12 @@ test-browser:
 
 demo: build
 	./scripts/demo.sh
+
+# The demo N times (default 10) as the machine is, then N times beside a busy
+# core, with a tally of the breaking point's cause and the scorecard
+# (scripts/demo-series.sh; runs in runs/demo-series/). About 25 minutes.
+demo-series: build
+	./scripts/demo-series.sh
 
 # Benchmarks print figures (rates, times, ratios against vegeta); they assert nothing.
 # The vegeta command-line tool is built into bin/ for the side-by-side runs.
