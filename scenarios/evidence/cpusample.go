@@ -20,15 +20,18 @@ import (
 const relookEvery = 5 * time.Second
 
 // runCPUSampler writes a cpu_sample every SampleEvery, when this machine
-// has a /proc to read.
+// has a /proc to read. Its first reading looks up the target's and the
+// database's processes by reading every process's descriptors (tens of
+// milliseconds on a busy machine): done in its goroutine, not before the
+// run may start.
 func (ev *Evidence) runCPUSampler(ctx context.Context, sink engine.Sink) {
-	c := newCPUSampler(cpuReader{root: "/proc"}, ev.cfg.TargetAddr, ev.cfg.DBAddr)
-	if c == nil {
-		return
-	}
 	ev.wg.Add(1)
 	go func() {
 		defer ev.wg.Done()
+		c := newCPUSampler(cpuReader{root: "/proc"}, ev.cfg.TargetAddr, ev.cfg.DBAddr)
+		if c == nil {
+			return
+		}
 		every(ctx, ev.cfg.SampleEvery, sink, func() rundir.Event {
 			s, ok := c.sample(time.Now())
 			if !ok {
