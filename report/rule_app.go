@@ -45,7 +45,11 @@ func ruleApp(e *evidence, b *baseline, fs *findings) {
 		what string
 	}{{e.nullDirect, b.nullDirect, srcProbes, "requests for an unused path"}, {e.healthDirect, b.healthDirect, srcHealth, "health checks"}} {
 		if p.fig.have && p.base.rises(p.fig.ms, directFactor, directFloorMS, directNoBaseMS) {
-			fs.add(resService, p.src, wShow, true, "%s straight to the service took %s against %s: the service answers late whichever way it is reached",
+			w, wall := wShow, true
+			if e.starvedByOthers() {
+				w, wall = wSuggest, false
+			}
+			fs.add(resService, p.src, w, wall, "%s straight to the service took %s against %s: the service answers late whichever way it is reached",
 				p.what, fmtMS(p.fig.ms), p.base.ms())
 		}
 	}
@@ -76,8 +80,23 @@ func cpuRule(e *evidence, b *baseline, fs *findings) {
 	case e.starved() && e.haveTarget && e.targetCores >= cpuBusyCore && e.targetCores > e.genCores: // busy itself, not beside someone else's work
 		fs.add(resService, srcCPU, wShow, true, "the host's CPU %s busy, the service's process the largest user (%s cores, the generator %s)",
 			format.Pct(e.hostBusy), format.Num(format.Round(e.targetCores, 2)), format.Num(format.Round(e.genCores, 2)))
-	case e.starved() && e.targetInProc && e.nullDirect.have && b.nullDirect.rises(e.nullDirect.ms, directFactor, directFloorMS, directNoBaseMS):
+	case e.starved() && e.targetInProc && e.genCores >= cpuBusyCore && e.nullDirect.have && b.nullDirect.rises(e.nullDirect.ms, directFactor, directFloorMS, directNoBaseMS):
 		fs.add(resService, srcCPU, wShow, true, "the host's CPU %s busy, the service (served in this process, %s cores with the generator) answering late even straight to its address",
 			format.Pct(e.hostBusy), format.Num(format.Round(e.genCores, 2)))
 	}
+}
+
+// starvedByOthers reports the host's CPU saturated while the service's own
+// process uses less than a busy core (with the generator, when it is served
+// in this process): other work on the machine starves it, and it answers
+// late for want of a core, not for its own load. Unknown (false) when its
+// process is not found on this machine.
+func (e *evidence) starvedByOthers() bool {
+	switch {
+	case !e.starved():
+		return false
+	case e.targetInProc:
+		return e.genCores < cpuBusyCore
+	}
+	return e.haveTarget && e.targetCores < cpuBusyCore
 }

@@ -31,6 +31,13 @@ const (
 	// poolLongWait: acquires waiting this long on average, most of them,
 	// leave no doubt that logins queue for the pool.
 	poolLongWait = 100 * time.Millisecond
+	// poolQueueShare: a full pool is a queue (a wall) once at least this
+	// share of its acquires waited. Past about 70% utilisation a pool of a
+	// few connections has a quarter of its acquires wait (Erlang C), and
+	// the share climbs towards all of them at its wall; fewer is a pool
+	// that filled for a moment, as when a burst released by a slow network
+	// arrives at once, with no queue behind it.
+	poolQueueShare = 0.25
 )
 
 func durationOf(v float64) time.Duration { return time.Duration(v) }
@@ -131,7 +138,10 @@ func poolStatsRule(e *evidence, fs *findings) {
 	if e.poolAcquires > 0 {
 		line += fmt.Sprintf(" (of %s)", format.Num(e.poolAcquires))
 	}
-	w := wShow
+	w, wall := wShow, true
+	if e.poolAcquires > 0 && e.poolWaits < poolQueueShare*e.poolAcquires {
+		w, wall = wSuggest, false
+	}
 	if e.poolWaitTime > 0 {
 		wait := e.poolWaitTime / durationOf(e.poolWaits)
 		line += ", " + format.MS(wait) + " each on average"
@@ -139,7 +149,7 @@ func poolStatsRule(e *evidence, fs *findings) {
 			w = wProve
 		}
 	}
-	fs.add(resPool, srcPool, w, true, "%s", line)
+	fs.add(resPool, srcPool, w, wall, "%s", line)
 	// The database's side of a full pool: every pooled connection a backend
 	// doing its normal work.
 	if e.haveDB && !e.roleCapped && e.roleBackends >= e.poolMax && 2*e.roleActive >= e.roleBackends {
