@@ -465,3 +465,63 @@ func TestCauseStarvedHostIsNotTheDatabasePath(t *testing.T) {
 		}
 	}
 }
+
+// cpuAndNull adds a cpu_sample and a direct null probe a second until
+// 'to', from 'from' on at busy host share, this process's cores and null ms.
+func cpuAndNull(b *reporttest.RunDir, from, to int, busy, cores, nullMS float64) {
+	for s := 0; s < to; s++ {
+		hb, c, n := 0.3, 0.2, 1.2
+		if s >= from {
+			hb, c, n = busy, cores, nullMS
+		}
+		b.Event(rundir.EventCPUSample, float64(s)+0.5, map[string]any{"cores": 2, "host_busy": hb,
+			"generator_cores": c, "target_in_process": true})
+		b.Event(rundir.EventHTTPProbe, float64(s)+0.5, map[string]any{"kind": "null", "via": "direct", "connect_ms": 0.2, "ms": n, "status": 404})
+	}
+}
+
+// The role's cap is the wall while other work on the machine starves the
+// host: this process (generator and in-process service) uses 0.2 cores and
+// answers a direct request late for want of a core. That is not the
+// service's saturation: db.connections, and app is not named.
+func TestCauseHostStarvedByOthersIsNotTheService(t *testing.T) {
+	b := reporttest.DBCapRun(t)
+	cpuAndNull(b, 10, 31, 1.0, 0.2, 36)
+	r := analyzeDir(t, b.Write())
+	checkCause(t, r, CauseDBConnections)
+}
+
+// A client-path latency releases logins in bursts that fill the service's
+// pool for a moment: a few acquires wait briefly. The pool is not the wall
+// (no queue behind it); the path is.
+func TestCauseMomentarilyFullPoolIsNotTheWall(t *testing.T) {
+	b := reporttest.ConstRun(t, func(at float64, i int) reporttest.Hit {
+		if at >= 8 {
+			return reporttest.Hit{Lat: 760 * time.Millisecond, Timing: reporttest.TimingHdr(5, 50, 2, 58)}
+		}
+		return reporttest.Hit{Lat: 55 * time.Millisecond, Timing: reporttest.TimingHdr(0.1, 50, 2, 53)}
+	})
+	acquires, waits := 0.0, 0.0
+	b.DBSamples(0, 20, func(s int) map[string]any {
+		m := reporttest.NormalDB(s)
+		acquires += 30
+		acquired := 3
+		if s >= 8 {
+			waits += 3
+			acquired = 10
+		}
+		m["pool"] = map[string]any{"acquired_conns": acquired, "max_conns": 10, "acquire_count": acquires,
+			"empty_acquire_count": waits, "empty_acquire_wait_time_ms": waits * 50}
+		return m
+	})
+	for s := 0; s < 21; s++ {
+		path := 1.0
+		if s >= 8 {
+			path = 701
+		}
+		b.Event(rundir.EventHTTPProbe, float64(s)+0.5, map[string]any{"kind": "null", "via": "path", "connect_ms": 0.2, "ms": path, "status": 404})
+		b.Event(rundir.EventHTTPProbe, float64(s)+0.6, map[string]any{"kind": "null", "via": "direct", "connect_ms": 0.2, "ms": 1.1, "status": 404})
+	}
+	r := analyzeDir(t, b.Write())
+	checkCause(t, r, CauseNetClient)
+}
