@@ -36,9 +36,17 @@ import (
 //   - black box: `stampede fixture` as a separate process with
 //     --hide-server-timing --no-pool-endpoint --opaque-errors, so its CPU is
 //     measured apart from the generator's; --dsn and evidence.role given, a
-//     network: block for a network fault;
+//     network: block for a network fault (for the database path the
+//     service dials its database through --db-addr, where each run's
+//     network.db proxy listens, while evidence goes straight through --dsn);
 //   - Django: the real Django stack under gunicorn (fixtures/django), CSRF
-//     form login, a black box by nature.
+//     form login, a black box by nature (Options.DBAddr for the database
+//     path).
+//
+// The limit is checked against Little's law three ways, each marked in the
+// summary: steady windows (constant and steps stages), a pure ramp
+// (corrected for the queue a ramp gives no time to build; goal 10%), and
+// find-limit's adaptive search (goal 5%).
 //
 // Every run directory stays under runs/accuracy/ so a wrong verdict can be
 // read; the summary goes to stdout and runs/accuracy/summary.txt. The
@@ -87,9 +95,9 @@ type fullCase struct {
 	// netFault: a network path is touched by a fault in this case.
 	netFault bool
 	// fresh: a new target for every run, because what a run leaves in
-	// the service would shape the next (Django's persistent connections,
-	// owned by the threads a surge started or carried by a proxy that
-	// closed with the run).
+	// the service would shape the next (persistent connections carried by
+	// a db proxy that closed with the run, or owned by the threads a
+	// surge started).
 	fresh bool
 	// dbPath: the black-box service reaches its database through a port
 	// picked before it starts, where each run's network.db proxy listens
@@ -253,8 +261,11 @@ faults:
 			body:         constBody(rampStages),
 		}, {
 			// wb-db-latency's fault on a black box: the service dials its
-			// database through the run's network.db proxy.
-			name: "bb-db-latency", target: "fixture-bb", shape: "pool 10, hold 50ms, db via proxy", fault: "net.latency db 100ms", want: report.CauseNetDB, box: "black", netFault: true, dbPath: true,
+			// database through the run's network.db proxy. The pool's
+			// connections die with that proxy at the run's end, and one
+			// idle under a second is handed out unpinged ("conn closed"),
+			// so every run gets a fresh service.
+			name: "bb-db-latency", target: "fixture-bb", shape: "pool 10, hold 50ms, db via proxy", fault: "net.latency db 100ms", want: report.CauseNetDB, box: "black", netFault: true, dbPath: true, fresh: true,
 			fixtureFlags: append([]string{"--db-pool", "10", "--db-hold", "50ms"}, bbFlags...),
 			body: dbPathBody(`stages:
   - constant: {rate: 30, for: 12s}
