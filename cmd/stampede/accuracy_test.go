@@ -26,6 +26,7 @@ type accuracyReport struct {
 	Limit struct {
 		SustainableRPS *float64 `json:"sustainable_rps"`
 		BreakingRPS    *float64 `json:"breaking_rps"`
+		Method         string   `json:"method"`
 	} `json:"limit"`
 	Fixture *struct {
 		DBPool   int     `json:"db_pool"`

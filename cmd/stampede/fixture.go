@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,7 @@ func cmdFixture(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&shape.NoPoolEndpoint, "no-pool-endpoint", false, "leave out GET /debug/pool (404)")
 	fs.StringVar(&shape.TokenClientID, "token-client-id", "", "POST /token requires this client id by HTTP Basic (with --token-client-secret)")
 	fs.StringVar(&shape.TokenClientSecret, "token-client-secret", "", "the client secret POST /token requires with --token-client-id")
+	dbAddr := fs.String("db-addr", "", "host:port the service's logins reach the database through instead of its own address, e.g. a network proxy (a scenario's network.db listen) that may not listen yet: the pool connects lazily, and setup and seeding still use the database directly")
 	listen := fs.String("listen", "127.0.0.1:0", "HTTP listen address (port 0: the kernel picks one)")
 	allowRemote := fs.Bool("allow-remote", false, "allow --listen on a non-loopback address")
 	if err := parseFlags(fs, args); err != nil {
@@ -70,10 +72,18 @@ func cmdFixture(ctx context.Context, e *env, args []string) error {
 	if err := checkListen(*listen, *allowRemote); err != nil {
 		return err
 	}
+	if err := checkDBAddr(*dbAddr); err != nil {
+		return err
+	}
 
 	opts := fixtures.StackOptions{
 		DSN: *dsn, DBPool: *dbPool, DBHold: *dbHold, AcquireTimeout: *acquireTimeout,
 		Users: *users, BcryptCost: *cost, HideServerTiming: *hide, Listen: *listen, Shape: shape,
+	}
+	if *dbAddr != "" {
+		// Only the service's connections take this way; nothing dials it
+		// before the first login, so it may start listening later.
+		opts.ServiceDBAddr = func(string) (string, error) { return *dbAddr, nil }
 	}
 	if *dsn == "" {
 		opts.MaxConnections = *maxConns
@@ -148,6 +158,9 @@ func printFixture(e *env, st *fixtures.Stack, took time.Duration) {
 	}
 	fmt.Fprintf(w, "  also:         GET %s%s\n", st.URL, also)
 	fmt.Fprintf(w, "  database:     %s\n", secret.DSN(st.AppDSN))
+	if st.ServiceDBAddr != "" {
+		fmt.Fprintf(w, "  db path:      the service's logins connect through %s (setup went direct to %s)\n", st.ServiceDBAddr, st.DBAddr)
+	}
 	if st.PG != nil {
 		fmt.Fprintf(w, "  postgres:     throwaway, %s, max_connections=%d, data in %s (removed on exit)\n",
 			st.DBAddr, o.MaxConnections, st.PG.Dir())
@@ -181,6 +194,21 @@ func checkListen(addr string, allowRemote bool) error {
 		what = "every interface"
 	}
 	return usageErr("--listen %s is %s: the fixture is for local tests; pass --allow-remote to expose it", addr, what)
+}
+
+// checkDBAddr refuses a --db-addr that is not host:port with a numeric port.
+func checkDBAddr(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usageErr("--db-addr %q: %v", addr, err)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return usageErr("--db-addr %q: the port must be 1..65535", addr)
+	}
+	return nil
 }
 
 // shellQuote quotes a path for a POSIX shell when it needs it.

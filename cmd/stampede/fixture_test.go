@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -12,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -355,6 +358,74 @@ func TestFixtureCommandShapes(t *testing.T) {
 	requireNoSecrets(t, f.stdout.String()+f.stderr.String(), secret)
 }
 
+// --db-addr: the service starts while nothing listens there (a proxy that
+// exists only during a run), its logins fail then, and succeed once a
+// forwarder to the database listens at that address.
+func TestFixtureCommandDBAddr(t *testing.T) {
+	srv := pgtest.Start(t, pg.Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxyAddr := ln.Addr().String()
+	ln.Close() // nothing listens there while the fixture starts
+	f := startFixtureCmd(t, nil, "--dsn", srv.AdminDSN(), "--users", "20", "--db-addr", proxyAddr, "--acquire-timeout", "1s")
+	base := f.field(t, "url")
+	credPath := f.field(t, "credentials")
+	if !strings.Contains(f.stdout.String(), "connect through "+proxyAddr) {
+		t.Errorf("output does not name the db path %s:\n%s", proxyAddr, f.stdout.String())
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}}
+	login := func() int {
+		resp, err := client.PostForm(base+"/login", url.Values{"username": {"user00001"}, "password": {passwordFor(t, credPath, "user00001")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := login(); got == 200 {
+		t.Errorf("login with nothing at --db-addr: 200, want a database failure")
+	}
+
+	// A forwarder to the database at --db-addr, counting the connections it carries.
+	ln, err = net.Listen("tcp", proxyAddr)
+	if err != nil {
+		t.Skipf("port %s taken meanwhile: %v", proxyAddr, err)
+	}
+	defer ln.Close()
+	var carried atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			carried.Add(1)
+			go func() {
+				defer c.Close()
+				d, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(srv.Port)))
+				if err != nil {
+					return
+				}
+				defer d.Close()
+				go io.Copy(d, c)
+				io.Copy(c, d)
+			}()
+		}
+	}()
+	if got := login(); got != 200 {
+		t.Errorf("login through the forwarder: %d, want 200", got)
+	}
+	if carried.Load() == 0 {
+		t.Error("the service's login did not go through --db-addr")
+	}
+	f.signals <- syscall.SIGINT
+	if err := f.wait(t); err != nil {
+		t.Fatalf("fixture after SIGINT: %v\nstderr:\n%s", err, f.stderr.String())
+	}
+}
+
 func TestFixtureCommandBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--db-pool", "0"},
@@ -370,6 +441,8 @@ func TestFixtureCommandBadFlags(t *testing.T) {
 		{"--hash-cost", "32"},
 		{"--conn-per-login", "--db-pool", "5"},
 		{"--token-client-secret", "x"},
+		{"--db-addr", "127.0.0.1"},
+		{"--db-addr", "127.0.0.1:0"},
 		{"extra-arg"},
 	} {
 		f := startFixtureCmd(t, nil, args...)
