@@ -152,7 +152,7 @@ func fromJSON(j *JSON) *Report {
 	}
 	for _, w := range j.Windows {
 		win := Window{Index: w.Index, Start: durOf(w.StartS), Length: durOf(w.LengthS), Stage: w.Stage,
-			Full: w.Full, Steady: w.Steady, OfferedRPS: w.OfferedRPS, AchievedRPS: w.AchievedRPS, GoodputRPS: w.GoodputRPS,
+			Full: w.Full, Steady: w.Steady, OfferedRPS: w.OfferedRPS, AchievedRPS: w.AchievedRPS, GoodputRPS: w.GoodputRPS, ServedRPS: w.ServedRPS,
 			Figures: w.figures(), Faults: w.Faults, LateRecords: w.LateRecords, SLOMet: w.SLOMet, Cause: w.Cause}
 		win.Details = w.Details
 		win.Traffic = win.OfferedRPS > 0 || win.Sent > 0

@@ -156,6 +156,7 @@ type jsonWindow struct {
 	OfferedRPS  float64 `json:"offered_rps"`
 	AchievedRPS float64 `json:"achieved_rps"`
 	GoodputRPS  float64 `json:"goodput_rps"`
+	ServedRPS   float64 `json:"served_rps"`
 	jsonFigures
 	Details      map[string]int64 `json:"details,omitempty"`
 	ServerTiming *jsonTiming      `json:"server_timing"`
@@ -440,7 +441,7 @@ func (j jsonFigures) figures() Figures {
 func toJSONWindow(w Window) jsonWindow {
 	j := jsonWindow{Index: w.Index, StartS: format.Round(w.Start.Seconds(), 3), LengthS: format.Round(w.Length.Seconds(), 3),
 		Stage: w.Stage, Full: w.Full, Steady: w.Steady,
-		OfferedRPS: rps(w.OfferedRPS), AchievedRPS: rps(w.AchievedRPS), GoodputRPS: rps(w.GoodputRPS),
+		OfferedRPS: rps(w.OfferedRPS), AchievedRPS: rps(w.AchievedRPS), GoodputRPS: rps(w.GoodputRPS), ServedRPS: rps(w.ServedRPS),
 		jsonFigures: figuresJSON(w.Figures), Details: w.Details, Faults: w.Faults, LateRecords: w.LateRecords,
 		SLOMet: w.SLOMet, Cause: w.Cause}
 	if t := w.Timing; t != nil {

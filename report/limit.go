@@ -123,9 +123,10 @@ func breakingWindow(cands []*Window) int {
 // overstates c by that much. When the ramp then broke on latency (not on
 // errors, which need no queue), the estimate is the rate c solving
 // c + sqrt(2·c·Lq·s) = r, Lq being what the SLO leaves for queueing over
-// the healthy p99, but no lower than the logins the service served per
-// second once saturated (its throughput then is its capacity), and never
-// above the rate that held.
+// the healthy p99, but no lower than the logins the service completed per
+// second once saturated (its throughput then is its capacity; counted by
+// completion, as logins counted by send time keep up with the offered rate
+// while the queue grows), and never above the rate that held.
 func rampEstimate(w *Window, p *rundir.Plan, slo rundir.SLO, cands []*Window, brk int, wins []Window) float64 {
 	r := w.OfferedRPS
 	if brk < 0 || p == nil {
@@ -153,7 +154,7 @@ func rampEstimate(w *Window, p *rundir.Plan, slo rundir.SLO, cands []*Window, br
 	corrected := x * x
 	var served []float64
 	for _, v := range cands[brk:min(brk+3, len(cands))] {
-		served = append(served, v.GoodputRPS)
+		served = append(served, v.ServedRPS)
 	}
 	return min(r, max(corrected, medianF(served)))
 }

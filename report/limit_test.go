@@ -102,3 +102,28 @@ func ptrStr(v *float64) string {
 	}
 	return format.Num(*v)
 }
+
+// A service with a capacity of 60 logins/s (one at a time, 1/60 s each,
+// first come first served) under a ramp from 20 to 120/s: past 60/s the
+// queue grows, every login still succeeds, latency crosses the SLO's
+// 500 ms only some seconds later. Counted by send time, the windows after
+// the break keep up with the offered rate; the service completed 60/s.
+// The sustainable rate from the ramp is the capacity, within 10%.
+func TestLimitRampQueueIsTheCapacity(t *testing.T) {
+	const sc = "stages:\n  - ramp: {from: 20, to: 120, for: 30s}\nslo: {latency: 500ms}\n"
+	b := reporttest.New(t, sc)
+	p := reporttest.Plan(t, sc)
+	b.Stages(p)
+	const service = time.Second / 60
+	var free float64 // when the service is free, s
+	b.Traffic(p, 0, 30, func(at float64) reporttest.Hit {
+		start := max(at, free)
+		free = start + service.Seconds()
+		return reporttest.Hit{Lat: time.Duration((free - at) * float64(time.Second))}
+	})
+	r := analyzeDir(t, b.Write())
+	l := r.Limit
+	if l.SustainableRPS == nil || *l.SustainableRPS < 54 || *l.SustainableRPS > 66 {
+		t.Errorf("sustainable %v, want the capacity, 60/s within 10%% (%s)", ptrStr(l.SustainableRPS), l.Method)
+	}
+}

@@ -111,6 +111,10 @@ type Window struct {
 	Ramp         bool // inside a ramp
 
 	OfferedRPS, AchievedRPS, GoodputRPS float64
+	// ServedRPS is the successful logins that completed in the window, per
+	// second, wherever they were sent (the other rates count hits by send
+	// time): the service's throughput once a queue builds.
+	ServedRPS float64
 	Figures
 	Timing      *TimingMeans // nil without Server-Timing
 	Connect     ConnectStats

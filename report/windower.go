@@ -256,6 +256,12 @@ type windower struct {
 
 	// rateMark marks the windows whose hits also go into rateHist (the
 	// max_p99 gate's windows at a stated rate); nil without that gate.
+	// served counts, per window, the successful logins that completed in
+	// it (sent plus latency), wherever they were sent: the service's
+	// throughput, which windows counted by send time do not show while a
+	// queue builds. It never opens a window.
+	served []int64
+
 	rateMark []bool
 	rateHist *hdrhistogram.Histogram
 	rateMax  time.Duration
@@ -322,6 +328,14 @@ func (w *windower) add(h *hit) {
 		st := &w.stages[h.stage]
 		st.add(h)
 		_ = st.hist.RecordValue(usOf(h.latency))
+	}
+	if h.outcome == rundir.OutcomeOK {
+		if j := w.index(h.sent + h.latency); j >= 0 && j < w.maxWin {
+			for len(w.served) <= j {
+				w.served = append(w.served, 0)
+			}
+			w.served[j]++
+		}
 	}
 	if done := h.sent + h.latency; done > w.maxDone {
 		w.maxDone = done

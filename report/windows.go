@@ -63,6 +63,9 @@ func windowsOf(w *windower, p *rundir.Plan, width time.Duration, slo rundir.SLO,
 		secs := win.Length.Seconds()
 		win.AchievedRPS = float64(c.sent) / secs
 		win.GoodputRPS = float64(c.ok) / secs
+		if i < len(w.served) {
+			win.ServedRPS = float64(w.served[i]) / secs
+		}
 		win.SuccessRatio = c.successRatio()
 		win.P50, win.P90, win.P99 = acc.q.p50, acc.q.p90, acc.q.p99
 		win.Max = c.maxLat
