@@ -525,3 +525,37 @@ func TestCauseMomentarilyFullPoolIsNotTheWall(t *testing.T) {
 	r := analyzeDir(t, b.Write())
 	checkCause(t, r, CauseNetClient)
 }
+
+// Backends of the service's role vanish between samples and new ones
+// appear while bare 500s come back. When the database counts those
+// sessions as killed, they were ended under the service; when it counts
+// none killed, fatal or abandoned (PostgreSQL 14+), the service closed
+// them itself (a connection per request): not the sessions' end.
+func TestCauseVanishedSessionsNeedTheDatabasesCount(t *testing.T) {
+	for _, killed := range []bool{true, false} {
+		b := reporttest.ConstRun(t, func(at float64, i int) reporttest.Hit {
+			if at >= 8 && i%4 == 0 {
+				return reporttest.Hit{Lat: 5 * time.Millisecond, Outcome: rundir.OutcomeFailed, Code: 500}
+			}
+			return reporttest.Hit{Lat: 10 * time.Millisecond}
+		})
+		count := 0.0
+		b.DBSamples(0, 20, func(s int) map[string]any {
+			m := reporttest.NormalDB(s)
+			m["role_by_state"] = map[string]any{"active": 2, "idle": 6}
+			m["role_gone"], m["role_new"] = 0, 0
+			if s >= 8 {
+				m["role_gone"], m["role_new"] = 6, 6
+				if killed {
+					count += 6
+				}
+			}
+			m["sessions_killed"], m["sessions_fatal"], m["sessions_abandoned"] = count, 0, 0
+			return m
+		})
+		ev := joined(analyzeDir(t, b.Write()).Cause.Evidence)
+		if got := strings.Contains(ev, "vanished between samples"); got != killed {
+			t.Errorf("killed %v: evidence names vanished sessions %v, want %v:\n%s", killed, got, killed, ev)
+		}
+	}
+}

@@ -58,6 +58,7 @@ type evidence struct {
 	roleGone, roleNew          float64 // sums
 	haveSessions               bool
 	sessionsKilled, sessFatal  float64 // sums of deltas
+	sessAbandoned              float64
 	havePath                   bool
 	pathRTT                    time.Duration // median of the windows' maxima
 	pathErrors                 int
@@ -240,6 +241,7 @@ func (e *evidence) addRole(d *DBWindow) {
 		e.haveSessions = true
 		e.sessionsKilled += d.SessionsKilled
 		e.sessFatal += d.SessionsFatal
+		e.sessAbandoned += d.SessionsAbandoned
 	}
 	e.pathErrors += d.PathProbeErrors
 }

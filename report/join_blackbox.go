@@ -8,7 +8,7 @@ import (
 
 // sessionCounters are pg_stat_database's cumulative session counters as
 // last seen, for their deltas.
-type sessionCounters struct{ killed, fatal *float64 }
+type sessionCounters struct{ killed, fatal, abandoned *float64 }
 
 // joinRoleSample takes in the role's own view from one database sample:
 // its states and waits (maxima), vanished and new backends and the
@@ -31,11 +31,14 @@ func joinRoleSample(d *DBWindow, e rundir.DBSample, prev *sessionCounters) {
 		d.HaveSessionStats = true
 		d.SessionsKilled += delta(prev.killed, e.SessionsKilled)
 		d.SessionsFatal += delta(prev.fatal, e.SessionsFatal)
-		if e.SessionsKilled != nil {
-			prev.killed = e.SessionsKilled
-		}
-		if e.SessionsFatal != nil {
-			prev.fatal = e.SessionsFatal
+		d.SessionsAbandoned += delta(prev.abandoned, e.SessionsAbandoned)
+		for _, c := range [...]struct {
+			last **float64
+			cur  *float64
+		}{{&prev.killed, e.SessionsKilled}, {&prev.fatal, e.SessionsFatal}, {&prev.abandoned, e.SessionsAbandoned}} {
+			if c.cur != nil {
+				*c.last = c.cur
+			}
 		}
 	}
 	switch {

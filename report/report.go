@@ -187,14 +187,17 @@ type DBWindow struct {
 	// idle in transaction and active waiting on a lock (maxima), backends
 	// that vanished and appeared between samples, and the database's
 	// count of sessions it killed or that ended fatally (deltas).
-	HaveRoleStates   bool
-	RoleIdleInTx     float64
-	RoleLockWaits    float64
-	RoleGone         float64
-	RoleNew          float64
-	SessionsKilled   float64
-	SessionsFatal    float64
-	HaveSessionStats bool
+	HaveRoleStates bool
+	RoleIdleInTx   float64
+	RoleLockWaits  float64
+	RoleGone       float64
+	RoleNew        float64
+	SessionsKilled float64
+	SessionsFatal  float64
+	// SessionsAbandoned: sessions whose client vanished without saying
+	// goodbye (a connection dropped on the way).
+	SessionsAbandoned float64
+	HaveSessionStats  bool
 	// PathProbeRTT is the probe query through the path from the service
 	// to the database (max), beside ProbeRTT straight to it.
 	PathProbeRTT    time.Duration

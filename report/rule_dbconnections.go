@@ -63,7 +63,12 @@ func ruleDBConnections(e *evidence, b *baseline, fs *findings) {
 	if e.sessionsKilled > 0 {
 		fs.add(resSessions, srcDB, wProve, true, "the database killed %s sessions (pg_stat_database sessions_killed)", format.Num(e.sessionsKilled))
 	}
-	if e.haveRoleStates && b.roleGone.rises(e.roleGone, vanishedFactor, vanishedFloor, vanishedFloor) && e.roleNew > 0 {
+	// The database counts every session that did not end by its client's
+	// goodbye (PostgreSQL 14+): when it counted none, the vanished backends
+	// were closed by the service itself (a connection per request, a pool
+	// retiring its connections), not ended under it.
+	closedByClient := e.haveSessions && e.sessionsKilled+e.sessFatal+e.sessAbandoned == 0
+	if e.haveRoleStates && !closedByClient && b.roleGone.rises(e.roleGone, vanishedFactor, vanishedFloor, vanishedFloor) && e.roleNew > 0 {
 		// A driver closes a connection whose query it cancelled (pgx on a
 		// timed-out context): with timeouts or lock waits about, vanished
 		// backends are their symptom, not the database ending sessions.
