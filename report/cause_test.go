@@ -559,3 +559,21 @@ func TestCauseVanishedSessionsNeedTheDatabasesCount(t *testing.T) {
 		}
 	}
 }
+
+// TCP connects to the database a few ms slower than at baseline (a busy
+// machine) strain the path at most; tens of ms show it at its wall.
+func TestDBConnectRiseIsAWallOnlyWhenLarge(t *testing.T) {
+	b := &baseline{dbConnect: level{med: 0.3, spread: 0.05, n: 10}}
+	for _, c := range []struct {
+		ms   float64
+		wall bool
+	}{{8.6, false}, {120, true}} {
+		e := &evidence{haveDBProbe: true, dbConnect: msDur(c.ms)}
+		var fs findings
+		ruleNetDB(e, b, &fs)
+		_, wall := fs.walls()[resDBPath]
+		if wall != c.wall {
+			t.Errorf("database connect %v ms: wall %v, want %v", c.ms, wall, c.wall)
+		}
+	}
+}

@@ -56,6 +56,12 @@ func ruleNetDB(e *evidence, b *baseline, fs *findings) {
 	}
 	if e.haveDBProbe && b.dbConnect.rises(format.Millis(e.dbConnect), dbConnectFactor, dbConnectFloorMS, dbConnectNoBaseMS) {
 		w, wall := e.strength(wShow)
+		if format.Millis(e.dbConnect) < dbConnectNoBaseMS {
+			// A few ms more is a busy machine's (a core to wake on); a
+			// path slow enough to be the wall adds tens of ms to every
+			// round trip, and the probe through the path says it better.
+			w, wall = wSuggest, false
+		}
 		fs.add(resDBPath, srcProbes, w, wall, "TCP connect to the database %s against %s", format.MS(e.dbConnect), b.dbConnect.ms())
 	}
 	if e.dbErrors > b.ev.dbErrors {
