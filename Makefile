@@ -56,10 +56,10 @@ docs:
 clean:
 	rm -rf bin
 
-# The full accuracy matrix: 24 cases (white-box fixture, black-box fixture as its own process,
-# Django; database-path latency on black boxes, the limit from a pure ramp, Django past
-# max_connections), each run 3 times quiet and 2 times beside a busy core, plus find-limit
+# The full accuracy matrix: 25 cases (white-box fixture, black-box fixture as its own process,
+# Django, a trivial service; database-path latency on black boxes, the limit from a pure ramp,
+# Django past max_connections, a generator overloading its own machine), each run 3 times quiet and 2 times beside a busy core, plus find-limit
 # against Little's law; the summary marks each limit figure steady, ramp or find-limit.
-# About 43 minutes on 2 cores; run directories and summary.txt in runs/accuracy/.
+# About 44 minutes on 2 cores; run directories and summary.txt in runs/accuracy/.
 accuracy:
 	$(GO) test -count=1 -tags accuracy -run TestAccuracyFull -timeout 60m -v ./cmd/stampede/

@@ -577,3 +577,20 @@ func TestDBConnectRiseIsAWallOnlyWhenLarge(t *testing.T) {
 		}
 	}
 }
+
+// A generator that starves the service it measures on a saturated host
+// (more CPU than the service, which is not busy itself) is the machine's
+// wall: generator, even while every worker waits on the starved service.
+func TestGeneratorStarvingTheServiceIsTheWall(t *testing.T) {
+	for _, c := range []struct {
+		gen, target float64
+		want        bool
+	}{{1.0, 0.45, true}, {0.3, 0.2, false}, {0.6, 1.2, false}} {
+		e := &evidence{haveCPU: true, cores: 2, hostBusy: 0.97, genCores: c.gen, haveTarget: true, targetCores: c.target}
+		var fs findings
+		genCPURule(e, &fs)
+		if _, wall := fs.walls()[resGenerator]; wall != c.want {
+			t.Errorf("generator %.2f cores, service %.2f: wall %v, want %v", c.gen, c.target, wall, c.want)
+		}
+	}
+}

@@ -23,6 +23,10 @@ const (
 	// genShareOfHost: the generator's process using this share of all the
 	// host's cores while the host is saturated is the machine's wall.
 	genShareOfHost = 0.6
+	// genMinCores: a generator using at least this much CPU, more than the
+	// service beside it, on a saturated host where the service is not busy
+	// itself, starves the service it measures: the machine is the wall.
+	genMinCores = 0.5
 )
 
 func ruleGenerator(e *evidence, b *baseline, fs *findings) {
@@ -45,10 +49,25 @@ func ruleGenerator(e *evidence, b *baseline, fs *findings) {
 	if !e.genSat && latencyNormal && format.Millis(e.lagP99) >= lagNoBaseMS && b.lagP99.rises(format.Millis(e.lagP99), lagFactor, lagFloorMS, lagNoBaseMS) {
 		fs.add(resGenerator, srcGenerator, wShow, true, "send lag p99 %s while latency stayed normal (p50 %s against %s)", format.MS(e.lagP99), format.MS(e.p50), b.p50.ms())
 	}
-	if e.haveCPU && e.cores > 0 && e.hostBusy >= hostSaturated && !e.targetInProc &&
-		e.genCores >= genShareOfHost*float64(e.cores) && (!e.haveTarget || e.genCores > e.targetCores) {
+	genCPURule(e, fs)
+}
+
+// genCPURule names the machine the wall when the generator's own CPU
+// starves it: most of the host's cores, or, when the service runs beside
+// it, more than the service uses while the service is not busy itself
+// (it waits for a core the generator holds).
+func genCPURule(e *evidence, fs *findings) {
+	if !e.starved() || e.cores <= 0 || e.targetInProc {
+		return
+	}
+	gen := format.Num(format.Round(e.genCores, 2))
+	switch {
+	case e.genCores >= genShareOfHost*float64(e.cores) && (!e.haveTarget || e.genCores > e.targetCores):
 		fs.add(resGenerator, srcCPU, wShow, true, "the host's CPU %s busy, %s of its %d cores used by the load generator itself: the machine, not the target, is the wall",
-			format.Pct(e.hostBusy), format.Num(format.Round(e.genCores, 2)), e.cores)
+			format.Pct(e.hostBusy), gen, e.cores)
+	case e.haveTarget && e.genCores >= genMinCores && e.genCores > e.targetCores && e.targetCores < cpuBusyCore:
+		fs.add(resGenerator, srcCPU, wShow, true, "the host's CPU %s busy, the load generator using %s cores and the service beside it only %s: the generator starves the service it measures; the machine, not the target, is the wall",
+			format.Pct(e.hostBusy), gen, format.Num(format.Round(e.targetCores, 2)))
 	}
 }
 

@@ -337,6 +337,16 @@ faults:
 `, freePort(), tg.upstream)
 			},
 		},
+		// The generator: far more offered than this machine can send to a
+		// trivial service (internal/benchserver, a process of its own) that
+		// shares its 2 cores: the machine, not the target, is the wall.
+		{
+			name: "gen-overload", target: "trivial", shape: "trivial service, 60000/s offered", fault: "- (overload)", want: report.CauseGenerator, box: "black",
+			body: constBody(`stages:
+  - constant: {name: calm, rate: 500, for: 3s}
+  - constant: {name: flood, rate: 60000, for: 5s}
+`),
+		},
 	}
 }
 
@@ -457,6 +467,8 @@ func startFullTarget(t *testing.T, bin string, tc fullCase) (*fullTarget, func()
 	switch tc.target {
 	case "fixture":
 		return &fullTarget{kind: "fixture"}, func() {}
+	case "trivial":
+		return startTrivialTarget(t)
 	case "fixture-bb":
 		srv := pgtest.Start(t, pg.Options{MaxConnections: 60})
 		flags, dbListen := tc.fixtureFlags, ""
@@ -953,4 +965,37 @@ func medianAbsOf(xs []float64) float64 {
 		return (a[len(a)/2-1] + a[len(a)/2]) / 2
 	}
 	return a[len(a)/2]
+}
+
+// startTrivialTarget builds and starts internal/benchserver, a service
+// that answers every request 200 at once, in a process of its own.
+func startTrivialTarget(t *testing.T) (*fullTarget, func()) {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "benchserver")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../internal/benchserver").CombinedOutput(); err != nil {
+		t.Fatalf("build benchserver: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stop := func() { cmd.Process.Kill(); cmd.Wait() }
+	url, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		stop()
+		t.Fatalf("benchserver: %v", err)
+	}
+	url = strings.TrimSpace(url)
+	creds := filepath.Join(dir, "users.csv")
+	if err := os.WriteFile(creds, []byte("username,password\nuser1,good\nuser2,good\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tg := &fullTarget{kind: "trivial", url: url, upstream: strings.TrimPrefix(url, "http://")}
+	tg.head = fmt.Sprintf("target: %s\nmax_rate: 100000\ncredentials: {file: %s}\nlogin: {success: {status: [200]}}\n", url, creds)
+	return tg, stop
 }
