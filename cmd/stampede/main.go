@@ -71,6 +71,7 @@ func main() {
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	e := &env{stdout: os.Stdout, stderr: os.Stderr, signals: sig, getenv: os.Getenv}
+	tuneGC(e.getenv)
 	stopProfiles := startProfiles(e)
 	err := runMain(context.Background(), e, os.Args[1:])
 	stopProfiles()
