@@ -45,7 +45,8 @@ type tracingTransport struct {
 	// client's timeout), enforced here rather than by http.Client: for a
 	// RoundTripper it does not know, http.Client runs a goroutine and a
 	// timer per request to enforce its Timeout.
-	timeout time.Duration
+	timeout   time.Duration
+	deadlines *sharedDeadlines // the timeout of requests with no context of their own
 
 	// inflight is written twice by every request, from every core: on a
 	// cache line of its own, so that it does not take away the line of
@@ -164,7 +165,11 @@ func (t *tracingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		}
 	}
 	ctx, cancel := req.Context(), context.CancelFunc(nil)
-	if t.timeout > 0 {
+	switch {
+	case t.timeout <= 0:
+	case ctx == context.Background() && t.deadlines != nil: // vegeta's logins: a shared deadline
+		ctx = t.deadlines.context(time.Now())
+	default: // a context of the caller's (follow-ups): a timeout of its own under it
 		ctx, cancel = context.WithTimeout(ctx, t.timeout)
 	}
 	r := req.WithContext(httptrace.WithClientTrace(ctx, ht.clientTrace()))
@@ -388,6 +393,9 @@ func newLoadClient(c scenarios.Client, rt *tracingTransport) (*http.Client, *htt
 	}
 	rt.base = tr
 	rt.timeout = c.Timeout // enforced by the transport: see tracingTransport
+	if c.Timeout > 0 {
+		rt.deadlines = newSharedDeadlines(c.Timeout)
+	}
 	return &http.Client{
 		Transport:     rt,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
