@@ -71,7 +71,10 @@ func main() {
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	e := &env{stdout: os.Stdout, stderr: os.Stderr, signals: sig, getenv: os.Getenv}
+	tuneGC(e.getenv)
+	stopProfiles := startProfiles(e)
 	err := runMain(context.Background(), e, os.Args[1:])
+	stopProfiles()
 	if err != nil && !errors.Is(err, errQuiet) {
 		fmt.Fprintf(os.Stderr, "stampede: %v\n", err)
 	}

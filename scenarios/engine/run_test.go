@@ -366,3 +366,36 @@ func TestPreflightAndFollowUp(t *testing.T) {
 		t.Errorf("follow-ups %+v (share %.2f of %d logins, %d rejected): want about half, all 200", fu, share, s.OK, meBad.Load())
 	}
 }
+
+// TestMaxRateRecordsEveryResult runs as the efficiency benchmark does (a
+// rate above reach, 64 workers on 64 connections) and checks what the
+// hot path's shortcuts must keep: every hit recorded once, with its
+// transport evidence (the intent, the connection) and its outcome.
+func TestMaxRateRecordsEveryResult(t *testing.T) {
+	srv := loginServer(t, 0, nil)
+	sc := testScenario(scenarios.Stage{Name: "max", Kind: scenarios.StageConstant, Rate: 1e6, Duration: time.Second})
+	sc.Client.MaxWorkers, sc.Client.MaxConnections = 64, 64
+	dir := t.TempDir()
+	res, err := Run(context.Background(), RunOptions{Scenario: sc, Target: mustURL(t, srv.URL), Credentials: creds(8), Dir: dir, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := readResults(t, dir)
+	if sent := res.Stages[0].Sent; int64(len(rs)) != int64(sent) || sent < 100 {
+		t.Fatalf("%d results recorded, %d sent", len(rs), sent)
+	}
+	seen := make([]bool, len(rs))
+	for _, r := range rs {
+		if r.Seq >= uint64(len(rs)) || seen[r.Seq] {
+			t.Fatalf("hit %d recorded twice or out of range (%d results)", r.Seq, len(rs))
+		}
+		seen[r.Seq] = true
+		h := r.Headers
+		if h.Get(rundir.HeaderIntent) != string(rundir.IntentValid) || h.Get(rundir.HeaderOutcome) != string(rundir.OutcomeOK) {
+			t.Fatalf("hit %d: intent %q outcome %q (error %q)", r.Seq, h.Get(rundir.HeaderIntent), h.Get(rundir.HeaderOutcome), r.Error)
+		}
+		if c := h.Get(rundir.HeaderConn); c != "reused" && !strings.HasPrefix(c, "new;connect=") {
+			t.Fatalf("hit %d: connection %q: the transport's evidence did not reach the result", r.Seq, c)
+		}
+	}
+}

@@ -41,12 +41,19 @@ type tracingTransport struct {
 	base      http.RoundTripper
 	preflight *preflight
 	info      hitRing
-	inflight  atomic.Int64
 	// timeout bounds a request from its send to the end of its body (the
 	// client's timeout), enforced here rather than by http.Client: for a
 	// RoundTripper it does not know, http.Client runs a goroutine and a
 	// timer per request to enforce its Timeout.
-	timeout time.Duration
+	timeout   time.Duration
+	deadlines *sharedDeadlines // the timeout of requests with no context of their own
+
+	// inflight is written twice by every request, from every core: on a
+	// cache line of its own, so that it does not take away the line of
+	// the fields above, which every request reads.
+	_        [64]byte
+	inflight atomic.Int64
+	_        [56]byte
 }
 
 func newTracingTransport(pf *preflight, maxWorkers uint64) *tracingTransport {
@@ -95,10 +102,11 @@ type hitTrace struct {
 	hi                         hitInfo
 	connStart                  time.Time
 	connecting, wrote, gotConn bool
+	trace                      httptrace.ClientTrace // its hooks: in the same allocation
 }
 
 func (h *hitTrace) clientTrace() *httptrace.ClientTrace {
-	return &httptrace.ClientTrace{
+	h.trace = httptrace.ClientTrace{
 		GotConn: func(ci httptrace.GotConnInfo) {
 			h.mu.Lock()
 			h.gotConn, h.hi.reused = true, ci.Reused
@@ -123,6 +131,7 @@ func (h *hitTrace) clientTrace() *httptrace.ClientTrace {
 			h.mu.Unlock()
 		},
 	}
+	return &h.trace
 }
 
 // classify names the failure err of the request r in the phase it reached.
@@ -139,22 +148,28 @@ func (t *tracingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	t.inflight.Add(1)
 	defer t.inflight.Add(-1)
 
-	ht := &hitTrace{hi: hitInfo{intent: rundir.Intent(req.Header.Get(intentHeader))}}
+	ht := &hitTrace{}
 	hi := &ht.hi
-	login := hi.intent != "" // the targeter's logins carry an intent; follow-ups do not
+	intent := req.Header[intentHeader]
+	login := len(intent) > 0 && intent[0] != "" // the targeter's logins carry an intent; follow-ups do not
 	if login {
-		req.Header.Del(intentHeader)
+		hi.intent = rundir.Intent(intent[0])
+		delete(req.Header, intentHeader)
 	} else {
 		hi.intent = rundir.IntentValid
 	}
-	if s := req.Header.Get("X-Vegeta-Seq"); s != "" {
-		if seq, err := strconv.ParseUint(s, 10, 64); err == nil {
+	if s := req.Header[seqHeader]; len(s) > 0 {
+		if seq, err := strconv.ParseUint(s[0], 10, 64); err == nil {
 			hi.seq = seq
 			t.info.put(hi)
 		}
 	}
 	ctx, cancel := req.Context(), context.CancelFunc(nil)
-	if t.timeout > 0 {
+	switch {
+	case t.timeout <= 0:
+	case ctx == context.Background() && t.deadlines != nil: // vegeta's logins: a shared deadline
+		ctx = t.deadlines.context(time.Now())
+	default: // a context of the caller's (follow-ups): a timeout of its own under it
 		ctx, cancel = context.WithTimeout(ctx, t.timeout)
 	}
 	r := req.WithContext(httptrace.WithClientTrace(ctx, ht.clientTrace()))
@@ -378,6 +393,9 @@ func newLoadClient(c scenarios.Client, rt *tracingTransport) (*http.Client, *htt
 	}
 	rt.base = tr
 	rt.timeout = c.Timeout // enforced by the transport: see tracingTransport
+	if c.Timeout > 0 {
+		rt.deadlines = newSharedDeadlines(c.Timeout)
+	}
 	return &http.Client{
 		Transport:     rt,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

@@ -58,8 +58,13 @@ func LoadCredentials(path string) ([]Credential, error) {
 }
 
 // intentHeader carries a hit's intent from the targeter to the transport,
-// which removes it before the request leaves.
-const intentHeader = "X-Stampede-rundir.Intent"
+// which removes it before the request leaves. It is in canonical form, so
+// that the transport reads and removes it from the map directly (Get and
+// Del canonicalize their key, allocating for one that is not).
+const intentHeader = "X-Stampede-Intent"
+
+// seqHeader is the hit's sequence number as vegeta sends it (canonical).
+const seqHeader = "X-Vegeta-Seq"
 
 // loginTargeter builds login requests from credentials: rotating or random,
 // with a seeded share of wrong passwords and unknown users.
