@@ -152,11 +152,22 @@ func rampEstimate(w *Window, p *rundir.Plan, slo rundir.SLO, cands []*Window, br
 	a := math.Sqrt(2 * lq * slope) // c + a·sqrt(c) = r
 	x := (-a + math.Sqrt(a*a+4*r)) / 2
 	corrected := x * x
+	return min(r, max(corrected, servedSaturated(cands, brk)))
+}
+
+// servedSaturated is the median of the logins the service completed per
+// second in every window from the breaking point on that stayed broken at
+// its rate or above: the service saturated, its throughput its capacity.
+// Every such window, not the first few: a dip of a second or two (a pause,
+// a neighbour's burst) must not stand for the capacity.
+func servedSaturated(cands []*Window, brk int) float64 {
 	var served []float64
-	for _, v := range cands[brk:min(brk+3, len(cands))] {
-		served = append(served, v.ServedRPS)
+	for _, v := range cands[brk:] {
+		if !v.SLOMet && v.OfferedRPS+limitEps >= cands[brk].OfferedRPS {
+			served = append(served, v.ServedRPS)
+		}
 	}
-	return min(r, max(corrected, medianF(served)))
+	return medianF(served)
 }
 
 // healthyP99 is the median p99 of the windows that met the SLO.
