@@ -282,7 +282,11 @@ faults:
   - constant: {rate: 10, for: 10s}
 `),
 		}, {
-			name: "dj-conn-limit", target: "django", shape: "2×4, fast hasher", fault: "db.conn_limit 1 in a surge", want: report.CauseDBConnections, box: "black",
+			// The cap's rollback leaves gunicorn's threads holding persistent
+			// connections the cap ended: a reused stack answers its next login
+			// 500 (Django without CONN_HEALTH_CHECKS), so every run gets a
+			// fresh one.
+			name: "dj-conn-limit", target: "django", shape: "2×4, fast hasher", fault: "db.conn_limit 1 in a surge", want: report.CauseDBConnections, box: "black", fresh: true,
 			djangoOpts: django.Options{Workers: 2, Threads: 4, Hasher: django.HasherFast, ConnMaxAge: -1, Users: 200},
 			body: constBody(`stages:
   - constant: {name: quiet, rate: 8, for: 4s}
@@ -310,19 +314,20 @@ faults:
   - {kind: net.latency, path: db, start: 4s, for: 5s, latency: 100ms}
 `),
 		}, {
-			// The incident on real code: 3 workers × 4 threads with
-			// persistent connections want up to 12, and max_connections 7
-			// leaves the app role 3 (3 reserved for superusers, 1 taken by
-			// stampede's sampler). A thread connects on its first request
-			// and keeps the connection: the calm stage needs about one
-			// thread per worker, the surge starts more, and theirs are
-			// refused (53300). Threads keep what they got, so every run
-			// gets a fresh stack.
-			name: "dj-max-conn", target: "django", shape: "3×4, fast hasher, max_connections 7", fault: "- (max_connections)", want: report.CauseDBConnections, box: "black", fresh: true,
-			djangoOpts: django.Options{Workers: 3, Threads: 4, Hasher: django.HasherFast, ConnMaxAge: -1, Users: 200, MaxConnections: 7},
+			// The incident on real code: one gunicorn worker with 8 threads
+			// and persistent connections wants up to 8, and max_connections 6
+			// leaves the app role 2 (3 reserved for superusers, 1 taken by
+			// stampede's sampler). A thread connects on its first request and
+			// keeps the connection: the calm stage needs one or two, the surge
+			// (near what one Python process serves, so logins overlap) starts
+			// more threads, and theirs are refused. With 3 workers × 4 threads
+			// a quiet machine served a 40/s and a 100/s surge from the first
+			// threads alone. Threads keep what they got: a fresh stack per run.
+			name: "dj-max-conn", target: "django", shape: "1×8, fast hasher, max_connections 6", fault: "- (max_connections)", want: report.CauseDBConnections, box: "black", fresh: true,
+			djangoOpts: django.Options{Workers: 1, Threads: 8, Hasher: django.HasherFast, ConnMaxAge: -1, Users: 200, MaxConnections: 6},
 			body: constBody(`stages:
   - constant: {name: calm, rate: 3, for: 4s}
-  - constant: {name: surge, rate: 40, for: 8s}
+  - constant: {name: surge, rate: 80, for: 8s}
 `),
 		}, {
 			name: "dj-client-reset", target: "django", shape: "2×4, fast hasher", fault: "net.reset_peer client", want: report.CauseNetClient, box: "black", netFault: true,
