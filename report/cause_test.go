@@ -594,3 +594,21 @@ func TestGeneratorStarvingTheServiceIsTheWall(t *testing.T) {
 		}
 	}
 }
+
+// A run's plateau (a pool of 4 at its wall once the load rose) names the
+// pool only in windows whose own sessions are at it and at work: before
+// the rise the pool keeps its 4 connections open, mostly idle.
+func TestPlateauNamesOnlyWindowsAtIt(t *testing.T) {
+	pl := &plateau{n: 4, active: 3, busy: true}
+	for _, c := range []struct {
+		active float64
+		want   bool
+	}{{1, false}, {3, true}} {
+		e := &evidence{haveDB: true, roleBackends: 4, roleActive: c.active, plateau: pl}
+		var fs findings
+		ruleDBConnections(e, &baseline{}, &fs)
+		if _, wall := fs.walls()[resPool]; wall != c.want {
+			t.Errorf("%v of 4 sessions active: pool wall %v, want %v", c.active, wall, c.want)
+		}
+	}
+}
