@@ -127,4 +127,3 @@ func TestLimitRampQueueIsTheCapacity(t *testing.T) {
 		t.Errorf("sustainable %v, want the capacity, 60/s within 10%% (%s)", ptrStr(l.SustainableRPS), l.Method)
 	}
 }
-
