@@ -60,6 +60,6 @@ clean:
 # Django, a trivial service; database-path latency on black boxes, the limit from a pure ramp,
 # Django past max_connections, a generator overloading its own machine), each run 3 times quiet and 2 times beside a busy core, plus find-limit
 # against Little's law; the summary marks each limit figure steady, ramp or find-limit.
-# About 44 minutes on 2 cores; run directories and summary.txt in runs/accuracy/.
+# About 32 minutes on 2 cores; run directories and summary.txt in runs/accuracy/.
 accuracy:
 	$(GO) test -count=1 -tags accuracy -run TestAccuracyFull -timeout 60m -v ./cmd/stampede/
