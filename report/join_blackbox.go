@@ -10,6 +10,16 @@ import (
 // last seen, for their deltas.
 type sessionCounters struct{ killed, fatal, abandoned *float64 }
 
+// advance is a cumulative counter's delta since *last, which it then
+// moves to cur when cur was reported.
+func advance(last **float64, cur *float64) float64 {
+	d := delta(*last, cur)
+	if cur != nil {
+		*last = cur
+	}
+	return d
+}
+
 // joinRoleSample takes in the role's own view from one database sample:
 // its states and waits (maxima), vanished and new backends and the
 // database's session counters (sums of deltas).
@@ -29,17 +39,9 @@ func joinRoleSample(d *DBWindow, e rundir.DBSample, prev *sessionCounters) {
 	}
 	if e.SessionsKilled != nil || e.SessionsFatal != nil {
 		d.HaveSessionStats = true
-		d.SessionsKilled += delta(prev.killed, e.SessionsKilled)
-		d.SessionsFatal += delta(prev.fatal, e.SessionsFatal)
-		d.SessionsAbandoned += delta(prev.abandoned, e.SessionsAbandoned)
-		for _, c := range [...]struct {
-			last **float64
-			cur  *float64
-		}{{&prev.killed, e.SessionsKilled}, {&prev.fatal, e.SessionsFatal}, {&prev.abandoned, e.SessionsAbandoned}} {
-			if c.cur != nil {
-				*c.last = c.cur
-			}
-		}
+		d.SessionsKilled += advance(&prev.killed, e.SessionsKilled)
+		d.SessionsFatal += advance(&prev.fatal, e.SessionsFatal)
+		d.SessionsAbandoned += advance(&prev.abandoned, e.SessionsAbandoned)
 	}
 	switch {
 	case e.PathProbeError != "":

@@ -65,7 +65,7 @@ func genCPURule(e *evidence, fs *findings) {
 	case e.genCores >= genShareOfHost*float64(e.cores) && (!e.haveTarget || e.genCores > e.targetCores):
 		fs.add(resGenerator, srcCPU, wShow, true, "the host's CPU %s busy, %s of its %d cores used by the load generator itself: the machine, not the target, is the wall",
 			format.Pct(e.hostBusy), gen, e.cores)
-	case e.haveTarget && e.genCores >= genMinCores && e.genCores > e.targetCores && e.targetCores < cpuBusyCore:
+	case e.starvedByOthers() && e.genCores >= genMinCores && e.genCores > e.targetCores:
 		fs.add(resGenerator, srcCPU, wShow, true, "the host's CPU %s busy, the load generator using %s cores and the service beside it only %s: the generator starves the service it measures; the machine, not the target, is the wall",
 			format.Pct(e.hostBusy), gen, format.Num(format.Round(e.targetCores, 2)))
 	}
