@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -51,7 +52,8 @@ func TestFindLimitUsage(t *testing.T) {
 // the rate it calls sustainable is at most 5% above pool/hold
 // (lo <= 105), and the rate it calls broken is at least 90% of it
 // (hi >= 90: 10% allows for the per-login overhead and a busy 2-core
-// machine). About a minute: fixture start, then ~7 trials of ~5s.
+// machine). The bracket's upper end failed twice: the search's last trial
+// confirms it. About a minute: fixture start, then ~8 trials of ~5s.
 func TestFindLimitAgainstFixture(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a minute against the bundled fixture")
@@ -103,6 +105,9 @@ func TestFindLimitAgainstFixture(t *testing.T) {
 	}
 	if s.Reason == engine.SearchPrecision && *s.Precision > 0.05+1e-9 {
 		t.Errorf("stopped for precision at %.3f, above 0.05", *s.Precision)
+	}
+	if last := s.Trials[len(s.Trials)-1]; s.Reason == engine.SearchPrecision && (last["phase"] != "confirm" || last["slo_met"] != false || math.Abs(last["rate_rps"].(float64)-*s.Hi) > 0.01) {
+		t.Errorf("the search ended on a trial other than the confirmation of its upper end %g/s: %v", *s.Hi, last)
 	}
 	if !strings.Contains(stdout.String(), "limit: sustainable ≥ ") || !strings.Contains(stdout.String(), "\nSearch\n") {
 		t.Errorf("stdout lacks the trial table or the bracket:\n%s", stdout)

@@ -44,7 +44,7 @@ func writeSearchText(w io.Writer, r *report.Report) {
 		_ = t.Append(append(row, metText(tr.SLOMet), tr.Cause)...)
 	}
 	_ = t.Render()
-	fmt.Fprintf(w, "Each trial: %s warmup, then held at its rate; judged on the hold's planned hits (sent/planned back within the SLO latency).\n",
+	fmt.Fprintf(w, "Each trial: %s warmup, then held at its rate; judged on the hold's planned hits (sent/planned back within the SLO latency). The upper end counts once it failed twice (confirm): one failure may be the machine's noise.\n",
 		s.WarmupText())
 }
 

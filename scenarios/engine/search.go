@@ -17,6 +17,16 @@ import (
 // precision is relative) until (hi-lo)/lo <= precision, or the budget has
 // no room for another trial. After a failed trial nothing is sent for a
 // while, so that the queue it built drains before the next trial's warmup.
+//
+// A bracket ends only on an upper end that failed twice. Noise on a shared
+// machine (a busy neighbour, a GC pause, a burst of other tests) only ever
+// makes a trial fail, never pass, so a single failure may be the machine's
+// rather than the service's; left alone it would cap every later trial
+// below it, and the search would converge on the noise (a CI run read
+// [73.1, 75.0]/s for a 100/s pool that way, every trial below 75 held).
+// Once the bracket is narrow enough, the upper end is tried once more: a
+// second failure confirms it; a pass makes it the lower end, and the
+// search rises again from there.
 
 // minSearchRate is the lowest rate a search goes down to when its first
 // trials fail.
@@ -35,7 +45,14 @@ const (
 // the lowest that failed; 0 while there is none.
 type bracket struct {
 	Lo, Hi float64
+	// HiFails is how many trials failed at Hi (the confirmation trial
+	// reruns exactly Hi).
+	HiFails int
 }
+
+// hiConfirmations is how many failures at the upper end make it the limit:
+// one more than noise alone is likely to produce.
+const hiConfirmations = 2
 
 // width is (hi-lo)/lo, or +Inf without both ends.
 func (b bracket) width() float64 {
@@ -48,16 +65,24 @@ func (b bracket) width() float64 {
 // next takes a trial's verdict at rate into the bracket and picks the next
 // rate, or says why the search is done. It is the whole search policy.
 func (b bracket) next(rate float64, met bool, c scenarios.Search) (bracket, float64, string) {
-	if met {
+	switch {
+	case met && b.Hi > 0 && rate >= b.Hi: // the upper end held when tried again: it was noise
+		b.Lo, b.Hi, b.HiFails = rate, 0, 0
+	case met:
 		b.Lo = max(b.Lo, rate)
-	} else if b.Hi == 0 || rate < b.Hi {
-		b.Hi = rate
+	case b.Hi > 0 && rate == b.Hi:
+		b.HiFails++
+	case b.Hi == 0 || rate < b.Hi:
+		b.Hi, b.HiFails = rate, 1
 	}
 	const eps = 1e-9
 	switch {
 	case b.Lo > 0 && b.Hi > 0:
 		if b.width() <= c.Precision+eps {
-			return b, 0, SearchPrecision
+			if b.HiFails >= hiConfirmations {
+				return b, 0, SearchPrecision
+			}
+			return b, b.Hi, "" // confirm the upper end
 		}
 		return b, math.Sqrt(b.Lo * b.Hi), ""
 	case b.Hi == 0: // nothing failed yet: up
@@ -77,7 +102,7 @@ func (b bracket) next(rate float64, met bool, c scenarios.Search) (bracket, floa
 type Trial struct {
 	Index  int
 	Rate   float64
-	Phase  string        // "raise" before the first failure (or "lower" before the first success), then "bisect"
+	Phase  string        // "raise" before the first failure (or "lower" before the first success), then "bisect"; "confirm" reruns the upper end
 	Start  time.Duration // the warmup's start, on the plan's clock
 	Warmup time.Duration
 	Hold   time.Duration

@@ -142,6 +142,8 @@ func (c *searchCtl) judge(now time.Duration) {
 		phase = "raise"
 	case c.b.Lo == 0:
 		phase = "lower"
+	case rate == c.b.Hi:
+		phase = "confirm"
 	}
 	at := c.changeAt(now)
 	if t.Met {

@@ -27,15 +27,19 @@ func TestBracketNext(t *testing.T) {
 		{"held again", bracket{Lo: 20}, 30, true, bracket{Lo: 30}, 45, ""},
 		{"up to max_rate, not past it", bracket{Lo: 700}, 800, true, bracket{Lo: 800}, 1000, ""},
 		{"held at max_rate: done", bracket{Lo: 800}, 1000, true, bracket{Lo: 1000}, 0, SearchMaxRate},
-		{"first failure: bisect geometrically", bracket{Lo: 45}, 67.5, false, bracket{Lo: 45, Hi: 67.5}, math.Sqrt(45 * 67.5), ""},
-		{"bisect: held", bracket{Lo: 45, Hi: 67.5}, 55, true, bracket{Lo: 55, Hi: 67.5}, math.Sqrt(55 * 67.5), ""},
-		{"bisect: failed", bracket{Lo: 55, Hi: 67.5}, 61, false, bracket{Lo: 55, Hi: 61}, math.Sqrt(55 * 61), ""},
-		{"within precision: done", bracket{Lo: 95, Hi: 101}, 97, true, bracket{Lo: 97, Hi: 101}, 0, SearchPrecision},
-		{"exactly at precision: done", bracket{Lo: 100, Hi: 110}, 105, false, bracket{Lo: 100, Hi: 105}, 0, SearchPrecision},
-		{"first trial failed: down", bracket{}, 20, false, bracket{Hi: 20}, 20 / 1.5, ""},
-		{"down to the floor", bracket{Hi: 1.2}, 1.2, false, bracket{Hi: 1.2}, 1, ""},
-		{"failed at the floor: done", bracket{Hi: 1.2}, 1, false, bracket{Hi: 1}, 0, SearchMinRate},
-		{"held after going down: bisect", bracket{Hi: 20}, 13.3, true, bracket{Lo: 13.3, Hi: 20}, math.Sqrt(13.3 * 20), ""},
+		{"first failure: bisect geometrically", bracket{Lo: 45}, 67.5, false, bracket{Lo: 45, Hi: 67.5, HiFails: 1}, math.Sqrt(45 * 67.5), ""},
+		{"bisect: held", bracket{Lo: 45, Hi: 67.5, HiFails: 1}, 55, true, bracket{Lo: 55, Hi: 67.5, HiFails: 1}, math.Sqrt(55 * 67.5), ""},
+		{"bisect: failed", bracket{Lo: 55, Hi: 67.5, HiFails: 1}, 61, false, bracket{Lo: 55, Hi: 61, HiFails: 1}, math.Sqrt(55 * 61), ""},
+		{"within precision, upper end failed twice: done", bracket{Lo: 95, Hi: 101, HiFails: 2}, 97, true, bracket{Lo: 97, Hi: 101, HiFails: 2}, 0, SearchPrecision},
+		{"within precision, upper end failed once: confirm it", bracket{Lo: 95, Hi: 101, HiFails: 1}, 97, true, bracket{Lo: 97, Hi: 101, HiFails: 1}, 101, ""},
+		{"exactly at precision: confirm the new upper end", bracket{Lo: 100, Hi: 110, HiFails: 2}, 105, false, bracket{Lo: 100, Hi: 105, HiFails: 1}, 105, ""},
+		{"upper end failed again: done", bracket{Lo: 100, Hi: 105, HiFails: 1}, 105, false, bracket{Lo: 100, Hi: 105, HiFails: 2}, 0, SearchPrecision},
+		{"upper end held when tried again: it was noise, rise from it", bracket{Lo: 73.1, Hi: 75, HiFails: 1}, 75, true, bracket{Lo: 75}, 112.5, ""},
+		{"a failure above the upper end does not confirm it", bracket{Lo: 100, Hi: 105, HiFails: 1}, 108, false, bracket{Lo: 100, Hi: 105, HiFails: 1}, 105, ""},
+		{"first trial failed: down", bracket{}, 20, false, bracket{Hi: 20, HiFails: 1}, 20 / 1.5, ""},
+		{"down to the floor", bracket{Hi: 1.5, HiFails: 1}, 1.2, false, bracket{Hi: 1.2, HiFails: 1}, 1, ""},
+		{"failed at the floor: done", bracket{Hi: 1.2, HiFails: 1}, 1, false, bracket{Hi: 1, HiFails: 1}, 0, SearchMinRate},
+		{"held after going down: bisect", bracket{Hi: 20, HiFails: 1}, 13.3, true, bracket{Lo: 13.3, Hi: 20, HiFails: 1}, math.Sqrt(13.3 * 20), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b, next, reason := tc.b.next(tc.rate, tc.met, testSearch)
@@ -82,13 +86,23 @@ func (e *events) of(typ string) []map[string]any {
 // controller ticks every 100ms, as in a run.
 func simulateSearch(t *testing.T, cfg scenarios.Search, capacity float64) (*SearchResult, *events, *AdaptivePacer) {
 	t.Helper()
+	return simulateNoisySearch(t, cfg, capacity, nil)
+}
+
+// simulateNoisySearch is simulateSearch on a noisy machine: a login sent
+// while noisy(the trial in progress) says so fails, whatever the model.
+func simulateNoisySearch(t *testing.T, cfg scenarios.Search, capacity float64, noisy func(Trial) bool) (*SearchResult, *events, *AdaptivePacer) {
+	t.Helper()
 	sink := &events{}
 	slo := rundir.SLO{SuccessRatio: 0.99, Percentile: 99, Latency: 150 * ms}
 	c, err := newSearchCtl(cfg, slo, 5*time.Second, sink)
 	if err != nil {
 		t.Fatal(err)
 	}
-	type result struct{ due, back time.Duration }
+	type result struct {
+		due, back time.Duration
+		good      bool
+	}
 	var inflight []result
 	var sent uint64
 	var free time.Duration // when the model's queue is next empty
@@ -103,12 +117,13 @@ func simulateSearch(t *testing.T, cfg scenarios.Search, capacity float64) (*Sear
 			}
 			start := max(due, free)
 			free = start + time.Duration(float64(time.Second)/capacity)
-			inflight = append(inflight, result{due, start + 50*ms})
+			good := noisy == nil || c.trial == nil || c.rec != nil || !noisy(c.trial.Trial)
+			inflight = append(inflight, result{due, start + 50*ms, good})
 			sent++
 		}
 		slices.SortFunc(inflight, func(a, b result) int { return cmp.Compare(a.back, b.back) })
 		for len(inflight) > 0 && inflight[0].back <= now {
-			c.add(inflight[0].due, inflight[0].back-inflight[0].due, true)
+			c.add(inflight[0].due, inflight[0].back-inflight[0].due, inflight[0].good)
 			inflight = inflight[1:]
 		}
 		c.tick(now, int64(len(inflight)))
@@ -156,6 +171,36 @@ func TestSearchFindsTheModelsCapacity(t *testing.T) {
 			}
 		}
 		t.Logf("capacity %g: %s", capacity, res)
+	}
+}
+
+// TestSearchOutlivesANoisyFailure: one trial failed by the machine's noise,
+// below the capacity, does not become the limit. Without the confirmation
+// of the upper end the search converged under it: [43.9, 45] for 100/s.
+func TestSearchOutlivesANoisyFailure(t *testing.T) {
+	for _, noisyTrial := range []int{3, 4} { // 45/s in the raise, then the first trial above it
+		res, _, _ := simulateNoisySearch(t, testSearch, 100, func(tr Trial) bool { return tr.Index == noisyTrial })
+		if !res.Bracketed() || res.Reason != SearchPrecision || res.Hi < 100 || res.Lo > 105 {
+			t.Errorf("noise in trial %d: %s (%s), want a bracket around 100/s", noisyTrial, res, res.Reason)
+		}
+		var confirms int
+		for _, tr := range res.Trials {
+			if tr.Phase == "confirm" {
+				confirms++
+				if !tr.Met && tr.Rate < 100 {
+					t.Errorf("noise in trial %d: confirmation at %g failed below the capacity", noisyTrial, tr.Rate)
+				}
+			}
+		}
+		if last := res.Trials[len(res.Trials)-1]; last.Phase != "confirm" || last.Met || last.Rate != res.Hi || confirms < 2 {
+			t.Errorf("noise in trial %d: want the noisy upper end and the last one confirmed (%d confirmations), the last trial %+v", noisyTrial, confirms, last)
+		}
+		t.Logf("noise in trial %d: %s", noisyTrial, res)
+	}
+	// The same noise, every time a rate is tried: it is the limit then.
+	res, _, _ := simulateNoisySearch(t, testSearch, 100, func(tr Trial) bool { return tr.Rate >= 67 && tr.Rate <= 68 })
+	if !res.Bracketed() || res.Hi != 67.5 {
+		t.Errorf("a rate that fails every time: %s, want it as the upper end", res)
 	}
 }
 
