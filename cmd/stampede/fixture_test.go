@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -14,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -393,27 +391,7 @@ func TestFixtureCommandDBAddr(t *testing.T) {
 	if err != nil {
 		t.Skipf("port %s taken meanwhile: %v", proxyAddr, err)
 	}
-	defer ln.Close()
-	var carried atomic.Int64
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			carried.Add(1)
-			go func() {
-				defer c.Close()
-				d, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(srv.Port)))
-				if err != nil {
-					return
-				}
-				defer d.Close()
-				go io.Copy(d, c)
-				io.Copy(c, d)
-			}()
-		}
-	}()
+	carried := pgtest.Forward(t, ln, net.JoinHostPort("127.0.0.1", strconv.Itoa(srv.Port)))
 	if got := login(); got != 200 {
 		t.Errorf("login through the forwarder: %d, want 200", got)
 	}
