@@ -299,6 +299,7 @@ func scenarioSpec() *object {
 			{key: "hash_cost", kind: kInt, min: atLeast(0), max: atMost(31), example: "10", desc: "bcrypt cost of each login's password verification (4..31; 0: off), to make the service's CPU the limit."},
 			{key: "opaque_errors", kind: kBool, desc: "Answer database failures with a bare 500: no body, no cause, no Server-Timing."},
 			{key: "no_pool_endpoint", kind: kBool, desc: "Leave out the service's pool statistics endpoint (GET /debug/pool answers 404)."},
+			{key: "event_loop", kind: kBool, desc: "Serve as a single-threaded event loop (Node.js, asyncio): every request is dispatched on one loop and each login's password hashing holds it, while waits on the database do not. With hash_cost the loop saturates at one core and every request, health checks included, answers late."},
 		}}},
 	}}
 }

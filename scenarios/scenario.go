@@ -348,10 +348,11 @@ type Fixture struct {
 	// HideServerTiming leaves the Server-Timing header out: a black box.
 	HideServerTiming bool `yaml:"hide_server_timing"`
 	// The service's shape (see fixtures.Shape): no pool, a hot row, a
-	// costly hash, bare 500s, no pool endpoint.
+	// costly hash, bare 500s, no pool endpoint, a single-threaded loop.
 	ConnPerLogin   bool `yaml:"conn_per_login"`
 	HotRow         bool `yaml:"hot_row"`
 	HashCost       int  `yaml:"hash_cost"`
 	OpaqueErrors   bool `yaml:"opaque_errors"`
 	NoPoolEndpoint bool `yaml:"no_pool_endpoint"`
+	EventLoop      bool `yaml:"event_loop"`
 }

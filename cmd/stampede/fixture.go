@@ -33,6 +33,7 @@ func cmdFixture(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&shape.HashCost, "hash-cost", 0, "bcrypt cost of each login's password verification, e.g. 10 (seeding stays at --bcrypt-cost; a hash made once at this cost is compared too); 0: off")
 	fs.BoolVar(&shape.OpaqueErrors, "opaque-errors", false, "answer database failures with a bare 500: no body, no cause, no Server-Timing")
 	fs.BoolVar(&shape.NoPoolEndpoint, "no-pool-endpoint", false, "leave out GET /debug/pool (404)")
+	fs.BoolVar(&shape.EventLoop, "event-loop", false, "serve as a single-threaded event loop: every request is dispatched on one loop and each login's hashing holds it (waits on the database do not), so with --hash-cost the loop saturates at one core and every request, health checks included, answers late")
 	fs.StringVar(&shape.TokenClientID, "token-client-id", "", "POST /token requires this client id by HTTP Basic (with --token-client-secret)")
 	fs.StringVar(&shape.TokenClientSecret, "token-client-secret", "", "the client secret POST /token requires with --token-client-id")
 	dbAddr := fs.String("db-addr", "", "host:port the service's logins reach the database through instead of its own address, e.g. a network proxy (a scenario's network.db listen) that may not listen yet: the pool connects lazily, and setup and seeding still use the database directly")

@@ -11,8 +11,8 @@ import (
 // (--fixture-conn-per-login, ...); the flags of `stampede fixture`, under
 // the run's prefix.
 type fixtureShape struct {
-	connPerLogin, hotRow, opaqueErrors, noPoolEndpoint bool
-	hashCost                                           int
+	connPerLogin, hotRow, opaqueErrors, noPoolEndpoint, eventLoop bool
+	hashCost                                                      int
 }
 
 func (f *fixtureShape) register(fs *pflag.FlagSet, prefix string) {
@@ -21,6 +21,7 @@ func (f *fixtureShape) register(fs *pflag.FlagSet, prefix string) {
 	fs.IntVar(&f.hashCost, prefix+"hash-cost", 0, "bundled fixture: bcrypt cost of each login's password verification, e.g. 10 (0: the scenario's fixture.hash_cost, else off)")
 	fs.BoolVar(&f.opaqueErrors, prefix+"opaque-errors", false, "bundled fixture: answer database failures with a bare 500")
 	fs.BoolVar(&f.noPoolEndpoint, prefix+"no-pool-endpoint", false, "bundled fixture: leave out GET /debug/pool (404)")
+	fs.BoolVar(&f.eventLoop, prefix+"event-loop", false, "bundled fixture: serve as a single-threaded event loop (each login's hashing holds the one loop every request needs)")
 }
 
 // over is the Shape the flags give over the scenario's fixture block: a
@@ -32,5 +33,6 @@ func (f *fixtureShape) over(sc scenarios.Fixture) fixtures.Shape {
 		HashCost:       firstPositive(f.hashCost, sc.HashCost),
 		OpaqueErrors:   f.opaqueErrors || sc.OpaqueErrors,
 		NoPoolEndpoint: f.noPoolEndpoint || sc.NoPoolEndpoint,
+		EventLoop:      f.eventLoop || sc.EventLoop,
 	}
 }
