@@ -31,7 +31,7 @@ const (
 
 // attribute is the analysis' attribution step: it diagnoses the run at
 // its breaking point when it broke, else over every degraded window.
-func attribute(r *Report, base *baseline, pl *plateau) Cause {
+func attribute(r *Report, base *baseline, pl *plateaus) Cause {
 	degraded, from := degradedWindows(r)
 	if len(degraded) == 0 {
 		n := 0
@@ -215,7 +215,7 @@ func wallWindows(degraded []*Window, r resource) []*Window {
 
 // symptoms describes what saturated downstream of the binding constraint,
 // in the order it did, each with its strongest finding.
-func symptoms(r *Report, rest []saturation, degraded []*Window, base *baseline, pl *plateau) []string {
+func symptoms(r *Report, rest []saturation, degraded []*Window, base *baseline, pl *plateaus) []string {
 	var out []string
 	for _, s := range rest {
 		if float64(s.n) < symptomPresence*float64(len(degraded)) {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -609,6 +610,51 @@ func TestPlateauNamesOnlyWindowsAtIt(t *testing.T) {
 		ruleDBConnections(e, &baseline{}, &fs)
 		if _, wall := fs.walls()[resPool]; wall != c.want {
 			t.Errorf("%v of 4 sessions active: pool wall %v, want %v", c.active, wall, c.want)
+		}
+	}
+}
+
+// A service's process flat at one core while the host had another and the
+// offered rate kept rising: a single thread or event loop at its wall
+// (bb-event-loop: its CPU reached the core within the SLO, so no rise over
+// the healthy windows showed it). Not at a whole number of cores, or on a
+// saturated host, a flat CPU only follows a throughput held elsewhere.
+func TestCPUPlateau(t *testing.T) {
+	run := func(top, host float64) []Window {
+		var wins []Window
+		for i := range 14 {
+			offered := 3 + 2.7*float64(i)
+			cores := min(top, 0.075*offered) // 75 ms of CPU per login until the wall
+			w := Window{Index: i, Traffic: true, OfferedRPS: offered, ServedRPS: min(offered, top/0.075),
+				SLOMet: i < 7, Figures: Figures{P99: time.Duration(100+max(0, i-5)*400) * time.Millisecond},
+				CPU: &CPUWindow{Samples: 1, Cores: 2, HostBusy: host, TargetCores: cores, HaveTarget: true}}
+			wins = append(wins, w)
+		}
+		return wins
+	}
+	p := findCPUPlateau(run(1.0, 0.52))
+	if p == nil || p.cores != 1 || p.start != 4 || math.Abs(p.fromRPS-13.8) > 1e-9 || math.Abs(p.host-0.52) > 1e-9 {
+		t.Fatalf("one core flat, host 52%%: %+v, want a plateau of 1 core from window 4 (13.8/s)", p)
+	}
+	e := &evidence{haveCPU: true, haveTarget: true, targetCores: 1, hostBusy: 0.52, cores: 2, cpuPlateau: p}
+	var fs findings
+	ruleApp(e, &baseline{}, &fs)
+	if _, wall := fs.walls()[resService]; !wall {
+		t.Errorf("a CPU plateau at one core is not the service's wall: %+v", fs)
+	}
+	if !strings.Contains(p.text(), "one core: a single thread or event loop flat out") {
+		t.Errorf("text: %s", p.text())
+	}
+	for _, c := range []struct {
+		name      string
+		top, host float64
+	}{
+		{"flat at 0.6 cores (held elsewhere)", 0.6, 0.4},
+		{"flat at 1.4 cores", 1.4, 0.8},
+		{"the host saturated", 1.0, 0.95},
+	} {
+		if p := findCPUPlateau(run(c.top, c.host)); p != nil {
+			t.Errorf("%s: %+v, want no plateau", c.name, p)
 		}
 	}
 }

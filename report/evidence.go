@@ -76,6 +76,10 @@ type evidence struct {
 	// plateau is a black-box pool at its wall, when the windows are at or
 	// after its start (plateau.go)
 	plateau *plateau
+	// cpuPlateau is the service's process flat at a whole number of cores
+	// while the host had more, when the windows are at or after its start
+	// (plateau.go).
+	cpuPlateau *cpuPlateau
 
 	// the load: mean offered and achieved rates, successful logins per second
 	offered, achieved, goodput float64
@@ -390,11 +394,11 @@ func (e *evidence) baseTiming() (timingMS, bool) {
 // constraint), and each that missed the SLO its cause, from its own
 // evidence (and its neighbours' samples), against the healthy windows as
 // the baseline. It returns those healthy windows, their baseline (nil
-// without any) and a black-box pool's plateau (nil without one).
-func diagnoseWindows(r *Report) ([]*Window, *baseline, *plateau) {
+// without any) and the run's plateaus (a black-box pool's, a service's CPU's).
+func diagnoseWindows(r *Report) ([]*Window, *baseline, *plateaus) {
 	baseWins := baselineWindows(r.Windows)
 	base := baselineOf(baseWins)
-	pl := findPlateau(r.Windows)
+	pl := findPlateaus(r.Windows)
 	for i := range r.Windows {
 		w := &r.Windows[i]
 		w.Cause = CauseNone
@@ -414,10 +418,16 @@ func diagnoseWindows(r *Report) ([]*Window, *baseline, *plateau) {
 // windowEvidence gathers a group of windows' evidence (their samples
 // over the span their logins were in flight), with the plateau when the
 // group lies at or after its start.
-func windowEvidence(group []*Window, all []Window, pl *plateau) evidence {
+func windowEvidence(group []*Window, all []Window, pl *plateaus) evidence {
 	e := gather(group, spans(group, all))
-	if pl != nil && len(group) > 0 && group[0].Index >= pl.start {
-		e.plateau = pl
+	if pl == nil || len(group) == 0 {
+		return e
+	}
+	if p := pl.pool; p != nil && group[0].Index >= p.start {
+		e.plateau = p
+	}
+	if p := pl.cpu; p != nil && group[0].Index >= p.start {
+		e.cpuPlateau = p
 	}
 	return e
 }

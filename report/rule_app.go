@@ -71,6 +71,10 @@ func cpuRule(e *evidence, b *baseline, fs *findings) {
 	if !e.haveCPU {
 		return
 	}
+	if p := e.cpuPlateau; p != nil && !e.starved() {
+		fs.add(resService, srcCPU, wShow, true, "%s", p.text())
+		return
+	}
 	if e.haveTarget && e.targetCores >= cpuBusyCore && b.target.rises(e.targetCores, cpuRise, 0.2, cpuBusyCore) {
 		fs.add(resService, srcCPU, wShow, true, "the service's process used %s cores against %s at baseline (host %s busy)",
 			format.Num(format.Round(e.targetCores, 2)), format.Num(format.Round(b.target.med, 2)), format.Pct(e.hostBusy))

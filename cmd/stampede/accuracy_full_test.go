@@ -256,6 +256,17 @@ faults:
   - ramp: {name: climb, from: 5, to: 60, for: 10s}
 `),
 		}, {
+			// A single-threaded event loop saturated by its hashing: every
+			// request waits for the loop, health checks and unused paths
+			// included, while the kernel accepts connections at once and
+			// sessions sit idle in transaction waiting for it.
+			name: "bb-event-loop", target: "fixture-bb", shape: "event loop, pool 10, hash-cost 10", fault: "-", want: report.CauseApp, box: "black",
+			fixtureFlags: append([]string{"--db-pool", "10", "--hash-cost", "10", "--event-loop"}, bbFlags...),
+			body: constBody(`stages:
+  - constant: {name: calm, rate: 3, for: 3s}
+  - ramp: {name: climb, from: 3, to: 40, for: 10s}
+`),
+		}, {
 			name: "bb-ramp", target: "fixture-bb", shape: "pool 5, hold 50ms", fault: "-", want: report.CauseDBConnections, box: "black", truth: 100,
 			fixtureFlags: append([]string{"--db-pool", "5", "--db-hold", "50ms"}, bbFlags...),
 			body:         constBody(rampStages),
