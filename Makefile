@@ -56,7 +56,7 @@ docs:
 clean:
 	rm -rf bin
 
-# The full accuracy matrix: 26 cases (white-box fixture, black-box fixture as its own process,
+# The full accuracy matrix: 27 cases (white-box fixture, black-box fixture as its own process,
 # Django, a trivial service; database-path latency on black boxes, the limit from a pure ramp,
 # Django past max_connections, a generator overloading its own machine), each run 3 times quiet and 2 times beside a busy core, plus find-limit
 # against Little's law; the summary marks each limit figure steady, ramp or find-limit.

@@ -249,6 +249,22 @@ faults:
 `, freePort(), tg.upstream)
 			},
 		}, {
+			// A subtler client-path fault: 150 ms against an SLO of 120 ms,
+			// no health path declared (the unused-path probe is the
+			// default).
+			name: "bb-client-150ms", target: "fixture-bb", shape: "pool 10, hold 20ms", fault: "net.latency client 150ms, SLO 120ms", want: report.CauseNetClient, box: "black", truth: 500, netFault: true,
+			fixtureFlags: append([]string{"--db-pool", "10", "--db-hold", "20ms"}, bbFlags...),
+			body: func(tg *fullTarget) string {
+				return fmt.Sprintf(`network:
+  client: {listen: 127.0.0.1:%d, upstream: %s}
+slo: {latency: 120ms}
+stages:
+  - constant: {rate: 40, for: 12s}
+faults:
+  - {kind: net.latency, path: client, start: 4s, for: 5s, latency: 150ms}
+`, freePort(), tg.upstream)
+			},
+		}, {
 			name: "bb-cpu", target: "fixture-bb", shape: "pool 10, hash-cost 10", fault: "-", want: report.CauseApp, box: "black",
 			fixtureFlags: append([]string{"--db-pool", "10", "--hash-cost", "10"}, bbFlags...),
 			body: constBody(`stages:
