@@ -58,8 +58,9 @@ clean:
 
 # The full accuracy matrix: 27 cases (white-box fixture, black-box fixture as its own process,
 # Django, a trivial service; database-path latency on black boxes, the limit from a pure ramp,
-# Django past max_connections, a generator overloading its own machine), each run 3 times quiet and 2 times beside a busy core, plus find-limit
+# Django past max_connections, a generator overloading its own machine, a single-threaded event
+# loop, 150 ms on a black box's client path), each run 3 times quiet and 2 times beside a busy core, plus find-limit
 # against Little's law; the summary marks each limit figure steady, ramp or find-limit.
-# About 32 minutes on 2 cores; run directories and summary.txt in runs/accuracy/.
+# About 34 minutes on 2 cores (135 runs: 33m26s measured); run directories and summary.txt in runs/accuracy/.
 accuracy:
 	$(GO) test -count=1 -tags accuracy -run TestAccuracyFull -timeout 60m -v ./cmd/stampede/
