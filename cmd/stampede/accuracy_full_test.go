@@ -119,6 +119,14 @@ func dbPathBody(s string) func(*fullTarget) string {
 	}
 }
 
+// clientPathBody puts a network.client proxy in front of the service:
+// the run aims at it, and it forwards to the service's own address.
+func clientPathBody(s string) func(*fullTarget) string {
+	return func(tg *fullTarget) string {
+		return fmt.Sprintf("network:\n  client: {listen: 127.0.0.1:%d, upstream: %s}\n%s", freePort(), tg.upstream, s)
+	}
+}
+
 // rampStages: a calm start below the limit, then a pure ramp across it
 // (no constant step near the truth), so the limit rests on ramp windows.
 const rampStages = `stages:
@@ -239,31 +247,23 @@ faults:
 		}, {
 			name: "bb-client-latency", target: "fixture-bb", shape: "pool 10, hold 20ms", fault: "net.latency client 600ms", want: report.CauseNetClient, box: "black", truth: 500, netFault: true,
 			fixtureFlags: append([]string{"--db-pool", "10", "--db-hold", "20ms"}, bbFlags...),
-			body: func(tg *fullTarget) string {
-				return fmt.Sprintf(`network:
-  client: {listen: 127.0.0.1:%d, upstream: %s}
-stages:
+			body: clientPathBody(`stages:
   - constant: {rate: 40, for: 12s}
 faults:
   - {kind: net.latency, path: client, start: 4s, for: 5s, latency: 600ms}
-`, freePort(), tg.upstream)
-			},
+`),
 		}, {
 			// A subtler client-path fault: 150 ms against an SLO of 120 ms,
 			// no health path declared (the unused-path probe is the
 			// default).
 			name: "bb-client-150ms", target: "fixture-bb", shape: "pool 10, hold 20ms", fault: "net.latency client 150ms, SLO 120ms", want: report.CauseNetClient, box: "black", truth: 500, netFault: true,
 			fixtureFlags: append([]string{"--db-pool", "10", "--db-hold", "20ms"}, bbFlags...),
-			body: func(tg *fullTarget) string {
-				return fmt.Sprintf(`network:
-  client: {listen: 127.0.0.1:%d, upstream: %s}
-slo: {latency: 120ms}
+			body: clientPathBody(`slo: {latency: 120ms}
 stages:
   - constant: {rate: 40, for: 12s}
 faults:
   - {kind: net.latency, path: client, start: 4s, for: 5s, latency: 150ms}
-`, freePort(), tg.upstream)
-			},
+`),
 		}, {
 			name: "bb-cpu", target: "fixture-bb", shape: "pool 10, hash-cost 10", fault: "-", want: report.CauseApp, box: "black",
 			fixtureFlags: append([]string{"--db-pool", "10", "--hash-cost", "10"}, bbFlags...),
@@ -359,15 +359,11 @@ faults:
 		}, {
 			name: "dj-client-reset", target: "django", shape: "2×4, fast hasher", fault: "net.reset_peer client", want: report.CauseNetClient, box: "black", netFault: true,
 			djangoOpts: django.Options{Workers: 2, Threads: 4, Hasher: django.HasherFast, ConnMaxAge: -1, Users: 200},
-			body: func(tg *fullTarget) string {
-				return fmt.Sprintf(`network:
-  client: {listen: 127.0.0.1:%d, upstream: %s}
-stages:
+			body: clientPathBody(`stages:
   - constant: {rate: 10, for: 12s}
 faults:
   - {kind: net.reset_peer, path: client, start: 4s, for: 5s}
-`, freePort(), tg.upstream)
-			},
+`),
 		},
 		// The generator: far more offered than this machine can send to a
 		// trivial service (internal/benchserver, a process of its own) that
