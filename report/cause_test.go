@@ -642,6 +642,12 @@ func TestCPUPlateau(t *testing.T) {
 	if _, wall := fs.walls()[resService]; !wall {
 		t.Errorf("a CPU plateau at one core is not the service's wall: %+v", fs)
 	}
+	fs = findings{}
+	e.targetCores = 0.3 // a window after the plateau's start, off it
+	ruleApp(e, &baseline{}, &fs)
+	if _, wall := fs.walls()[resService]; wall {
+		t.Errorf("a window at 0.3 cores after a one-core plateau is the service's wall: %+v", fs)
+	}
 	if !strings.Contains(p.text(), "one core: a single thread or event loop flat out") {
 		t.Errorf("text: %s", p.text())
 	}

@@ -47,6 +47,14 @@ func (p *plateau) text() string {
 		format.MS(time.Duration(p.n/max(p.goodput, 1e-9)*float64(time.Second))))
 }
 
+// holds reports these windows' own sessions at the plateau and at work:
+// the run's plateau says a pool of N walled the service once the load
+// rose, not that every window after its start was at that wall (a pool
+// keeps its N connections open, idle, long before).
+func (p *plateau) holds(e *evidence) bool {
+	return e.roleBackends >= p.n-0.5 && e.roleActive >= plateauBusy*p.n
+}
+
 // findPlateau looks for the service's backends plateauing under rising
 // load, from the database samples alone; nil when there is none.
 func findPlateau(wins []Window) *plateau {
@@ -127,6 +135,13 @@ func (p *cpuPlateau) text() string {
 	return fmt.Sprintf("the service's process held %s cores (%s) from %s/s offered while the offered rate rose to %s/s and p99 went from %s to %s, serving %s logins/s, with the host %s busy: a core to spare it could not use",
 		format.Num(format.Round(p.mean, 2)), what, format.Num(format.Round(p.fromRPS, 1)), format.Num(format.Round(p.toRPS, 1)),
 		format.MS(p.p99From), format.MS(p.p99To), format.Num(format.Round(p.served, 1)), format.Pct(p.host))
+}
+
+// holds reports these windows' own process at the plateau's cores: like
+// the pool's, the run's plateau does not make every window after its
+// start one at the wall (a pause, a dip of the load).
+func (p *cpuPlateau) holds(e *evidence) bool {
+	return e.haveTarget && math.Abs(e.targetCores-p.cores) <= cpuWholeCores
 }
 
 // findCPUPlateau looks for the service's process flat at a whole number

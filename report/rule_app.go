@@ -71,7 +71,7 @@ func cpuRule(e *evidence, b *baseline, fs *findings) {
 	if !e.haveCPU {
 		return
 	}
-	if p := e.cpuPlateau; p != nil && !e.starved() {
+	if p := e.cpuPlateau; p != nil && p.holds(e) && !e.starved() {
 		fs.add(resService, srcCPU, wShow, true, "%s", p.text())
 		return
 	}

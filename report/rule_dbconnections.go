@@ -83,7 +83,7 @@ func ruleDBConnections(e *evidence, b *baseline, fs *findings) {
 	poolWaitRule(e, b, fs)
 	capRules(e, fs)
 	poolStatsRule(e, fs)
-	if p := e.plateau; p != nil && p.busy && atPlateau(e, p) && !e.roleCapped && !e.serverCapped { // a cap at the plateau says it better
+	if p := e.plateau; p != nil && p.busy && p.holds(e) && !e.roleCapped && !e.serverCapped { // a cap at the plateau says it better
 		fs.add(resPool, srcDB, wShow, true, "%s", p.text())
 	}
 	if n := det[dDBConnTimeout]; n > 0 && (e.roleCapped || e.serverCapped) {
@@ -161,12 +161,4 @@ func poolStatsRule(e *evidence, fs *findings) {
 		fs.add(resPool, srcDB, wShow, true, "the database sees the whole pool busy: %s of the role's backends (%s active) for a pool of %s",
 			format.Num(e.roleBackends), format.Num(e.roleActive), format.Num(e.poolMax))
 	}
-}
-
-// atPlateau reports these windows' own sessions at the plateau and at
-// work: the run's plateau says a pool of N walled the service once the
-// load rose, not that every window after its start was at that wall (a
-// pool keeps its N connections open, idle, long before).
-func atPlateau(e *evidence, p *plateau) bool {
-	return e.roleBackends >= p.n-0.5 && e.roleActive >= plateauBusy*p.n
 }
