@@ -155,7 +155,8 @@ func confidence(fs findings, v ruling) (string, []string) {
 }
 
 // evidenceLines lists the primary cause's findings, strongest first, then
-// why a cap is only a symptom, then the other causes' findings.
+// why a cap is only a symptom and the failures no cause claims, then the
+// other causes' findings.
 func evidenceLines(fs findings, v ruling, e *evidence) []string {
 	own, other := findings{}, findings{}
 	for _, f := range fs {
@@ -173,19 +174,21 @@ func evidenceLines(fs findings, v ruling, e *evidence) []string {
 	if v.symptom != "" {
 		lines = append(lines, v.symptom)
 	}
-	for _, k := range causeOrder() {
-		for _, f := range other {
-			if f.res.cause() == k {
-				lines = append(lines, "also ("+k+"): "+f.text)
-			}
-		}
-	}
+	// The failures no cause claims belong with the primary's lines, before
+	// the other causes' findings: they qualify the verdict, whichever it is.
 	c := &e.c
 	if n := c.cls[clsClientTimeout]; n > 0 {
 		lines = append(lines, fmt.Sprintf("%d client timeouts (request sent, no answer in time): ambiguous by themselves, a database cap looks exactly like this", n))
 	}
 	if n := c.cls[clsOther]; n > 0 {
 		lines = append(lines, fmt.Sprintf("%d transport failures of no known class", n))
+	}
+	for _, k := range causeOrder() {
+		for _, f := range other {
+			if f.res.cause() == k {
+				lines = append(lines, "also ("+k+"): "+f.text)
+			}
+		}
 	}
 	if v.primary == CauseUndetermined {
 		line := "nothing decides between the database, the network and the service"
