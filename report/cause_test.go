@@ -664,3 +664,29 @@ func TestCPUPlateau(t *testing.T) {
 		}
 	}
 }
+
+// The failures no cause claims (client timeouts) qualify the verdict: they
+// come with the primary's evidence, before another cause's finding. A CI
+// run had them after an "also (network.client)" line, where they read as
+// the network's.
+func TestUnclaimedFailuresComeWithThePrimary(t *testing.T) {
+	fs := findings{
+		{res: resPool, src: srcDB, weight: wShow, wall: true, text: "the service's pool full"},
+		{res: resClientPath, src: srcConnect, weight: wSuggest, text: "TCP connect p99 6.4 ms against a 0.31 ms baseline"},
+	}
+	e := &evidence{}
+	e.c.cls[clsClientTimeout] = 666
+	lines := evidenceLines(fs, ruling{primary: CauseDBConnections}, e)
+	timeouts, also := -1, -1
+	for i, l := range lines {
+		switch {
+		case strings.Contains(l, "666 client timeouts"):
+			timeouts = i
+		case strings.HasPrefix(l, "also (network.client)"):
+			also = i
+		}
+	}
+	if timeouts < 0 || also < 0 || timeouts > also {
+		t.Errorf("want the client timeouts before the other cause's finding:\n%s", strings.Join(lines, "\n"))
+	}
+}
