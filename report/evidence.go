@@ -25,6 +25,7 @@ type evidence struct {
 	reserved                  float64
 	roleBackends, roleLimit   float64
 	roleActive                float64
+	roleActiveShares          []float64 // per window: the mean active share
 	// roleCapped: in some window the role's backends reached its limit
 	// (capBackends of capLimit); serverCapped: the server's backends
 	// reached max_connections less the reserved slots (capServer of them).
@@ -312,6 +313,9 @@ func (e *evidence) addDB(d *DBWindow) {
 		e.reserved = max(e.reserved, d.SuperuserReserved)
 		e.roleBackends = max(e.roleBackends, d.RoleBackends)
 		e.roleActive = max(e.roleActive, d.RoleActive)
+		if d.RoleActiveShare > 0 || d.RoleBackends > 0 {
+			e.roleActiveShares = append(e.roleActiveShares, d.RoleActiveShare)
+		}
 		e.roleLimit = max(e.roleLimit, d.RoleLimit)
 		if d.RoleLimit > 0 && d.RoleBackends >= d.RoleLimit {
 			if !e.roleCapped || d.RoleLimit < e.capLimit {

@@ -38,7 +38,11 @@ func windowIndex(wins []Window, width time.Duration) func(time.Duration) int {
 // joinDB takes, per window, the maxima of the database's gauges and the
 // deltas of the service pool's counters.
 func joinDB(wins []Window, samples []timed[rundir.DBSample], idx func(time.Duration) int) {
-	type sums struct{ rtt, commits float64 }
+	type sums struct {
+		rtt, commits float64
+		share        float64 // role active / role backends, summed over samples
+		shareN       int
+	}
 	acc := make(map[int]*sums)
 	var prevEmpty, prevTimeouts, prevAcquires, prevWaitMS *float64
 	var prevSessions sessionCounters
@@ -82,6 +86,11 @@ func joinDB(wins []Window, samples []timed[rundir.DBSample], idx func(time.Durat
 		d.BackendsTotal = maxp(d.BackendsTotal, e.BackendsTotal)
 		d.RoleActive = maxp(d.RoleActive, e.RoleActive)
 		d.RoleBackends = maxp(d.RoleBackends, e.RoleBackends)
+		if e.RoleActive != nil && e.RoleBackends != nil && *e.RoleBackends > 0 {
+			a.share += *e.RoleActive / *e.RoleBackends
+			a.shareN++
+			d.RoleActiveShare = a.share / float64(a.shareN)
+		}
 		d.LockWaiters = maxp(d.LockWaiters, e.LockWaiters)
 		if e.MaxConnections != nil {
 			d.MaxConnections = *e.MaxConnections

@@ -181,7 +181,11 @@ type DBWindow struct {
 	// the service's pool stats).
 	HaveBackends bool
 	RoleActive   float64 // max role backends in state active
-	Errors       int
+	// RoleActiveShare is the mean over the window's samples of the role's
+	// backends in state active as a share of its backends (0 when none
+	// were sampled): their typical state, where RoleActive is a peak.
+	RoleActiveShare float64
+	Errors          int
 
 	// The service's role alone (when the sampler reports it): its backends
 	// idle in transaction and active waiting on a lock (maxima), backends

@@ -20,6 +20,11 @@ const (
 	dbConnectFactor   = 3
 	dbConnectFloorMS  = 5
 	dbConnectNoBaseMS = 50
+	// atWorkShare: the service's sessions count as at work (slow in their
+	// statements, not waiting between them) when they are active at least
+	// half the time. A slow path keeps them mostly idle: a login spends
+	// each round trip's added latency between statements.
+	atWorkShare = 0.5
 )
 
 // pathSlow reports the database path measurably slow: the probe through
@@ -90,7 +95,7 @@ func timedHold(e *evidence, b *baseline, fs *findings) {
 	if e.havePath && !pathSlow(e, b) {
 		return
 	}
-	idle := fmt.Sprintf("%s of %s role backends at work", format.Num(e.roleActive), format.Num(e.roleBackends))
+	idle := fmt.Sprintf("the role's %s backends active %s of the time", format.Num(e.roleBackends), fmt.Sprintf("%.0f%%", 100*activeShare(e)))
 	if idleTx := max(e.roleIdleInTx, e.idleInTx); idleTx > 0 {
 		idle = fmt.Sprintf("%s of the service's %s database sessions idle in transaction", format.Num(idleTx), format.Num(e.roleBackends))
 	}
@@ -100,10 +105,21 @@ func timedHold(e *evidence, b *baseline, fs *findings) {
 }
 
 // sessionsAtWork reports the service's database sessions mostly active
-// (running a statement), as slow queries keep them; unknown without samples.
+// (running a statement), as slow queries keep them; unknown without
+// samples. It reads their typical state, the median over the windows of
+// each window's mean active share, not the peak: logins released together
+// when a slow path recovers are all in their statements at once for a
+// moment (8 of 10 active in one sample) while the path kept them idle the
+// rest of the time.
 func sessionsAtWork(e *evidence) bool {
-	if e.roleBackends <= 0 {
-		return true
+	return e.roleBackends <= 0 || activeShare(e) >= atWorkShare
+}
+
+// activeShare is the service's sessions' typical active share: the median
+// of the windows' means, or the peak's share when no window has a mean.
+func activeShare(e *evidence) float64 {
+	if len(e.roleActiveShares) == 0 {
+		return e.roleActive / e.roleBackends
 	}
-	return e.roleActive >= e.roleBackends/2
+	return medianF(e.roleActiveShares)
 }
