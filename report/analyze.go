@@ -32,7 +32,7 @@ func Analyze(dir string, opts Options) (*Report, error) {
 	requestProblem(r, r.requests)
 	findLimit(r, fr.plan)
 	r.Cause = attribute(r, base, pl)
-	r.Scorecard = scorecard(r.Windows, r.Faults)
+	r.Scorecard = scorecard(r.Windows, r.Faults, func(d []*Window) string { return causeOf(r.Windows, d, base, pl) })
 	r.Recommend = recommend(r, baseWins, targetRPS(opts, fr.plan))
 	judge(r, opts)
 	stateRequestProblem(r)

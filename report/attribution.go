@@ -42,12 +42,8 @@ func attribute(r *Report, base *baseline, pl *plateaus) Cause {
 		}
 		return Cause{Primary: CauseNone, Evidence: []string{fmt.Sprintf("the SLO (%s) held in all %d windows with traffic", format.SLO(r.SLO), n)}}
 	}
-	counts := map[string]int{}
-	for _, w := range degraded {
-		counts[w.Cause]++
-	}
-	sats := saturations(r.Windows, degraded)
-	sats = settleTies(sats, windowEvidence(degraded, r.Windows, pl), base)
+	counts := windowCauses(degraded)
+	sats := bindingOf(r.Windows, degraded, base, pl)
 	var c Cause
 	var group []*Window
 	if len(sats) > 0 {
@@ -74,6 +70,37 @@ func attribute(r *Report, base *baseline, pl *plateaus) Cause {
 	}
 	c.Scope += "; by cause: " + CauseCounts(counts)
 	return c
+}
+
+// bindingOf lists the resources that saturated and stayed through the
+// degraded windows, the binding constraint first (ties settled by the
+// arbiter on their evidence).
+func bindingOf(all []Window, degraded []*Window, base *baseline, pl *plateaus) []saturation {
+	return settleTies(saturations(all, degraded), windowEvidence(degraded, all, pl), base)
+}
+
+// causeOf is the cause of a set of degraded windows as the run's own is
+// reached: the binding constraint's, else the most frequent window cause.
+// The scorecard reads each fault's windows with it, so that a queue a
+// fault left behind (logins sent while it was in force, served after)
+// does not outvote the resource that saturated first.
+func causeOf(all []Window, degraded []*Window, base *baseline, pl *plateaus) string {
+	if len(degraded) == 0 {
+		return CauseNone
+	}
+	if sats := bindingOf(all, degraded, base, pl); len(sats) > 0 {
+		return sats[0].res.cause()
+	}
+	return majority(windowCauses(degraded))
+}
+
+// windowCauses counts the windows by their own cause.
+func windowCauses(wins []*Window) map[string]int {
+	counts := map[string]int{}
+	for _, w := range wins {
+		counts[w.Cause]++
+	}
+	return counts
 }
 
 // degradedWindows are the windows that missed the SLO, from the breaking

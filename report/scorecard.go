@@ -15,7 +15,7 @@ type ScoreEntry struct {
 	Start    time.Duration
 	End      time.Duration
 	Expected []string // causes this fault should be detected as
-	Detected string   // the most frequent cause among the degraded windows it covers
+	Detected string   // the cause of the degraded windows it covers, reached as the run's is
 	Match    bool
 	// DegradedWindows is the count of windows that missed the SLO while the
 	// fault was in force (and its grace period after).
@@ -52,29 +52,28 @@ func expectedCauses(f Fault) []string {
 	return nil
 }
 
-// scorecard lays each injected fault beside the causes detected while it
-// was in force: match, time to impact and recovery time.
-func scorecard(wins []Window, faults []Fault) []ScoreEntry {
+// scorecard lays each injected fault beside the cause detected while it
+// was in force (causeOf its degraded windows): match, time to impact and
+// recovery time.
+func scorecard(wins []Window, faults []Fault, causeOf func([]*Window) string) []ScoreEntry {
 	out := make([]ScoreEntry, 0, len(faults))
 	for i, f := range faults {
 		s := ScoreEntry{Fault: i, Kind: f.Kind, Path: f.Path, Start: f.Start, End: f.End, Expected: expectedCauses(f)}
-		counts := map[string]int{}
+		var degraded []*Window
 		for j := range wins {
 			w := &wins[j]
 			if !w.Traffic || w.SLOMet || w.Start+w.Length <= f.Start || w.Start >= f.End+scoreGrace {
 				continue
 			}
-			counts[w.Cause]++
+			degraded = append(degraded, w)
 			s.DegradedWindows++
 			if s.TimeToImpact == nil {
 				d := max(0, w.Start-f.Start)
 				s.TimeToImpact = &d
 			}
 		}
-		s.Detected = CauseNone
-		if s.DegradedWindows > 0 {
-			s.Detected = majority(counts)
-		}
+		s.Detected = causeOf(degraded)
+		counts := windowCauses(degraded)
 		s.Match = slices.Contains(s.Expected, s.Detected)
 		switch {
 		case !f.OK:

@@ -80,3 +80,55 @@ func TestScorecardDidNotRecover(t *testing.T) {
 		t.Errorf("scorecard %+v, fault %+v: want matched, not reverted, not recovered", s, r.Faults[0])
 	}
 }
+
+// Latency on the database path fills the pool; logins sent in its last
+// seconds wait for a connection and run their statements after it ends,
+// so those windows read db.connections (pool wait, db time normal) and
+// outnumber the path's own. The fault's cause is reached as the run's:
+// the path saturated first and stayed (its probe slow throughout), the
+// pool is its symptom. A count of window causes called it db.connections.
+func TestScorecardQueueLeftByAPathFault(t *testing.T) {
+	b := reporttest.ConstRun(t, func(at float64, i int) reporttest.Hit {
+		switch {
+		case at >= 15:
+			return reporttest.Hit{Lat: 10 * time.Millisecond, Timing: reporttest.TimingHdr(0.1, 3, 2, 8)}
+		case at >= 11: // sent while the path was slow, served after the queue
+			return reporttest.Hit{Lat: 1500 * time.Millisecond, Timing: reporttest.TimingHdr(1400, 4, 2, 1410)}
+		}
+		return reporttest.Hit{Lat: 1500 * time.Millisecond, Timing: reporttest.TimingHdr(1000, 490, 2, 1495)}
+	})
+	empty := 0.0
+	b.DBSamples(0, 20, func(s int) map[string]any {
+		m := reporttest.NormalDB(s)
+		m["path_probe_rtt_ms"] = 0.5
+		if s >= 8 && s < 16 {
+			empty += 15
+			m["role_backends"], m["role_active"] = 10, 1
+			m["role_by_state"] = map[string]any{"active": 1, "idle in transaction": 9}
+			m["pool"] = map[string]any{"acquired_conns": 10, "max_conns": 10, "empty_acquire_count": empty}
+		}
+		if s >= 8 && s < 14 {
+			m["path_probe_rtt_ms"] = 101.0
+		}
+		return m
+	})
+	b.Event(rundir.EventFaultInject, 8, map[string]any{"index": 0, "fault": "net.latency{...}", "kind": "net.latency",
+		"params": map[string]any{"path": "db", "latency": "100ms"}, "start_s": 8.0, "end_s": 14.0, "ok": true, "elapsed_s": 8.0})
+	b.Event(rundir.EventFaultRevert, 14, map[string]any{"index": 0, "kind": "net.latency", "start_s": 8.0, "end_s": 14.0, "ok": true, "reason": "end"})
+	r := analyzeDir(t, b.Write())
+	counts := map[string]int{}
+	for _, w := range r.Windows {
+		if w.Traffic && !w.SLOMet {
+			counts[w.Cause]++
+		}
+	}
+	if counts[CauseDBConnections] <= counts[CauseNetDB] {
+		t.Fatalf("windows by cause %v: the run no longer has more queue windows than path windows, so it tests nothing", counts)
+	}
+	if s := r.Scorecard[0]; s.Detected != CauseNetDB || !s.Match {
+		t.Errorf("scorecard: detected %s (match %v), want %s; windows by cause %v", s.Detected, s.Match, CauseNetDB, counts)
+	}
+	if r.Cause.Primary != CauseNetDB {
+		t.Errorf("run's cause %s, want %s: the scorecard and the verdict must agree", r.Cause.Primary, CauseNetDB)
+	}
+}
