@@ -181,7 +181,8 @@ func fmtMS(v float64) string { return format.MS(msDur(v)) }
 // measures on its own (a connect, a probe query) is inflated by waiting
 // for a core, and so is the database's work when it shares the host: only
 // comparisons made under the same starvation (through a path against
-// around it) still tell the path from the rest.
+// around it) still tell the path from the rest, and only by a margin: a
+// path through a proxy on this host waits for cores at its own hops.
 func (e *evidence) starved() bool { return e.haveCPU && e.hostBusy >= hostSaturated }
 
 // strength is w, or a mere suggestion (no wall) while the host is starved.

@@ -491,6 +491,57 @@ func TestCauseStarvedHostIsNotTheDatabasePath(t *testing.T) {
 	}
 }
 
+// A CPU-bound service starves the host, and the fault proxy on the
+// client path is a process on the same host: each cheap request through
+// it waits for a core at every hop, so it comes back later than the same
+// request sent straight to the service at the same moment (230 ms against
+// 154, measured so beside wb-cpu). That is the host, not the network: app,
+// and no window names the client path. A path that adds far more than the
+// request's own time (600 ms on 150) still proves itself, starved or not.
+func TestCauseStarvedHostSlowsThePathsHops(t *testing.T) {
+	for _, tc := range []struct {
+		pathMS float64
+		proves bool
+	}{{230, false}, {750, true}} {
+		b := reporttest.ConstRun(t, func(at float64, i int) reporttest.Hit {
+			if at >= 8 {
+				return reporttest.Hit{Lat: 900 * time.Millisecond, Timing: reporttest.TimingHdr(0.1, 3, 700, 880)}
+			}
+			return reporttest.Hit{Lat: 80 * time.Millisecond, Timing: reporttest.TimingHdr(0.1, 3, 70, 78)}
+		})
+		for s := 0; s < 21; s++ {
+			busy, path, direct := 0.4, 1.2, 1.0
+			if s >= 8 {
+				busy, path, direct = 1.0, tc.pathMS, 154
+			}
+			b.Event(rundir.EventCPUSample, float64(s)+0.5, map[string]any{"cores": 2, "host_busy": busy,
+				"generator_cores": 2 * busy, "target_in_process": true})
+			for _, kind := range []string{"null", "health"} {
+				b.Event(rundir.EventHTTPProbe, float64(s)+0.5, map[string]any{"kind": kind, "via": "path", "connect_ms": 0.2, "ms": path, "status": 200})
+				b.Event(rundir.EventHTTPProbe, float64(s)+0.5, map[string]any{"kind": kind, "via": "direct", "connect_ms": 0.2, "ms": direct, "status": 200})
+			}
+		}
+		r := analyzeDir(t, b.Write())
+		proved := false // some degraded window had the client path at its wall
+		for _, w := range r.Windows {
+			if _, ok := w.walls[resClientPath]; ok && w.Traffic && !w.SLOMet {
+				proved = true
+			}
+		}
+		if proved != tc.proves {
+			t.Errorf("path %v ms against 154 on a starved host: client path at its wall %v, want %v; cause %s", tc.pathMS, proved, tc.proves, r.Cause.Primary)
+		}
+		if !tc.proves {
+			checkCause(t, r, CauseApp)
+			for _, w := range r.Windows {
+				if w.Cause == CauseNetClient {
+					t.Errorf("window %s named %s on a starved host\nevidence:\n%s", format.Sec(w.Start), w.Cause, joined(w.Diagnosis.Evidence))
+				}
+			}
+		}
+	}
+}
+
 // cpuAndNull adds a cpu_sample and a direct null probe a second until
 // 'to', from 'from' on at busy host share, this process's cores and null ms.
 func cpuAndNull(b *reporttest.RunDir, from, to int, busy, cores, nullMS float64) {
