@@ -313,7 +313,7 @@ func (e *evidence) addDB(d *DBWindow) {
 		e.reserved = max(e.reserved, d.SuperuserReserved)
 		e.roleBackends = max(e.roleBackends, d.RoleBackends)
 		e.roleActive = max(e.roleActive, d.RoleActive)
-		if d.RoleActiveShare > 0 || d.RoleBackends > 0 {
+		if d.RoleBackends > 0 { // the role's sessions were sampled: their share (0 without an active count)
 			e.roleActiveShares = append(e.roleActiveShares, d.RoleActiveShare)
 		}
 		e.roleLimit = max(e.roleLimit, d.RoleLimit)

@@ -95,7 +95,7 @@ func timedHold(e *evidence, b *baseline, fs *findings) {
 	if e.havePath && !pathSlow(e, b) {
 		return
 	}
-	idle := fmt.Sprintf("the role's %s backends active %s of the time", format.Num(e.roleBackends), fmt.Sprintf("%.0f%%", 100*activeShare(e)))
+	idle := fmt.Sprintf("the role's %s backends active %.0f%% of the time", format.Num(e.roleBackends), 100*medianF(e.roleActiveShares))
 	if idleTx := max(e.roleIdleInTx, e.idleInTx); idleTx > 0 {
 		idle = fmt.Sprintf("%s of the service's %s database sessions idle in transaction", format.Num(idleTx), format.Num(e.roleBackends))
 	}
@@ -112,14 +112,5 @@ func timedHold(e *evidence, b *baseline, fs *findings) {
 // moment (8 of 10 active in one sample) while the path kept them idle the
 // rest of the time.
 func sessionsAtWork(e *evidence) bool {
-	return e.roleBackends <= 0 || activeShare(e) >= atWorkShare
-}
-
-// activeShare is the service's sessions' typical active share: the median
-// of the windows' means, or the peak's share when no window has a mean.
-func activeShare(e *evidence) float64 {
-	if len(e.roleActiveShares) == 0 {
-		return e.roleActive / e.roleBackends
-	}
-	return medianF(e.roleActiveShares)
+	return e.roleBackends <= 0 || medianF(e.roleActiveShares) >= atWorkShare
 }

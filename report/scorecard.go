@@ -62,15 +62,14 @@ func scorecard(wins []Window, faults []Fault, causeOf func([]*Window) string) []
 		var degraded []*Window
 		for j := range wins {
 			w := &wins[j]
-			if !w.Traffic || w.SLOMet || w.Start+w.Length <= f.Start || w.Start >= f.End+scoreGrace {
-				continue
+			if w.Traffic && !w.SLOMet && w.Start+w.Length > f.Start && w.Start < f.End+scoreGrace {
+				degraded = append(degraded, w)
 			}
-			degraded = append(degraded, w)
-			s.DegradedWindows++
-			if s.TimeToImpact == nil {
-				d := max(0, w.Start-f.Start)
-				s.TimeToImpact = &d
-			}
+		}
+		s.DegradedWindows = len(degraded)
+		if len(degraded) > 0 {
+			d := max(0, degraded[0].Start-f.Start)
+			s.TimeToImpact = &d
 		}
 		s.Detected = causeOf(degraded)
 		counts := windowCauses(degraded)
